@@ -1,0 +1,34 @@
+// Second stage of a deterministic reduction: one workgroup adds the partials
+// in a fixed order and stores scale·sum into scalars[slot], or adds it to
+// what the slot holds when `accumulate` is 1.
+struct Params { count: u32, slot: u32, accumulate: u32, scale: f32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> partials: array<f32>;
+@group(0) @binding(2) var<storage, read_write> scalars: array<f32>;
+
+const WG = 256u;
+var<workgroup> acc: array<f32, 256>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) li: u32) {
+  var s = 0.0;
+  for (var i = li; i < p.count; i += WG) {
+    s += partials[i];
+  }
+  acc[li] = s;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+    if (li < stride) {
+      acc[li] += acc[li + stride];
+    }
+    workgroupBarrier();
+  }
+  if (li == 0u) {
+    var base = 0.0;
+    if (p.accumulate == 1u) {
+      base = scalars[p.slot];
+    }
+    scalars[p.slot] = base + p.scale * acc[0];
+  }
+}

@@ -1,0 +1,244 @@
+import { TexSynthError } from "../errors.ts";
+
+const STORAGE = 0x80; // GPUBufferUsage.STORAGE, spelled out so the module loads without WebGPU
+const COPY_SRC = 0x04;
+const COPY_DST = 0x08;
+const MAP_READ = 0x01;
+const UNIFORM = 0x40;
+
+/** What the engine needs to know about the adapter it runs on. */
+export interface GpuInfo {
+  /** The adapter's own description, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)". */
+  description: string;
+  /** Largest single buffer in bytes. */
+  maxBufferSize: number;
+  /** Largest storage binding in bytes: the real cap on one tensor. */
+  maxStorageBufferBindingSize: number;
+  /** Workgroup shared memory in bytes. */
+  maxComputeWorkgroupStorageSize: number;
+  /** Whether `shader-f16` is available. */
+  shaderF16: boolean;
+}
+
+/**
+ * The engine's handle on one WebGPU device: buffers it counts, pipelines it
+ * caches, and the small read/write helpers the rest of the engine uses.
+ * Every buffer the engine makes goes through {@link GpuContext.createBuffer},
+ * so `peakBytes` is a measured figure, not an estimate.
+ */
+export class GpuContext {
+  readonly device: GPUDevice;
+  readonly info: GpuInfo;
+  #live = new Map<GPUBuffer, number>();
+  #liveBytes = 0;
+  #peakBytes = 0;
+  #pipelines = new Map<string, GPUComputePipeline>();
+  #modules = new Map<string, GPUShaderModule>();
+  #lost: string | null = null;
+
+  private constructor(device: GPUDevice, info: GpuInfo) {
+    this.device = device;
+    this.info = info;
+    device.lost.then((reason) => {
+      this.#lost = reason.message || String(reason.reason);
+    });
+  }
+
+  /**
+   * Opens the default adapter with its largest buffer limits. Fails with a
+   * {@link TexSynthError} when the runtime has no WebGPU or no adapter.
+   */
+  static async create(): Promise<GpuContext> {
+    const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+    if (!gpu) {
+      throw new TexSynthError(
+        "this runtime has no WebGPU (navigator.gpu is missing): use Deno 2.x, which ships it",
+      );
+    }
+    const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+    if (!adapter) {
+      throw new TexSynthError(
+        "no GPU adapter found: install a Vulkan, Metal or D3D12 driver, or Mesa (llvmpipe) for a software adapter; DENO_WEBGPU_BACKEND=gl|vulkan picks the backend",
+      );
+    }
+    const l = adapter.limits;
+    const shaderF16 = adapter.features.has("shader-f16");
+    const requiredFeatures: GPUFeatureName[] = [];
+    if (adapter.features.has("timestamp-query")) requiredFeatures.push("timestamp-query");
+    const device = await adapter.requestDevice({
+      requiredFeatures,
+      requiredLimits: {
+        maxBufferSize: l.maxBufferSize,
+        maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+        maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+        maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+        maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+        maxComputeWorkgroupSizeY: l.maxComputeWorkgroupSizeY,
+        maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+      },
+    });
+    const a = adapter.info;
+    const description = [a.description, a.vendor && `vendor ${a.vendor}`, a.architecture]
+      .filter((s) => s).join(", ");
+    return new GpuContext(device, {
+      description: description || "unknown adapter",
+      maxBufferSize: l.maxBufferSize,
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      shaderF16,
+    });
+  }
+
+  /** Bytes held now by buffers this context made and has not destroyed. */
+  get liveBytes(): number {
+    return this.#liveBytes;
+  }
+
+  /** Most bytes held at once since creation or the last {@link resetPeak}. */
+  get peakBytes(): number {
+    return this.#peakBytes;
+  }
+
+  /** Starts a new peak measurement from the bytes held now. */
+  resetPeak(): void {
+    this.#peakBytes = this.#liveBytes;
+  }
+
+  /**
+   * A storage buffer of `bytes` (rounded up to 4), counted by the allocator.
+   * A size past the adapter's binding limit fails with a message naming it.
+   */
+  createBuffer(label: string, bytes: number, usage = STORAGE | COPY_SRC | COPY_DST): GPUBuffer {
+    const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+    if ((usage & STORAGE) && size > this.info.maxStorageBufferBindingSize) {
+      throw new TexSynthError(
+        `${label} needs ${formatBytes(size)} in one GPU buffer, more than this adapter's ${
+          formatBytes(this.info.maxStorageBufferBindingSize)
+        } binding limit: use a smaller --size`,
+      );
+    }
+    this.checkLost();
+    const buffer = this.device.createBuffer({ label, size, usage });
+    this.#live.set(buffer, size);
+    this.#liveBytes += size;
+    this.#peakBytes = Math.max(this.#peakBytes, this.#liveBytes);
+    return buffer;
+  }
+
+  /** A buffer holding `data`, ready for use as a storage binding. */
+  upload(label: string, data: Float32Array | Uint32Array): GPUBuffer {
+    const buffer = this.createBuffer(label, data.byteLength);
+    this.device.queue.writeBuffer(
+      buffer,
+      0,
+      data.buffer as ArrayBuffer,
+      data.byteOffset,
+      data.byteLength,
+    );
+    return buffer;
+  }
+
+  /** A uniform buffer holding `data` (see `pack` in params.ts). */
+  uniform(label: string, data: ArrayBuffer): GPUBuffer {
+    const buffer = this.createBuffer(label, data.byteLength, UNIFORM | COPY_DST);
+    this.device.queue.writeBuffer(buffer, 0, data);
+    return buffer;
+  }
+
+  /** Overwrites part of a buffer, `offset` in bytes. */
+  write(buffer: GPUBuffer, data: Float32Array | Uint32Array | ArrayBuffer, offset = 0): void {
+    if (data instanceof ArrayBuffer) this.device.queue.writeBuffer(buffer, offset, data);
+    else {this.device.queue.writeBuffer(
+        buffer,
+        offset,
+        data.buffer as ArrayBuffer,
+        data.byteOffset,
+        data.byteLength,
+      );}
+  }
+
+  /** Releases a buffer and takes its bytes off the count. */
+  destroyBuffer(buffer: GPUBuffer): void {
+    const size = this.#live.get(buffer);
+    if (size === undefined) return;
+    this.#live.delete(buffer);
+    this.#liveBytes -= size;
+    buffer.destroy();
+  }
+
+  /** Reads `count` floats from `buffer` starting at float `offset`. */
+  async read(buffer: GPUBuffer, offset = 0, count?: number): Promise<Float32Array> {
+    const n = count ?? buffer.size / 4 - offset;
+    const bytes = Math.ceil((n * 4) / 4) * 4;
+    const staging = this.device.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
+    const encoder = this.device.createCommandEncoder();
+    encoder.copyBufferToBuffer(buffer, offset * 4, staging, 0, bytes);
+    this.device.queue.submit([encoder.finish()]);
+    try {
+      await staging.mapAsync(1 /* GPUMapMode.READ */);
+    } catch (e) {
+      this.checkLost();
+      throw e;
+    }
+    const out = new Float32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+
+  /** A compute pipeline for `source`'s `entryPoint`, compiled once per context. */
+  pipeline(
+    source: string,
+    entryPoint = "main",
+    constants?: Record<string, number>,
+  ): GPUComputePipeline {
+    const key = `${entryPoint}\u0000${JSON.stringify(constants ?? {})}\u0000${source}`;
+    let pipeline = this.#pipelines.get(key);
+    if (!pipeline) {
+      let module = this.#modules.get(source);
+      if (!module) {
+        module = this.device.createShaderModule({ code: source });
+        this.#modules.set(source, module);
+      }
+      pipeline = this.device.createComputePipeline({
+        layout: "auto",
+        compute: { module, entryPoint, constants },
+      });
+      this.#pipelines.set(key, pipeline);
+    }
+    return pipeline;
+  }
+
+  /** Waits until the GPU has finished everything submitted so far. */
+  async sync(): Promise<void> {
+    await this.device.queue.onSubmittedWorkDone();
+    this.checkLost();
+  }
+
+  /** Throws a {@link TexSynthError} if the device has been lost. */
+  checkLost(): void {
+    if (this.#lost !== null) {
+      throw new TexSynthError(
+        `the GPU device was lost (${this.#lost}): restart the run, with a smaller --size if it keeps happening`,
+      );
+    }
+  }
+
+  /** Frees every buffer and the device. */
+  destroy(): void {
+    for (const buffer of [...this.#live.keys()]) this.destroyBuffer(buffer);
+    this.device.destroy();
+  }
+}
+
+/** Bytes as a short human figure ("1.5 GiB"). */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
