@@ -26,6 +26,8 @@ type Step =
 export class Program {
   readonly ctx: GpuContext;
   #steps: Step[] = [];
+  #owned: GPUBuffer[] = [];
+  #scratch = new Map<string, GPUBuffer>();
 
   constructor(ctx: GpuContext) {
     this.ctx = ctx;
@@ -46,6 +48,7 @@ export class Program {
     const entries: GPUBindGroupEntry[] = [];
     if (params) {
       const uniform = this.ctx.uniform(`${pipeline.label || "kernel"} params`, params);
+      this.#owned.push(uniform);
       entries.push({ binding: 0, resource: { buffer: uniform } });
     }
     const first = entries.length;
@@ -60,6 +63,21 @@ export class Program {
       group,
       groups: [groups[0], groups[1] ?? 1, groups[2] ?? 1],
     });
+  }
+
+  /**
+   * A scratch buffer shared by every step of this program that asks for
+   * `label`: for values that live only between two adjacent dispatches.
+   */
+  scratch(label: string, bytes: number): GPUBuffer {
+    let buffer = this.#scratch.get(label);
+    if (buffer && buffer.size < bytes) throw new Error(`scratch ${label} asked for with two sizes`);
+    if (!buffer) {
+      buffer = this.ctx.createBuffer(label, bytes);
+      this.#scratch.set(label, buffer);
+      this.#owned.push(buffer);
+    }
+    return buffer;
   }
 
   /** Records a buffer-to-buffer copy (offsets and size in bytes). */
@@ -99,6 +117,14 @@ export class Program {
       }
     }
     pass?.end();
+  }
+
+  /** Frees the uniform and scratch buffers made while recording. */
+  destroy(): void {
+    this.#owned.forEach((b) => this.ctx.destroyBuffer(b));
+    this.#owned = [];
+    this.#scratch.clear();
+    this.#steps = [];
   }
 
   /** Encodes and submits the program in one command buffer. */

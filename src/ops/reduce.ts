@@ -23,16 +23,8 @@ function split(n: number): { chunk: number; count: number } {
   return { chunk: Math.ceil(n / count), count };
 }
 
-/** Partials buffers are scratch between two dispatches; one per program is enough. */
-const scratch = new WeakMap<Program, GPUBuffer>();
-
 function partials(prog: Program): GPUBuffer {
-  let buffer = scratch.get(prog);
-  if (!buffer) {
-    buffer = prog.ctx.createBuffer("reduction partials", MAX_PARTIALS * 4);
-    scratch.set(prog, buffer);
-  }
-  return buffer;
+  return prog.scratch("reduction partials", MAX_PARTIALS * 4);
 }
 
 function finish(prog: Program, parts: GPUBuffer, count: number, target: ReduceTarget): void {
