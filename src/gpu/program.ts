@@ -86,7 +86,7 @@ export class Program {
   }
 
   /** Records zeroing `bytes` of `buffer` from `offset` (whole buffer by default). */
-  clear(buffer: GPUBuffer, offset = 0, bytes = buffer.size - offset): void {
+  clear(buffer: GPUBuffer, offset: number = 0, bytes: number = buffer.size - offset): void {
     this.#steps.push({ kind: "clear", buffer, offset, bytes });
   }
 
