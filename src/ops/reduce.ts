@@ -18,18 +18,26 @@ export interface ReduceTarget {
 
 const MAX_PARTIALS = 1024;
 
-function split(n: number): { chunk: number; count: number } {
+/**
+ * Records a two-stage deterministic reduction of the first `n` elements:
+ * `firstStage` (bindings: params {n, chunk}, the `inputs`, then the partials)
+ * reduces fixed chunks in a fixed order; `finishStage` (params {count, slot,
+ * accumulate, scale}, partials, scalars) folds the partials into the slot.
+ */
+export function reduceWith(
+  prog: Program,
+  firstStage: string,
+  inputs: GPUBuffer[],
+  n: number,
+  target: ReduceTarget,
+  finishStage: string = finishSource,
+): void {
   const count = Math.max(1, Math.min(MAX_PARTIALS, Math.ceil(n / 4096)));
-  return { chunk: Math.ceil(n / count), count };
-}
-
-function partials(prog: Program): GPUBuffer {
-  return prog.scratch("reduction partials", MAX_PARTIALS * 4);
-}
-
-function finish(prog: Program, parts: GPUBuffer, count: number, target: ReduceTarget): void {
+  const chunk = Math.ceil(n / count);
+  const parts = prog.scratch("reduction partials", MAX_PARTIALS * 4);
+  prog.dispatch(prog.ctx.pipeline(firstStage), [...inputs, parts], grid(count), pack(n, chunk));
   prog.dispatch(
-    prog.ctx.pipeline(finishSource),
+    prog.ctx.pipeline(finishStage),
     [parts, target.scalars],
     [1],
     pack(count, target.slot, target.accumulate ? 1 : 0, f32(target.scale ?? 1)),
@@ -38,10 +46,7 @@ function finish(prog: Program, parts: GPUBuffer, count: number, target: ReduceTa
 
 /** Records scalars[slot] (+)= scale · Σ x[i] over the first `n` floats, deterministically. */
 export function reduceSum(prog: Program, x: GPUBuffer, n: number, target: ReduceTarget): void {
-  const { chunk, count } = split(n);
-  const parts = partials(prog);
-  prog.dispatch(prog.ctx.pipeline(sumSource), [x, parts], grid(count), pack(n, chunk));
-  finish(prog, parts, count, target);
+  reduceWith(prog, sumSource, [x], n, target);
 }
 
 /** Records scalars[slot] (+)= scale · Σ a[i]·b[i] over the first `n` floats, deterministically. */
@@ -52,8 +57,5 @@ export function reduceDot(
   n: number,
   target: ReduceTarget,
 ): void {
-  const { chunk, count } = split(n);
-  const parts = partials(prog);
-  prog.dispatch(prog.ctx.pipeline(dotSource), [a, b, parts], grid(count), pack(n, chunk));
-  finish(prog, parts, count, target);
+  reduceWith(prog, dotSource, [a, b], n, target);
 }

@@ -3,10 +3,9 @@ import scaleSource from "../../kernels/vector_scale.wgsl" with { type: "text" };
 import sumAbsSource from "../../kernels/reduce_sum_abs.wgsl" with { type: "text" };
 import maxAbsSource from "../../kernels/reduce_max_abs.wgsl" with { type: "text" };
 import maxAbsFinishSource from "../../kernels/reduce_max_abs_finish.wgsl" with { type: "text" };
-import finishSource from "../../kernels/reduce_finish.wgsl" with { type: "text" };
 import { type F32, f32, grid, pack } from "../gpu/params.ts";
 import type { Program } from "../gpu/program.ts";
-import type { ReduceTarget } from "./reduce.ts";
+import { type ReduceTarget, reduceWith } from "./reduce.ts";
 
 /**
  * A coefficient read on the GPU at replay time: `k · s[a] · (s[b] − s[c])`,
@@ -30,7 +29,6 @@ export interface Coefficient {
 
 const NONE = 0xffffffff;
 const WG = 256;
-const MAX_PARTIALS = 1024;
 
 function _coefficientFields(coef: Coefficient): [number, number, number, F32] {
   return [coef.a ?? NONE, coef.b ?? NONE, coef.c ?? NONE, f32(coef.k ?? 1)];
@@ -65,49 +63,16 @@ export function scale(prog: Program, x: GPUBuffer, n: number, coef: Coefficient)
   );
 }
 
-function _split(n: number): { chunk: number; count: number } {
-  const count = Math.max(1, Math.min(MAX_PARTIALS, Math.ceil(n / 4096)));
-  return { chunk: Math.ceil(n / count), count };
-}
-
-/** First-stage partials are scratch between two dispatches; one per program is enough. */
-const scratch = new WeakMap<Program, GPUBuffer>();
-
-function _partials(prog: Program): GPUBuffer {
-  let buffer = scratch.get(prog);
-  if (!buffer) {
-    buffer = prog.ctx.createBuffer("abs reduction partials", MAX_PARTIALS * 4);
-    scratch.set(prog, buffer);
-  }
-  return buffer;
-}
-
 /**
  * Records scalars[slot] = scale · max |x[i]| over the first `n` floats (the
  * infinity norm). With `accumulate` the slot keeps the larger of its value and
  * the new one, so several tensors can share one maximum.
  */
 export function reduceMaxAbs(prog: Program, x: GPUBuffer, n: number, target: ReduceTarget): void {
-  const { chunk, count } = _split(n);
-  const parts = _partials(prog);
-  prog.dispatch(prog.ctx.pipeline(maxAbsSource), [x, parts], grid(count), pack(n, chunk));
-  prog.dispatch(
-    prog.ctx.pipeline(maxAbsFinishSource),
-    [parts, target.scalars],
-    [1],
-    pack(count, target.slot, target.accumulate ? 1 : 0, f32(target.scale ?? 1)),
-  );
+  reduceWith(prog, maxAbsSource, [x], n, target, maxAbsFinishSource);
 }
 
 /** Records scalars[slot] (+)= scale · Σ |x[i]| over the first `n` floats (the L1 norm), deterministically. */
 export function reduceSumAbs(prog: Program, x: GPUBuffer, n: number, target: ReduceTarget): void {
-  const { chunk, count } = _split(n);
-  const parts = _partials(prog);
-  prog.dispatch(prog.ctx.pipeline(sumAbsSource), [x, parts], grid(count), pack(n, chunk));
-  prog.dispatch(
-    prog.ctx.pipeline(finishSource),
-    [parts, target.scalars],
-    [1],
-    pack(count, target.slot, target.accumulate ? 1 : 0, f32(target.scale ?? 1)),
-  );
+  reduceWith(prog, sumAbsSource, [x], n, target);
 }

@@ -310,14 +310,24 @@ export class Lbfgs {
     this.#ctx.write(this.#scalars, new Float32Array([1]), H * 4);
   }
 
-  /**
-   * Frees the optimizer's vectors. The small uniform and partials buffers its
-   * recorded programs hold stay with the context until it is destroyed.
-   */
+  /** Frees the optimizer's vectors and recorded programs. */
   destroy(): void {
     const buffers = [this.#xk, this.#gk, this.#d, ...this.#pool, this.#scalars, this.#staging];
-    for (const pair of this.#pairs) buffers.push(pair.s, pair.y);
+    const programs = [
+      this.#initial,
+      this.#trial,
+      this.#figures,
+      this.#dirStart,
+      this.#dirScale,
+      this.#dirFigures,
+      this.#advance,
+    ];
+    for (const pair of this.#pairs) {
+      buffers.push(pair.s, pair.y);
+      programs.push(pair.first, pair.second, pair.update);
+    }
     for (const buffer of buffers) this.#ctx.destroyBuffer(buffer);
+    for (const program of programs) program.destroy();
     this.#pairs.length = 0;
   }
 
