@@ -1,0 +1,18 @@
+// out[i] = max(in[i], 0), one element per invocation.
+struct Params { n: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> input: array<f32>;
+@group(0) @binding(2) var<storage, read_write> output: array<f32>;
+
+@compute @workgroup_size(256)
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let i = (wid.x + wid.y * nwg.x) * 256u + li;
+  if (i < p.n) {
+    output[i] = max(input[i], 0.0);
+  }
+}
