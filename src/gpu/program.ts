@@ -80,6 +80,13 @@ export class Program {
     return buffer;
   }
 
+  /** A constant buffer holding `data`, owned (and freed) by this program. */
+  upload(label: string, data: Float32Array | Uint32Array): GPUBuffer {
+    const buffer = this.ctx.upload(label, data);
+    this.#owned.push(buffer);
+    return buffer;
+  }
+
   /** Records a buffer-to-buffer copy (offsets and size in bytes). */
   copy(src: GPUBuffer, dst: GPUBuffer, bytes: number, srcOffset = 0, dstOffset = 0): void {
     this.#steps.push({ kind: "copy", src, srcOffset, dst, dstOffset, bytes });

@@ -31,7 +31,7 @@ export function channelAffine(
   const n = channels * pixels;
   prog.dispatch(
     prog.ctx.pipeline(source),
-    [input, output, prog.ctx.upload("channel affine coefficients", coeffs)],
+    [input, output, prog.upload("channel affine coefficients", coeffs)],
     grid(Math.ceil(n / 256)),
     pack(pixels, n),
   );
