@@ -1,0 +1,73 @@
+// The file edge of the weights readers: the only weights module that calls Deno.*.
+import { TexSynthError } from "../errors.ts";
+import type { ByteSource } from "./byte_source.ts";
+import { readWeightTensors } from "./formats.ts";
+import { vggTensorNames, type VggWeights, vggWeightsFromTensors } from "./vgg19_weights.ts";
+
+/** A {@link ByteSource} over an open file, plus `close`. */
+export interface FileSource extends ByteSource {
+  /** Releases the file handle. */
+  close(): void;
+}
+
+/**
+ * Opens `path` for random access. Reads seek and fill exactly the asked
+ * range, so parsers see the file in pieces and never whole.
+ */
+export async function openFileSource(path: string): Promise<FileSource> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new TexSynthError(
+        `weights file not found: ${path} (check the path, or use --weights random)`,
+      );
+    }
+    throw new TexSynthError(`cannot open weights file ${path}: ${(e as Error).message}`);
+  }
+  const size = (await file.stat()).size;
+  return {
+    size,
+    async read(offset: number, length: number): Promise<Uint8Array> {
+      if (offset < 0 || length < 0 || offset + length > size) {
+        throw new TexSynthError(
+          `${path} is truncated or corrupt: a read of ${length} bytes at ${offset} passes its end (${size} bytes); re-download it`,
+        );
+      }
+      const out = new Uint8Array(length);
+      await file.seek(offset, Deno.SeekMode.Start);
+      let filled = 0;
+      while (filled < length) {
+        const n = await file.read(out.subarray(filled));
+        if (n === null) {
+          throw new TexSynthError(`${path} ended early while reading; re-download it`);
+        }
+        filled += n;
+      }
+      return out;
+    },
+    close(): void {
+      file.close();
+    },
+  };
+}
+
+/**
+ * Loads VGG19 conv weights from a file: safetensors, or a torch.save
+ * checkpoint in either format. Reads only the `features.*` conv tensors it
+ * needs, piece by piece. A missing, unknown or corrupt file is a
+ * TexSynthError naming the file.
+ *
+ * @param upTo when given, only layers with `index <= upTo` are read
+ */
+export async function loadWeightsFile(path: string, upTo?: number): Promise<VggWeights> {
+  const source = await openFileSource(path);
+  try {
+    const wanted = new Set(vggTensorNames(upTo));
+    const tensors = await readWeightTensors(source, (name) => wanted.has(name), path);
+    return vggWeightsFromTensors(tensors, path, upTo);
+  } finally {
+    source.close();
+  }
+}

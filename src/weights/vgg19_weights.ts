@@ -1,0 +1,162 @@
+import manifest from "../../weights/vgg19.json" with { type: "json" };
+import { TexSynthError } from "../errors.ts";
+import type { TensorData } from "./tensor.ts";
+
+/** One 3×3 convolution of VGG19's `features`, with its torchvision index and name. */
+export interface VggLayerSpec {
+  /** Index in torchvision's `vgg19().features` (0, 2, 5, …, 34). */
+  index: number;
+  /** Conventional name, e.g. `conv3_2`. */
+  name: string;
+  /** Input channels. */
+  cin: number;
+  /** Output channels. */
+  cout: number;
+}
+
+/** The weights of one convolution: what the forward pass uploads. */
+export interface ConvWeights extends VggLayerSpec {
+  /** Kernel, `[cout, cin, 3, 3]` row-major (torch's OIHW layout). */
+  weight: Float32Array;
+  /** Bias, `[cout]`. */
+  bias: Float32Array;
+}
+
+/** The convolutions of VGG19's `features`, in order, and where they came from. */
+export interface VggWeights {
+  /** The convs in network order; a prefix of {@link VGG19_LAYERS} when `upTo` was given. */
+  layers: ConvWeights[];
+  /** Provenance for logs and reports, e.g. `random(seed 0)` or a file path. */
+  source: string;
+}
+
+/** The 16 convolutions of torchvision's VGG19 `features`, from `weights/vgg19.json`. */
+export const VGG19_LAYERS: readonly VggLayerSpec[] = Object.freeze(
+  manifest.layers.map((l) => Object.freeze({ ...l })),
+);
+
+/**
+ * Seeded He-initialized weights with VGG19's real shapes: Kaiming normal in
+ * fan-out mode as torchvision initializes its VGG (std = √(2 / (cout·9))),
+ * bias 0. For offline smoke runs and tests, where no trained weights exist.
+ * The generator is our own (xoshiro128** seeded by splitmix32, Box–Muller),
+ * and each layer draws from its own stream derived from `(seed, index)`, so a
+ * layer's values do not depend on `upTo`. Box–Muller uses `Math.log`/`Math.cos`,
+ * which V8 computes with the same fdlibm port on every platform.
+ *
+ * @param seed any 32-bit integer
+ * @param upTo when given, only layers with `index <= upTo` are made (the rest
+ *   are left out of `layers`, not zero-filled), to save time for shallow presets
+ */
+export function randomVggWeights(seed: number, upTo?: number): VggWeights {
+  const layers = _selected(upTo).map((spec): ConvWeights => {
+    const weight = new Float32Array(spec.cout * spec.cin * 9);
+    const normal = _normals(seed, spec.index);
+    const std = Math.sqrt(2 / (spec.cout * 9));
+    for (let i = 0; i < weight.length; i++) weight[i] = std * normal();
+    return { ...spec, weight, bias: new Float32Array(spec.cout) };
+  });
+  return { layers, source: `random(seed ${seed})` };
+}
+
+/**
+ * Picks VGG19's convolutions out of a torchvision state dict
+ * (`features.{i}.weight` `[cout, cin, 3, 3]`, `features.{i}.bias` `[cout]`).
+ * Keys it does not need (`classifier.*`, deeper layers past `upTo`) are
+ * ignored; a missing key or a wrong shape is a TexSynthError naming the key.
+ *
+ * @param source provenance, usually the file path
+ * @param upTo when given, only layers with `index <= upTo` are required and returned
+ */
+export function vggWeightsFromTensors(
+  tensors: Map<string, TensorData>,
+  source: string,
+  upTo?: number,
+): VggWeights {
+  const layers = _selected(upTo).map((spec): ConvWeights => {
+    const weight = _take(tensors, source, `features.${spec.index}.weight`, [
+      spec.cout,
+      spec.cin,
+      3,
+      3,
+    ]);
+    const bias = _take(tensors, source, `features.${spec.index}.bias`, [spec.cout]);
+    return { ...spec, weight, bias };
+  });
+  return { layers, source };
+}
+
+/** The state-dict keys of the convs a VggWeights with this `upTo` needs. */
+export function vggTensorNames(upTo?: number): string[] {
+  return _selected(upTo).flatMap((l) => [`features.${l.index}.weight`, `features.${l.index}.bias`]);
+}
+
+function _selected(upTo: number | undefined): readonly VggLayerSpec[] {
+  return upTo === undefined ? VGG19_LAYERS : VGG19_LAYERS.filter((l) => l.index <= upTo);
+}
+
+function _take(
+  tensors: Map<string, TensorData>,
+  source: string,
+  key: string,
+  shape: number[],
+): Float32Array {
+  const t = tensors.get(key);
+  const fix = "use torchvision's VGG19 weights (vgg19-dcbb9e9d.pth) or --weights random";
+  if (!t) throw new TexSynthError(`${source} has no tensor ${key}: ${fix}`);
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new TexSynthError(
+      `${source}: ${key} has shape [${t.shape.join(", ")}], VGG19 needs [${
+        shape.join(", ")
+      }]: ${fix}`,
+    );
+  }
+  if (t.data.length !== shape.reduce((a, b) => a * b, 1)) {
+    throw new TexSynthError(
+      `${source}: ${key} holds ${t.data.length} values, not its shape's size`,
+    );
+  }
+  return t.data;
+}
+
+/** A normal(0, 1) stream for one layer: xoshiro128** with Box–Muller, both outputs used. */
+function _normals(seed: number, index: number): () => number {
+  let sm = (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0;
+  const splitmix32 = (): number => {
+    sm = (sm + 0x9e3779b9) >>> 0;
+    let z = sm;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+  let s0 = splitmix32(), s1 = splitmix32(), s2 = splitmix32(), s3 = splitmix32();
+  const next = (): number => {
+    const r = Math.imul(_rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = _rotl(s3, 11);
+    return r;
+  };
+  let spare: number | null = null;
+  return () => {
+    if (spare !== null) {
+      const v = spare;
+      spare = null;
+      return v;
+    }
+    // (r + 1) / 2^32 lies in (0, 1], so the logarithm is finite.
+    const u1 = (next() + 1) / 4294967296;
+    const u2 = next() / 4294967296;
+    const r = Math.sqrt(-2 * Math.log(u1));
+    spare = r * Math.sin(2 * Math.PI * u2);
+    return r * Math.cos(2 * Math.PI * u2);
+  };
+}
+
+function _rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
