@@ -1,0 +1,170 @@
+import gramSource from "../../kernels/gram.wgsl" with { type: "text" };
+import finishSource from "../../kernels/gram_finish.wgsl" with { type: "text" };
+import lossSource from "../../kernels/gram_loss.wgsl" with { type: "text" };
+import backwardSource from "../../kernels/gram_backward.wgsl" with { type: "text" };
+import type { GpuContext } from "../gpu/context.ts";
+import { f32, grid, pack } from "../gpu/params.ts";
+import type { Program } from "../gpu/program.ts";
+import { reduceDot, type ReduceTarget } from "./reduce.ts";
+
+/** Output tile edge of the Gram and backward kernels (must match the WGSL). */
+const TILE = 64;
+/** Pixels per shared-memory step of the Gram kernel (must match the WGSL). */
+const KT = 16;
+/** Fewest pixels a K-chunk covers, so each workgroup does real work. */
+const MIN_CHUNK = 256;
+/** Workgroups to aim for in one Gram dispatch, enough to fill a large GPU. */
+const TARGET_GROUPS = 256;
+/** Most K-chunks, and most bytes of per-chunk partial Gram matrices. */
+const MAX_CHUNKS = 256;
+const MAX_SCRATCH_BYTES = 16 << 20;
+
+/**
+ * Gram matrices of one layer's feature map and the Gatys et al. (2015) Gram
+ * loss with its gradient, all recorded onto a {@link Program}.
+ *
+ * F is the layer's feature map as an [N, M] matrix: N channels, M = H·W
+ * pixels, i.e. a planar [N, H, W] f32 buffer. The Gram matrix is
+ * G = F·Fᵀ / (4·N·M) ([N, N], row-major), the loss E = w·Σ(G − Ĝ)² and its
+ * gradient ∂E/∂F = w·(G − Ĝ)·F / (N·M).
+ *
+ * The forward pass is a GEMM with a huge K = M: it computes only the upper
+ * block triangle, splits K into at most 256 chunks whose partial [N, N]
+ * sums land in a preallocated scratch buffer (at most 16 MiB),
+ * then adds the chunks in a fixed order and mirrors. Results are therefore
+ * deterministic: the same input gives bit-identical outputs.
+ */
+export class Gram {
+  /** Number of channels N. */
+  readonly channels: number;
+  /** Number of pixels M = H·W. */
+  readonly pixels: number;
+  /** K-chunks the forward pass splits the pixels into (fixed for this N, M). */
+  readonly chunks: number;
+  readonly #ctx: GpuContext;
+  readonly #chunk: number;
+  readonly #tiles: number;
+  readonly #partials: GPUBuffer;
+  readonly #delta: GPUBuffer;
+
+  /** Preallocates every scratch buffer it needs for this (N, M). */
+  constructor(ctx: GpuContext, channels: number, pixels: number) {
+    if (!Number.isInteger(channels) || channels < 1) {
+      throw new RangeError(`Gram channels must be a positive integer, got ${channels}`);
+    }
+    if (!Number.isInteger(pixels) || pixels < 1) {
+      throw new RangeError(`Gram pixels must be a positive integer, got ${pixels}`);
+    }
+    if (channels * pixels > 0xffffffff) {
+      throw new RangeError(`Gram input of ${channels}×${pixels} floats exceeds u32 indexing`);
+    }
+    this.#ctx = ctx;
+    this.channels = channels;
+    this.pixels = pixels;
+    this.#tiles = Math.ceil(channels / TILE);
+    const pairs = (this.#tiles * (this.#tiles + 1)) / 2;
+    const slab = channels * channels * 4;
+    const wanted = Math.min(
+      Math.ceil(pixels / MIN_CHUNK),
+      Math.ceil(TARGET_GROUPS / pairs),
+      Math.floor(MAX_SCRATCH_BYTES / slab),
+      MAX_CHUNKS,
+    );
+    this.#chunk = Math.ceil(pixels / Math.max(1, wanted) / KT) * KT;
+    this.chunks = Math.ceil(pixels / this.#chunk);
+    this.#partials = ctx.createBuffer("gram partials", this.chunks * slab);
+    this.#delta = ctx.createBuffer("gram delta", slab);
+  }
+
+  /** Records out[N,N] = F·Fᵀ / (4·N·M). Both triangles written (symmetric). */
+  forward(prog: Program, features: GPUBuffer, out: GPUBuffer): void {
+    const n = this.channels;
+    const m = this.pixels;
+    this.#check(features, n * m, "features");
+    this.#check(out, n * n, "gram output");
+    const pairs = (this.#tiles * (this.#tiles + 1)) / 2;
+    prog.dispatch(
+      this.#ctx.pipeline(gramSource),
+      [features, this.#partials],
+      grid(pairs * this.chunks),
+      pack(n, m, this.#tiles, pairs, this.chunks, this.#chunk),
+    );
+    prog.dispatch(
+      this.#ctx.pipeline(finishSource),
+      [this.#partials, out],
+      grid(Math.ceil((n * n) / 256)),
+      pack(n, this.chunks, f32(1 / (4 * n * m))),
+    );
+  }
+
+  /**
+   * Records the loss weight·Σ(G − Ĝ)² into target (ReduceTarget from
+   * src/ops/reduce.ts — usually accumulate: true; its `scale` multiplies the
+   * loss too) and diff = (weight / (N·M))·(G − Ĝ) into `diff` [N,N], so that
+   * ∂E/∂F = diff·F (see {@link Gram.backward}).
+   */
+  loss(
+    prog: Program,
+    g: GPUBuffer,
+    target: GPUBuffer,
+    diff: GPUBuffer,
+    weight: number,
+    lossTarget: ReduceTarget,
+  ): void {
+    const n = this.channels;
+    const count = n * n;
+    this.#check(g, count, "gram");
+    this.#check(target, count, "gram target");
+    this.#check(diff, count, "gram diff");
+    prog.dispatch(
+      this.#ctx.pipeline(lossSource),
+      [g, target, this.#delta, diff],
+      grid(Math.ceil(count / 256)),
+      pack(count, f32(weight / (n * this.pixels))),
+    );
+    reduceDot(prog, this.#delta, this.#delta, count, {
+      ...lossTarget,
+      scale: weight * (lossTarget.scale ?? 1),
+    });
+  }
+
+  /** Records grad[N,M] += diff[N,N]·F[N,M] (accumulate: true) or grad = diff·F (false). */
+  backward(
+    prog: Program,
+    diff: GPUBuffer,
+    features: GPUBuffer,
+    grad: GPUBuffer,
+    accumulate: boolean,
+  ): void {
+    const n = this.channels;
+    const m = this.pixels;
+    this.#check(diff, n * n, "gram diff");
+    this.#check(features, n * m, "features");
+    this.#check(grad, n * m, "feature gradient");
+    const rowTiles = Math.ceil(n / TILE);
+    const tiles = rowTiles * Math.ceil(m / TILE);
+    prog.dispatch(
+      this.#ctx.pipeline(backwardSource),
+      [diff, features, grad],
+      grid(tiles),
+      pack(n, m, rowTiles, tiles, accumulate ? 1 : 0),
+    );
+  }
+
+  /** Frees the scratch buffers; the object is unusable afterwards. */
+  destroy(): void {
+    this.#ctx.destroyBuffer(this.#partials);
+    this.#ctx.destroyBuffer(this.#delta);
+  }
+
+  /** Catches a too-small buffer at record time instead of as a GPU validation error. */
+  #check(buffer: GPUBuffer, floats: number, what: string): void {
+    if (buffer.size < floats * 4) {
+      throw new RangeError(
+        `${what} buffer holds ${buffer.size} bytes, Gram(${this.channels}, ${this.pixels}) needs ${
+          floats * 4
+        }`,
+      );
+    }
+  }
+}
