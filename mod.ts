@@ -1,0 +1,87 @@
+/**
+ * tex-synth: neural texture synthesis on WebGPU. From one exemplar image it
+ * makes new images of the same texture by optimizing pixels with L-BFGS so
+ * that VGG19 Gram matrices and the Fourier modulus match the exemplar
+ * (Gatys et al. 2015 with the spectrum constraint of Liu, Gousseau & Xia 2016).
+ *
+ * @example
+ * ```ts
+ * import { createSynthesizer, writePng } from "@tex/synth";
+ *
+ * const synth = await createSynthesizer("bricks.png", { weights: "random", width: 64, height: 64 });
+ * await synth.synthesize(50, { onProgress: (r) => console.log(r.iteration, r.loss) });
+ * await writePng("out.png", await synth.image());
+ * synth.dispose();
+ * ```
+ * @module
+ */
+import { readImageFile } from "./src/io/image_file.ts";
+import { encodePng, type PlanarImage } from "./src/io/image.ts";
+import { writeFileAtomic } from "./src/io/atomic_write.ts";
+import { Synthesizer, type SynthesizerOptions } from "./src/synth/synthesizer.ts";
+import { loadWeightsFile } from "./src/weights/load.ts";
+import type { VggWeights } from "./src/weights/vgg19_weights.ts";
+import { preset } from "./src/synth/presets.ts";
+
+export { TexSynthError } from "./src/errors.ts";
+export { decodeImage, encodePng, type PlanarImage } from "./src/io/image.ts";
+export { readImageFile } from "./src/io/image_file.ts";
+export {
+  type LossRecord,
+  type RunOptions,
+  type RunResult,
+  Synthesizer,
+  type SynthesizerOptions,
+} from "./src/synth/synthesizer.ts";
+export type { StopReason } from "./src/optim/lbfgs.ts";
+export { type Preset, type PresetName } from "./src/synth/presets.ts";
+export { randomVggWeights, type VggWeights } from "./src/weights/vgg19_weights.ts";
+export { loadWeightsFile } from "./src/weights/load.ts";
+
+/** Options of {@link createSynthesizer}: those of {@link Synthesizer.create}, plus weights by path. */
+export interface CreateOptions extends Omit<SynthesizerOptions, "weights"> {
+  /** A `.safetensors`/`.pth` path, loaded weights, or "random" (default). */
+  weights?: string | VggWeights | "random";
+}
+
+/**
+ * Creates a {@link Synthesizer} from an exemplar given as a file path or as
+ * pixels, loading weights from a path when one is given.
+ *
+ * @example
+ * ```ts
+ * import { createSynthesizer } from "@tex/synth";
+ *
+ * const synth = await createSynthesizer("bricks.png", { weights: "vgg19.safetensors", preset: "liu" });
+ * await synth.synthesize(100);
+ * const image = await synth.image(); // { width, height, data: Float32Array [3, H, W] }
+ * synth.dispose();
+ * ```
+ */
+export async function createSynthesizer(
+  exemplar: string | PlanarImage,
+  options: CreateOptions = {},
+): Promise<Synthesizer> {
+  const image = typeof exemplar === "string" ? await readImageFile(exemplar) : exemplar;
+  const w = options.weights;
+  const weights = typeof w === "string" && w !== "random"
+    ? await loadWeightsFile(w, Math.max(...preset(options.preset ?? "liu").layers))
+    : w;
+  return await Synthesizer.create(image, { ...options, weights });
+}
+
+/**
+ * Encodes an image as PNG and writes it atomically (temporary name, then
+ * rename), so `path` never holds a half-written file.
+ *
+ * @example
+ * ```ts
+ * import { writePng } from "@tex/synth";
+ *
+ * const data = new Float32Array(3 * 8 * 8).fill(0.5);
+ * await writePng("gray.png", { width: 8, height: 8, data });
+ * ```
+ */
+export async function writePng(path: string, image: PlanarImage): Promise<void> {
+  await writeFileAtomic(path, await encodePng(image));
+}
