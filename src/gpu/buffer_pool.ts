@@ -15,6 +15,13 @@ export class BufferPool {
     this.ctx = ctx;
   }
 
+  /** Bytes of every buffer the pool has made: what its schedule needs at once. */
+  get bytes(): number {
+    let total = 0;
+    for (const buffer of this.#owned) total += buffer.size;
+    return total;
+  }
+
   /** A buffer of at least `bytes`: the smallest free one that fits, else a new one. */
   acquire(label: string, bytes: number): GPUBuffer {
     let best = -1;

@@ -69,6 +69,8 @@ export class Vgg19 {
   readonly taps: Tap[];
   readonly input: Shape;
   readonly options: Vgg19Options;
+  /** GPU bytes the convolution weights take (in every layout the kernels keep). */
+  readonly weightBytes: number;
   #ops: Op[] = [];
   #blocks: Op[][] = [];
   #pool: BufferPool;
@@ -85,6 +87,7 @@ export class Vgg19 {
     this.options = options;
     this.input = { channels: 3, height, width };
     this.#pool = new BufferPool(ctx);
+    const before = ctx.liveBytes;
     const deepest = Math.max(...tapIndices);
     const tapSet = new Set(tapIndices);
     let shape: Shape = this.input;
@@ -127,6 +130,7 @@ export class Vgg19 {
         throw new Error(`weights lack the conv layer before features.${index}`);
       }
     }
+    this.weightBytes = ctx.liveBytes - before;
     const produced = new Map(this.#ops.map((op) => [op.index, op.out]));
     this.taps = tapIndices.map((index) => {
       const out = produced.get(index);
@@ -251,20 +255,21 @@ export class Vgg19 {
           grad ??= this.#pool.acquire(`grad features.${op.index}`, bytesOf(op.out));
           onTapBackward(prog, tap, out, grad, !fresh);
         }
-        if (!grad) continue;
+        const n = op.out.channels * op.out.height * op.out.width;
+        if (grad && (op.kind === "relu" || (op.kind === "conv" && op.relu))) {
+          reluBackwardInPlace(prog, grad, out, n);
+        }
+        // Nothing reads this activation again: the input gradients of conv
+        // and pool need only weights and shapes, so its memory can hold the
+        // gradient this step produces.
+        this.#pool.release(out);
+        if (!grad || op.kind === "relu") continue;
         const inShape = k > 0 ? block[k - 1].out : this.#blockInputShape(b);
         const first = b === 0 && k === 0;
-        if (op.kind === "relu") {
-          reluBackwardInPlace(prog, grad, out, op.out.channels * op.out.height * op.out.width);
-          continue;
-        }
         const gradIn = first
           ? gradInput
           : this.#pool.acquire(`grad features.${op.index - 1}`, bytesOf(inShape));
         if (op.kind === "conv") {
-          if (op.relu) {
-            reluBackwardInPlace(prog, grad, out, op.out.channels * op.out.height * op.out.width);
-          }
           op.conv.backwardInput(prog, grad, gradIn, inShape.height, inShape.width, {
             padding: this.options.padding,
           });
@@ -274,8 +279,12 @@ export class Vgg19 {
         this.#pool.release(grad);
         grad = first ? null : gradIn;
       }
-      acts.forEach((a) => this.#pool.release(a));
     }
+  }
+
+  /** GPU bytes of activations and their gradients that recorded programs need at once. */
+  get activationBytes(): number {
+    return this.#pool.bytes;
   }
 
   /** Frees the weights and every scratch buffer. */

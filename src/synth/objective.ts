@@ -92,7 +92,10 @@ export class TextureObjective implements GpuObjective {
       return b;
     };
     const targets = net.taps.map((t) => own(`target gram ${t.index}`, t.channels * t.channels * 4));
-    const current = net.taps.map((t) => own(`gram ${t.index}`, t.channels * t.channels * 4));
+    // Each layer's Gram matrix is read only by its loss, right after it is
+    // made, so one buffer serves every layer.
+    const largest = Math.max(...net.taps.map((t) => t.channels));
+    const current = own("gram", largest * largest * 4);
     const diffs = net.taps.map((t) => own(`gram diff ${t.index}`, t.channels * t.channels * 4));
     const scalars = own("scalars", 64 * 4);
     const x = own("image", size * 4);
@@ -142,8 +145,8 @@ export class TextureObjective implements GpuObjective {
       input,
       normalizedGrad ?? grad,
       (prog, tap, features) => {
-        grams[tap].forward(prog, features, current[tap]);
-        grams[tap].loss(prog, current[tap], targets[tap], diffs[tap], layerWeights[tap], {
+        grams[tap].forward(prog, features, current);
+        grams[tap].loss(prog, current, targets[tap], diffs[tap], layerWeights[tap], {
           scalars,
           slot: SLOT.gram,
           accumulate: !first,

@@ -9,7 +9,8 @@ import type { TensorData } from "../../src/weights/tensor.ts";
 /** Seed of the weights, size of the images. */
 export const PEER = { weightsSeed: 7, size: 64 } as const;
 
-function exemplar(size: number): PlanarImage {
+/** A striped, noisy 64×64-style test texture of `size` pixels, the same everywhere. */
+export function stripes(size: number): PlanarImage {
   const r = new Random(11);
   const data = new Float32Array(3 * size * size);
   for (let y = 0; y < size; y++) {
@@ -46,7 +47,7 @@ export async function writePeerInputs(
     init: `${dir}/init.png`,
   };
   await Deno.writeFile(paths.weights, encodeSafetensors(tensors));
-  await Deno.writeFile(paths.exemplar, await encodePng(exemplar(PEER.size)));
+  await Deno.writeFile(paths.exemplar, await encodePng(stripes(PEER.size)));
   await Deno.writeFile(paths.init, await encodePng(noise(PEER.size)));
   return paths;
 }
