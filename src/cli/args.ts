@@ -18,11 +18,17 @@ export interface SynthArgs {
   height?: number;
   iterations: number;
   seed: number;
+  variations: number;
   weights?: string;
   preset: PresetName;
   init?: string;
   log?: string;
+  plot?: string;
+  snapshotEvery?: number;
+  snapshotDir: string;
+  results?: string;
   quiet: boolean;
+  json: boolean;
   checkpointing: boolean;
 }
 
@@ -31,36 +37,109 @@ export interface WeightsArgs {
   command: "weights";
   action: "fetch" | "path" | "verify";
   keepDownload: boolean;
+  quiet: boolean;
 }
 
 /** Everything the command line can ask for. */
-export type Args = SynthArgs | WeightsArgs | { command: "help" } | { command: "version" };
+export type Args =
+  | SynthArgs
+  | WeightsArgs
+  | { command: "help" }
+  | { command: "version" }
+  | { command: "info"; json: boolean };
+
+interface OptionSpec {
+  name: string;
+  short?: string;
+  value?: string;
+  help: string;
+}
+
+/** Every option, in `--help` order; the parser and the help text both come from here. */
+export const OPTIONS: readonly OptionSpec[] = [
+  { name: "output", short: "o", value: "FILE", help: "output PNG (default: <exemplar>_synth.png)" },
+  {
+    name: "size",
+    short: "s",
+    value: "N",
+    help: "output N×N pixels (default: the exemplar's size)",
+  },
+  { name: "width", value: "W", help: "output width (with --height; default: the exemplar's)" },
+  { name: "height", value: "H", help: "output height (with --width)" },
+  {
+    name: "iterations",
+    short: "n",
+    value: "K",
+    help: "L-BFGS iterations per output (default 100)",
+  },
+  { name: "seed", value: "S", help: "seed of the start noise and of random weights (default 0)" },
+  {
+    name: "variations",
+    value: "N",
+    help: "N different outputs from one load: <output>-1.png … (default 1)",
+  },
+  {
+    name: "preset",
+    short: "p",
+    value: "P",
+    help: "objective: liu (default) or seed (the reference, term for term)",
+  },
+  {
+    name: "weights",
+    short: "w",
+    value: "W",
+    help:
+      'VGG19 weights: FILE (.safetensors or .pth) or "random" (default: the cache, fetched on first use)',
+  },
+  { name: "init", value: "FILE", help: "start from this image instead of noise" },
+  { name: "log", value: "FILE", help: "write the loss history as JSON lines" },
+  { name: "plot", value: "FILE", help: "write the loss curve as SVG" },
+  {
+    name: "snapshot-every",
+    value: "N",
+    help: "save the image every N iterations into --snapshot-dir",
+  },
+  {
+    name: "snapshot-dir",
+    value: "DIR",
+    help: "folder for snapshots (default: <output>-snapshots)",
+  },
+  {
+    name: "results",
+    value: "DIR",
+    help: "also write DIR/exemplar_NAME.png and DIR/synth_NAME.png",
+  },
+  { name: "no-checkpointing", help: "keep every activation (more GPU memory, no recompute)" },
+  {
+    name: "keep-download",
+    help: "with `weights fetch`: keep the original checkpoint in the cache",
+  },
+  { name: "quiet", short: "q", help: "print nothing but errors" },
+  { name: "json", help: "print one JSON summary on stdout" },
+  { name: "info", help: "show the GPU adapter, its limits, the cache path and the weights status" },
+  { name: "help", short: "h", help: "show this help" },
+  { name: "version", short: "V", help: "show the version" },
+];
+
+function optionLine(o: OptionSpec): string {
+  const flag = `${o.short ? `-${o.short}, ` : "    "}--${o.name}${o.value ? ` ${o.value}` : ""}`;
+  return `  ${flag.padEnd(24)} ${o.help}`;
+}
 
 /** The `--help` text; README's CLI reference repeats it. */
-export const HELP = `tex-synth: neural texture synthesis on WebGPU (VGG19 Gram + spectrum, L-BFGS)
-
-Usage:
-  tex-synth [options] <exemplar.png|jpg>
-  tex-synth weights fetch|path|verify [--keep-download]
-
-Options:
-  -o, --output FILE      output PNG (default: <exemplar>_synth.png)
-  -s, --size N           output N×N pixels (default: the exemplar's size)
-  -n, --iterations K     L-BFGS iterations (default 100)
-      --seed S           seed of the start noise and of random weights (default 0)
-  -w, --weights W        FILE (.safetensors or .pth) or "random"
-                         (default: VGG19 from the cache, fetched on first use)
-  -p, --preset P         liu (default) or seed
-      --init FILE        start from this image instead of noise
-      --log FILE         write the loss history as JSON lines
-      --no-checkpointing keep every activation (more GPU memory, no recompute)
-  -q, --quiet            print nothing but errors
-  -h, --help             show this help
-  -V, --version          show the version
-`;
-
-const STRING = ["output", "size", "iterations", "seed", "weights", "preset", "init", "log"];
-const BOOLEAN = ["quiet", "help", "version", "checkpointing", "keep-download"];
+export const HELP: string = [
+  "tex-synth: neural texture synthesis on WebGPU (VGG19 Gram + spectrum, L-BFGS)",
+  "",
+  "Usage:",
+  "  tex-synth [options] <exemplar.png|jpg>",
+  "  tex-synth weights fetch|path|verify [--keep-download]",
+  "  tex-synth --info",
+  "",
+  "Options:",
+  ...OPTIONS.map(optionLine),
+  "",
+  "Exit codes: 0 done, 1 error, 2 bad arguments, 130 interrupted (the image so far is saved).",
+].join("\n");
 
 function integer(name: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;
@@ -68,36 +147,41 @@ function integer(name: string, value: string | undefined, min: number): number |
     throw new UsageError(`--${name} needs a whole number, got "${value}"`);
   }
   const n = Number(value);
-  if (n < min) throw new UsageError(`--${name} must be at least ${min}, got ${n}`);
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`--${name} must be a whole number of at least ${min}, got ${value}`);
+  }
   return n;
+}
+
+function stem(path: string): string {
+  return path.replace(/\.[^./\\]+$/, "");
 }
 
 /** Parses `argv` (without the program name); throws {@link UsageError} on mistakes. */
 export function parseCommandLine(argv: string[]): Args {
-  const unknown: string[] = [];
+  const withValue = OPTIONS.filter((o) => o.value).map((o) => o.name);
+  const flags = OPTIONS.filter((o) => !o.value).map((o) => o.name.replace(/^no-/, ""));
+  const alias = Object.fromEntries(OPTIONS.filter((o) => o.short).map((o) => [o.short, o.name]));
+  const known = new Set([...withValue, ...flags, ...Object.keys(alias)]);
+  let unknown: string | undefined;
   const a = parseArgs(argv, {
-    string: STRING,
-    boolean: BOOLEAN,
+    string: withValue,
+    boolean: flags,
     negatable: ["checkpointing"],
     default: { checkpointing: true },
-    alias: {
-      o: "output",
-      s: "size",
-      n: "iterations",
-      w: "weights",
-      p: "preset",
-      q: "quiet",
-      h: "help",
-      V: "version",
-    },
-    unknown: (arg: string) => {
-      if (arg.startsWith("-")) unknown.push(arg);
-      return !arg.startsWith("-");
+    alias,
+    unknown: (arg: string, key?: string) => {
+      if (key !== undefined && !known.has(key)) unknown ??= arg;
+      return true;
     },
   });
-  if (unknown.length) throw new UsageError(`unknown option ${unknown[0]}`);
+  if (unknown !== undefined) throw new UsageError(`unknown option ${unknown.split("=")[0]}`);
+  for (const name of withValue) {
+    if (a[name] === "") throw new UsageError(`--${name} needs a value`);
+  }
   if (a.help) return { command: "help" };
   if (a.version) return { command: "version" };
+  if (a.info) return { command: "info", json: a.json };
   const positional = a._.map(String);
   if (positional[0] === "weights") {
     const action = positional[1];
@@ -106,7 +190,8 @@ export function parseCommandLine(argv: string[]): Args {
         `weights needs fetch, path or verify${action ? `, got "${action}"` : ""}`,
       );
     }
-    return { command: "weights", action, keepDownload: a["keep-download"] };
+    if (positional.length > 2) throw new UsageError(`unexpected argument "${positional[2]}"`);
+    return { command: "weights", action, keepDownload: a["keep-download"], quiet: a.quiet };
   }
   if (positional.length === 0) throw new UsageError("missing the exemplar image");
   if (positional.length > 1) {
@@ -116,21 +201,40 @@ export function parseCommandLine(argv: string[]): Args {
   if (preset !== "liu" && preset !== "seed") {
     throw new UsageError(`--preset must be liu or seed, got "${preset}"`);
   }
-  const exemplar = positional[0];
   const size = integer("size", a.size, 1);
+  const width = integer("width", a.width, 1);
+  const height = integer("height", a.height, 1);
+  if (size !== undefined && (width !== undefined || height !== undefined)) {
+    throw new UsageError("give --size or --width/--height, not both");
+  }
+  if ((width === undefined) !== (height === undefined)) {
+    throw new UsageError("--width and --height go together");
+  }
+  if (a.plot && !/\.svg$/i.test(a.plot)) {
+    throw new UsageError(`--plot writes SVG: name the file *.svg`);
+  }
+  const exemplar = positional[0];
+  const output = a.output ?? stem(exemplar) + "_synth.png";
+  const snapshotEvery = integer("snapshot-every", a["snapshot-every"], 1);
   return {
     command: "synth",
     exemplar,
-    output: a.output ?? exemplar.replace(/\.[^./\\]+$/, "") + "_synth.png",
-    width: size,
-    height: size,
+    output,
+    width: size ?? width,
+    height: size ?? height,
     iterations: integer("iterations", a.iterations, 0) ?? 100,
     seed: integer("seed", a.seed, -(2 ** 31)) ?? 0,
+    variations: integer("variations", a.variations, 1) ?? 1,
     weights: a.weights,
     preset,
     init: a.init,
     log: a.log,
+    plot: a.plot,
+    snapshotEvery,
+    snapshotDir: a["snapshot-dir"] ?? `${stem(output)}-snapshots`,
+    results: a.results,
     quiet: a.quiet,
+    json: a.json,
     checkpointing: a.checkpointing,
   };
 }

@@ -11,8 +11,11 @@ export class Progress {
   #lastLine = 0;
   #drawn = false;
 
-  constructor(total: number, options: { quiet: boolean; tty?: boolean }) {
+  #label: string;
+
+  constructor(total: number, options: { quiet: boolean; tty?: boolean; label?: string }) {
     this.#total = total;
+    this.#label = options.label ?? "";
     this.#quiet = options.quiet;
     this.#tty = options.tty ?? Deno.stderr.isTerminal();
   }
@@ -32,14 +35,14 @@ export class Progress {
         (width * Math.min(r.iteration, this.#total)) / Math.max(1, this.#total),
       );
       const bar = "█".repeat(done) + "░".repeat(width - done);
-      this.#write(`\r\x1b[2K${bar} ${r.iteration}/${this.#total}  ${figures}`);
+      this.#write(`\r\x1b[2K${this.#label}${bar} ${r.iteration}/${this.#total}  ${figures}`);
       this.#drawn = true;
       return;
     }
     const now = performance.now();
     if (r.iteration === 0 || r.iteration === this.#total || now - this.#lastLine > 5000) {
       this.#lastLine = now;
-      this.#write(`iteration ${r.iteration}/${this.#total}  ${figures}\n`);
+      this.#write(`${this.#label}iteration ${r.iteration}/${this.#total}  ${figures}\n`);
     }
   }
 
@@ -70,4 +73,60 @@ export function formatSeconds(s: number): string {
   }
   if (t >= 60) return `${Math.floor(t / 60)}m${String(t % 60).padStart(2, "0")}s`;
   return `${t}s`;
+}
+
+const PHASES = {
+  download: "downloading VGG19 weights",
+  convert: "converting",
+  verify: "verifying",
+} as const;
+
+/** Renders byte progress of weight downloads, conversion and checks on stderr. */
+export class ByteProgress {
+  #quiet: boolean;
+  #tty: boolean;
+  #phase = "";
+  #start = 0;
+  #lastLine = 0;
+
+  constructor(options: { quiet: boolean; tty?: boolean }) {
+    this.#quiet = options.quiet;
+    this.#tty = options.tty ?? Deno.stderr.isTerminal();
+  }
+
+  /** Shows one report: bytes done, rate and ETA when the total is known. */
+  update(p: { phase: keyof typeof PHASES; bytes: number; total?: number }): void {
+    if (this.#quiet) return;
+    const now = performance.now();
+    if (p.phase !== this.#phase) {
+      if (this.#phase && this.#tty) Deno.stderr.writeSync(encoder.encode("\n"));
+      this.#phase = p.phase;
+      this.#start = now;
+      this.#lastLine = 0;
+    }
+    const seconds = (now - this.#start) / 1000;
+    const rate = seconds > 0 ? p.bytes / seconds : 0;
+    const eta = p.total && rate > 0 ? (p.total - p.bytes) / rate : NaN;
+    const of = p.total ? ` / ${mib(p.total)}` : "";
+    const pct = p.total ? ` ${((100 * p.bytes) / p.total).toFixed(0)}%` : "";
+    const line = `${PHASES[p.phase]}: ${mib(p.bytes)}${of}${pct}  ${mib(rate)}/s  ETA ${
+      formatSeconds(eta)
+    }`;
+    if (this.#tty) {
+      Deno.stderr.writeSync(encoder.encode(`\r\x1b[2K${line}`));
+    } else if (now - this.#lastLine > 5000 || p.bytes === p.total) {
+      this.#lastLine = now;
+      Deno.stderr.writeSync(encoder.encode(line + "\n"));
+    }
+  }
+
+  /** Ends the in-place line, if one is drawn. */
+  done(): void {
+    if (this.#phase && this.#tty && !this.#quiet) Deno.stderr.writeSync(encoder.encode("\n"));
+    this.#phase = "";
+  }
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
 }

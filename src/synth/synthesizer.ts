@@ -75,6 +75,7 @@ export class Synthesizer {
   #ownsContext: boolean;
   #objective: TextureObjective;
   #optimizer: Lbfgs;
+  #exemplar: GPUBuffer;
   #seed: number;
   #variation = 0;
   #history: LossRecord[] = [];
@@ -86,10 +87,12 @@ export class Synthesizer {
     ownsContext: boolean,
     objective: TextureObjective,
     optimizer: Lbfgs,
+    exemplar: GPUBuffer,
     seed: number,
     preset: PresetName,
   ) {
     this.#ctx = ctx;
+    this.#exemplar = exemplar;
     this.#ownsContext = ownsContext;
     this.#objective = objective;
     this.#optimizer = optimizer;
@@ -123,9 +126,8 @@ export class Synthesizer {
         padding: "zero" satisfies Padding,
         checkpointing: options.checkpointing ?? true,
       });
-      ctx.destroyBuffer(target);
       const optimizer = new Lbfgs(ctx, objective, { historySize: options.historySize ?? 100 });
-      return new Synthesizer(ctx, !options.gpu, objective, optimizer, seed, spec.name);
+      return new Synthesizer(ctx, !options.gpu, objective, optimizer, target, seed, spec.name);
     } catch (e) {
       if (!options.gpu) ctx.destroy();
       throw e;
@@ -212,10 +214,17 @@ export class Synthesizer {
     return { width: this.width, height: this.height, data };
   }
 
+  /** Downloads the exemplar as the objective sees it: cropped and resampled to the output size. */
+  async exemplar(): Promise<PlanarImage> {
+    const data = await this.#ctx.read(this.#exemplar, 0, this.#objective.size);
+    return { width: this.width, height: this.height, data };
+  }
+
   /** Frees the GPU resources (and the device, when this synthesizer opened it). */
   dispose(): void {
     this.#optimizer.destroy();
     this.#objective.destroy();
+    this.#ctx.destroyBuffer(this.#exemplar);
     if (this.#ownsContext) this.#ctx.destroy();
   }
 }
