@@ -35,7 +35,13 @@ export {
 } from "./src/synth/synthesizer.ts";
 export type { StopReason } from "./src/optim/lbfgs.ts";
 export { type Preset, type PresetName } from "./src/synth/presets.ts";
-export { randomVggWeights, type VggWeights } from "./src/weights/vgg19_weights.ts";
+export {
+  type ConvWeights,
+  randomVggWeights,
+  type VggLayerSpec,
+  type VggWeights,
+} from "./src/weights/vgg19_weights.ts";
+export { GpuContext, type GpuInfo } from "./src/gpu/context.ts";
 export { loadWeightsFile } from "./src/weights/load.ts";
 
 /** Options of {@link createSynthesizer}: those of {@link Synthesizer.create}, plus weights by path. */

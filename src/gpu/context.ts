@@ -25,9 +25,23 @@ export interface GpuInfo {
  * caches, and the small read/write helpers the rest of the engine uses.
  * Every buffer the engine makes goes through {@link GpuContext.createBuffer},
  * so `peakBytes` is a measured figure, not an estimate.
+ *
+ * @example
+ * ```ts
+ * import { GpuContext, Synthesizer } from "@tex/synth";
+ *
+ * const gpu = await GpuContext.create();
+ * console.log(gpu.info.description, gpu.info.maxStorageBufferBindingSize);
+ * const pixels = { width: 32, height: 32, data: new Float32Array(3 * 32 * 32).fill(0.5) };
+ * const synth = await Synthesizer.create(pixels, { weights: "random", gpu });
+ * synth.dispose(); // leaves the shared context open
+ * gpu.destroy();
+ * ```
  */
 export class GpuContext {
+  /** The WebGPU device. */
   readonly device: GPUDevice;
+  /** The adapter's description and limits. */
   readonly info: GpuInfo;
   #live = new Map<GPUBuffer, number>();
   #liveBytes = 0;

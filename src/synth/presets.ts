@@ -3,6 +3,7 @@ export type PresetName = "liu" | "seed";
 
 /** Every number that defines an objective. */
 export interface Preset {
+  /** The preset's name on the command line. */
   name: PresetName;
   /** Per-channel ImageNet normalization of the input, or none (pixels in [0, 1] go in as they are). */
   normalize: { mean: [number, number, number]; std: [number, number, number] } | null;
@@ -14,11 +15,13 @@ export interface Preset {
    * number of layers, so every layer counts alike whatever its scale.
    */
   gramScaling: "fixed" | "relative";
+  /** Weight of each Gram layer's term, before `gramScaling`. */
   gramWeight: number;
   /** "gray": luminance modulus, as the seed; "color": one phase shared by R, G, B, each keeping its modulus. */
   spectrum: "gray" | "color";
   /** Multiplies ½ Σ (x − Re P)²; with `spectrumPerPixel` that sum is first divided by 3·H·W. */
   spectrumWeight: number;
+  /** Divide the spectrum term by 3·H·W, making it a mean over pixels and channels. */
   spectrumPerPixel: boolean;
 }
 

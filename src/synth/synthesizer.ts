@@ -34,8 +34,9 @@ export interface SynthesizerOptions {
   weights?: VggWeights | "random";
   /** Seed of the start noise (and of random weights). Default 0. */
   seed?: number;
-  /** Output width and height in pixels. Default: the exemplar's. */
+  /** Output width in pixels. Default: the exemplar's. */
   width?: number;
+  /** Output height in pixels. Default: the exemplar's. */
   height?: number;
   /** Recompute activations inside blocks during backward to save memory. Default true. */
   checkpointing?: boolean;
@@ -66,10 +67,24 @@ export interface RunResult {
 /**
  * Texture synthesis from one exemplar: owns the GPU objective and the
  * optimizer, and the current image on the GPU.
+ *
+ * @example
+ * ```ts
+ * import { readImageFile, Synthesizer } from "@tex/synth";
+ *
+ * const exemplar = await readImageFile("bricks.png");
+ * const synth = await Synthesizer.create(exemplar, { weights: "random", width: 64, height: 64 });
+ * const { stop, last } = await synth.synthesize(30);
+ * console.log(stop, last.loss);
+ * synth.dispose();
+ * ```
  */
 export class Synthesizer {
+  /** Output width in pixels. */
   readonly width: number;
+  /** Output height in pixels. */
   readonly height: number;
+  /** The objective preset in use. */
   readonly preset: PresetName;
   #ctx: GpuContext;
   #ownsContext: boolean;
