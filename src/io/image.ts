@@ -15,6 +15,39 @@ export interface PlanarImage {
   data: Float32Array;
 }
 
+/** Largest width or height {@link decodeImage} accepts, in pixels. */
+export const MAX_IMAGE_SIDE = 16384;
+
+/**
+ * Largest pixel count {@link decodeImage} accepts: 2^26, e.g. 8192×8192.
+ * Decoding holds the image about four times over (the decoder's buffer, RGBA
+ * bytes, planar floats), some 1.3 GB at this size; an exemplar rarely needs
+ * more than a few thousand pixels a side.
+ */
+export const MAX_IMAGE_PIXELS = 2 ** 26;
+
+/**
+ * More pixels per file byte than any PNG, GIF or baseline/progressive JPEG can
+ * hold: deflate expands at most ~1032 times and a 1-bit PNG packs 8 pixels a
+ * byte (8256); a full 12-bit LZW code emits at most 4096 pixels (2731); every
+ * JPEG block codes its DC term in at least one bit (512). A header claiming
+ * more is a truncated or forged file, refused before the decoder allocates.
+ */
+const MAX_PIXELS_PER_BYTE = 16384;
+
+/** The formats {@link decodeImage} reads. */
+export type ImageFormat = "PNG" | "JPEG" | "GIF";
+
+/** What an image file's header declares, read without decoding it. */
+export interface ImageInfo {
+  /** The container format, from the first bytes. */
+  format: ImageFormat;
+  /** Declared width in pixels. */
+  width: number;
+  /** Declared height in pixels. */
+  height: number;
+}
+
 /** The slice of imagescript's internal PNG module this file uses. */
 interface PngCodec {
   encode(
@@ -23,11 +56,10 @@ interface PngCodec {
   ): Uint8Array;
 }
 
-const FORMATS = [
+const FORMATS: { name: ImageFormat; magic: number[] }[] = [
   { name: "PNG", magic: [0x89, 0x50, 0x4e, 0x47] },
   { name: "JPEG", magic: [0xff, 0xd8, 0xff] },
   { name: "GIF", magic: [0x47, 0x49, 0x46] },
-  { name: "TIFF", magic: [0x49, 0x49, 0x2a, 0x00] },
 ];
 
 const OTHERS = [
@@ -36,7 +68,11 @@ const OTHERS = [
     test: (b: Uint8Array) => _ascii(b, 0, 4) === "RIFF" && _ascii(b, 8, 4) === "WEBP",
   },
   { name: "BMP", test: (b: Uint8Array) => _ascii(b, 0, 2) === "BM" },
-  { name: "big-endian TIFF", test: (b: Uint8Array) => _ascii(b, 0, 4) === "MM\0*" },
+  // imagescript 1.3's TIFF decoder traps on plain RGB strips: TIFF is refused by name.
+  {
+    name: "TIFF",
+    test: (b: Uint8Array) => _ascii(b, 0, 4) === "II*\0" || _ascii(b, 0, 4) === "MM\0*",
+  },
   { name: "AVIF/HEIC", test: (b: Uint8Array) => _ascii(b, 4, 4) === "ftyp" },
 ];
 
@@ -44,7 +80,7 @@ function _ascii(bytes: Uint8Array, at: number, length: number): string {
   return String.fromCharCode(...bytes.subarray(at, at + length));
 }
 
-function _format(bytes: Uint8Array): string | null {
+function _format(bytes: Uint8Array): ImageFormat | null {
   return FORMATS.find((f) => f.magic.every((b, i) => bytes[i] === b))?.name ?? null;
 }
 
@@ -63,13 +99,15 @@ function _oneLine(e: unknown): string {
 }
 
 /**
- * Decodes PNG or JPEG bytes (GIF and TIFF too, first frame) into planar RGB
- * floats: alpha is dropped and each 8-bit sRGB value is divided by 255 with
- * no gamma change. Grayscale, palette and 16-bit PNGs come out as RGB (16-bit
- * samples keep their high byte, as PIL does). Empty, corrupt or unsupported
- * data throws a {@link TexSynthError} whose one-line message names `name`.
+ * Reads the format and declared size from an image's header without decoding
+ * it (PNG IHDR, JPEG SOF, GIF screen and first frame) and refuses what
+ * decoding should never start on: empty, unknown or truncated headers, a
+ * 0-pixel image, sizes past {@link MAX_IMAGE_SIDE} or {@link MAX_IMAGE_PIXELS},
+ * and more pixels than the file's byte count can encode, all before anything
+ * that size is allocated. Each refusal is a one-line {@link TexSynthError}
+ * naming `name` and the fix.
  */
-export async function decodeImage(bytes: Uint8Array, name = "image"): Promise<PlanarImage> {
+export function probeImage(bytes: Uint8Array, name = "image"): ImageInfo {
   if (bytes.length === 0) {
     throw new TexSynthError(`${name} is empty (0 bytes): give a PNG or JPEG image`);
   }
@@ -77,6 +115,43 @@ export async function decodeImage(bytes: Uint8Array, name = "image"): Promise<Pl
   if (!format) {
     throw new TexSynthError(`${name} is ${_describe(bytes)}: convert it to PNG or JPEG`);
   }
+  const bad = (why: string): TexSynthError =>
+    new TexSynthError(`${name} is not a readable ${format} (${why}): re-export it as PNG`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const [width, height] = format === "PNG"
+    ? _pngSize(bytes, view, bad)
+    : format === "JPEG"
+    ? _jpegSize(bytes, view, bad)
+    : _gifSize(bytes, view, bad);
+  if (width < 1 || height < 1) {
+    throw new TexSynthError(
+      `${name} declares a ${width}×${height} ${format} image, which has no pixels: re-export it as PNG`,
+    );
+  }
+  if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE || width * height > MAX_IMAGE_PIXELS) {
+    throw new TexSynthError(
+      `${name} declares a ${width}×${height} image, past the limit of ${MAX_IMAGE_SIDE} px a side and ${MAX_IMAGE_PIXELS} pixels: downscale it first (an exemplar needs a few thousand px at most)`,
+    );
+  }
+  if (width * height > bytes.length * MAX_PIXELS_PER_BYTE) {
+    throw new TexSynthError(
+      `${name} declares a ${width}×${height} ${format} image in only ${bytes.length} bytes, more than the format can hold: the file is truncated or corrupt; re-export it as PNG`,
+    );
+  }
+  return { format, width, height };
+}
+
+/**
+ * Decodes PNG or JPEG bytes (GIF too, its first frame) into planar RGB
+ * floats: alpha is dropped and each 8-bit sRGB value is divided by 255 with
+ * no gamma change. Grayscale, palette and 16-bit PNGs come out as RGB (16-bit
+ * samples keep their high byte, as PIL does). The header is checked first
+ * with {@link probeImage}, so an oversized image is refused before decoding.
+ * Empty, corrupt or unsupported data throws a {@link TexSynthError} whose
+ * one-line message names `name`.
+ */
+export async function decodeImage(bytes: Uint8Array, name = "image"): Promise<PlanarImage> {
+  const { format, width: declaredWidth, height: declaredHeight } = probeImage(bytes, name);
   let decoded;
   try {
     const { decode, GIF } = await import("imagescript");
@@ -98,9 +173,12 @@ export async function decodeImage(bytes: Uint8Array, name = "image"): Promise<Pl
   }
   const width = decoded?.width ?? 0;
   const height = decoded?.height ?? 0;
-  if (width < 1 || height < 1 || decoded.bitmap.length !== width * height * 4) {
+  if (
+    width !== declaredWidth || height !== declaredHeight ||
+    decoded.bitmap.length !== width * height * 4
+  ) {
     throw new TexSynthError(
-      `${name} decoded to an empty or malformed ${width}×${height} ${format} image: re-export it as PNG`,
+      `${name} decoded to a malformed ${width}×${height} ${format} image where its header says ${declaredWidth}×${declaredHeight}: re-export it as PNG`,
     );
   }
   const rgba = decoded.bitmap;
@@ -112,6 +190,88 @@ export async function decodeImage(bytes: Uint8Array, name = "image"): Promise<Pl
     data[2 * plane + i] = rgba[4 * i + 2] / 255;
   }
   return { width, height, data };
+}
+
+type _Bad = (why: string) => TexSynthError;
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** Bit depths PNG allows for each colour type. */
+const PNG_DEPTHS: Readonly<Record<number, readonly number[]>> = {
+  0: [1, 2, 4, 8, 16],
+  2: [8, 16],
+  3: [1, 2, 4, 8],
+  4: [8, 16],
+  6: [8, 16],
+};
+
+function _pngSize(bytes: Uint8Array, view: DataView, bad: _Bad): [number, number] {
+  if (bytes.length < 33) throw bad("the file is truncated or corrupt: it ends inside its header");
+  if (!PNG_SIGNATURE.every((b, i) => bytes[i] === b)) {
+    throw bad("its signature is damaged, as by a text-mode transfer: the file is corrupt");
+  }
+  if (view.getUint32(8) !== 13 || _ascii(bytes, 12, 4) !== "IHDR") {
+    throw bad("it does not start with an IHDR header: the file is corrupt");
+  }
+  const [depth, type] = [bytes[24], bytes[25]];
+  if (!PNG_DEPTHS[type]?.includes(depth)) {
+    throw bad(`colour type ${type} at ${depth} bits is not PNG: the file is corrupt`);
+  }
+  if (bytes[26] !== 0 || bytes[27] !== 0 || bytes[28] > 1) {
+    throw bad("unknown compression, filter or interlace method: the file is corrupt");
+  }
+  return [view.getUint32(16), view.getUint32(20)];
+}
+
+/** Walks the JPEG marker segments up to the first frame header (SOFn) and reads its size. */
+function _jpegSize(bytes: Uint8Array, view: DataView, bad: _Bad): [number, number] {
+  const truncated = "the file is truncated or corrupt: it ends before its frame header";
+  let p = 2;
+  for (;;) {
+    if (p >= bytes.length) throw bad(truncated);
+    if (bytes[p] !== 0xff) throw bad(`no marker at byte ${p}: the file is corrupt`);
+    while (p < bytes.length && bytes[p] === 0xff) p++;
+    if (p >= bytes.length) throw bad(truncated);
+    const marker = bytes[p++];
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) continue;
+    if (marker === 0xd9 || marker === 0xda) {
+      throw bad("image data comes before any frame header: the file is corrupt");
+    }
+    if (p + 2 > bytes.length) throw bad(truncated);
+    const length = view.getUint16(p);
+    if (length < 2) throw bad(`a segment of length ${length}: the file is corrupt`);
+    const sof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 &&
+      marker !== 0xcc;
+    if (sof) {
+      if (p + 7 > bytes.length) throw bad(truncated);
+      return [view.getUint16(p + 5), view.getUint16(p + 3)];
+    }
+    p += length;
+  }
+}
+
+/** The GIF screen size, and the first frame's, which must fit the same limits. */
+function _gifSize(bytes: Uint8Array, view: DataView, bad: _Bad): [number, number] {
+  const truncated = "the file is truncated or corrupt: it ends before its first frame";
+  if (bytes.length < 13) throw bad(truncated);
+  const width = view.getUint16(6, true);
+  const height = view.getUint16(8, true);
+  let p = 13 + (bytes[10] & 0x80 ? 3 << ((bytes[10] & 7) + 1) : 0);
+  for (;;) {
+    if (p >= bytes.length) throw bad(truncated);
+    const block = bytes[p];
+    if (block === 0x2c) {
+      if (p + 10 > bytes.length) throw bad(truncated);
+      const frameWidth = view.getUint16(p + 5, true);
+      const frameHeight = view.getUint16(p + 7, true);
+      // The decoder holds a frame at its own size: bound it like the screen.
+      return [Math.max(width, frameWidth), Math.max(height, frameHeight)];
+    }
+    if (block !== 0x21) throw bad(`unexpected block 0x${block.toString(16)}: the file is corrupt`);
+    p += 2;
+    while (p < bytes.length && bytes[p] !== 0) p += bytes[p] + 1;
+    p++;
+  }
 }
 
 /**

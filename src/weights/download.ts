@@ -14,6 +14,27 @@ export interface DownloadOptions {
   attempts?: number;
   /** Text appended to every error: where to put the file by hand, the alternatives. */
   hint?: string;
+  /**
+   * Milliseconds to wait for the response headers or for the next bytes of
+   * the body before the attempt counts as stalled (and is retried if it made
+   * progress); default 30 000.
+   */
+  idleTimeoutMs?: number;
+  /** The most bytes accepted when the size is not known in advance; default 2 GiB. */
+  maxBytes?: number;
+}
+
+/** Default of {@link DownloadOptions.idleTimeoutMs}. */
+export const DOWNLOAD_IDLE_TIMEOUT_MS = 30_000;
+
+/** Default of {@link DownloadOptions.maxBytes}: four times torchvision's VGG19 checkpoint. */
+export const DOWNLOAD_MAX_BYTES = 2 ** 31;
+
+/** The reason an attempt is aborted when the server goes quiet. */
+class _Stalled extends Error {
+  constructor(ms: number) {
+    super(`the server sent nothing for ${ms / 1000} s`);
+  }
 }
 
 /** What a finished download produced. */
@@ -28,9 +49,12 @@ export interface DownloadResult {
  * Downloads `url` into `partPath`, resuming from what an earlier attempt left
  * there with an HTTP Range request, and hashes the file as it streams (the
  * resumed prefix is hashed from disk first), so 550 MB never sit in memory.
- * A dropped connection is retried from where it stopped. HTTP errors, an HTML
- * page in place of the file, and a size that disagrees with `bytes` are
- * one-line TexSynthErrors; the caller checks the digest and renames.
+ * A dropped or stalled connection (no bytes for `idleTimeoutMs`) is retried
+ * from where it stopped while retries make progress; when they stop, the
+ * `.part` stays and the error says to run again to resume. HTTP errors, an
+ * HTML page in place of the file, redirect loops, and a size that disagrees
+ * with `bytes` or passes `maxBytes` are one-line TexSynthErrors; a body that
+ * overruns its size is deleted. The caller checks the digest and renames.
  */
 export async function downloadFile(
   url: string,
@@ -63,11 +87,41 @@ export async function downloadFile(
   );
 }
 
+/** One request, aborted when the caller aborts or when nothing arrives for the idle timeout. */
 async function _attempt(
   url: string,
   partPath: string,
   options: DownloadOptions,
   hint: string,
+): Promise<DownloadResult> {
+  const idleMs = options.idleTimeoutMs ?? DOWNLOAD_IDLE_TIMEOUT_MS;
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const alive = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(new _Stalled(idleMs)), idleMs);
+  };
+  alive();
+  try {
+    return await _transfer(url, partPath, options, hint, controller.signal, alive);
+  } catch (e) {
+    // Aborting makes fetch and the body reject with the abort's reason (or a generic AbortError).
+    throw controller.signal.aborted && !options.signal?.aborted ? controller.signal.reason : e;
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+async function _transfer(
+  url: string,
+  partPath: string,
+  options: DownloadOptions,
+  hint: string,
+  signal: AbortSignal,
+  alive: () => void,
 ): Promise<DownloadResult> {
   let have = await _size(partPath);
   if (options.bytes !== undefined && have > options.bytes) {
@@ -78,7 +132,8 @@ async function _attempt(
     return { bytes: have, sha256: await _hashFile(partPath, createHash("sha256")) };
   }
   const headers: HeadersInit = have > 0 ? { Range: `bytes=${have}-` } : {};
-  const response = await fetch(url, { headers, signal: options.signal });
+  const response = await fetch(url, { headers, signal });
+  alive();
   if (response.status === 416 && have > 0) {
     // The server says the range starts past the end: the part is already whole (or bigger).
     await response.body?.cancel();
@@ -108,6 +163,7 @@ async function _attempt(
       );
     }
     await _hashFile(partPath, hash);
+    alive();
   } else {
     have = 0;
   }
@@ -118,10 +174,20 @@ async function _attempt(
       `${url} is ${total} bytes, expected ${options.bytes} (wrong or changed file)${hint}`,
     );
   }
+  const limit = total ?? options.maxBytes ?? DOWNLOAD_MAX_BYTES;
+  if (limit > (options.maxBytes ?? DOWNLOAD_MAX_BYTES)) {
+    await response.body?.cancel();
+    throw new TexSynthError(
+      `${url} is ${limit} bytes, more than the ${
+        options.maxBytes ?? DOWNLOAD_MAX_BYTES
+      } a weights file can be (wrong URL?)${hint}`,
+    );
+  }
   if (!response.body) throw new Error("empty response");
   const reader = response.body.getReader();
   // Look at the first bytes before touching the .part file: an HTML page must leave no trace.
   const first = await reader.read();
+  alive();
   if (!first.done && !resumed && _looksLikeHtml(first.value)) {
     await reader.cancel();
     throw new TexSynthError(`${url} answered with a web page, not the weights file${hint}`);
@@ -133,8 +199,15 @@ async function _attempt(
     append: resumed,
   });
   let received = have;
+  let overrun = false;
   try {
     for (let chunk = first; !chunk.done; chunk = await reader.read()) {
+      alive();
+      if (received + chunk.value.length > limit) {
+        overrun = true;
+        await reader.cancel().catch(() => {});
+        break;
+      }
       await _writeAll(file, chunk.value);
       hash.update(chunk.value);
       received += chunk.value.length;
@@ -142,6 +215,14 @@ async function _attempt(
     }
   } finally {
     file.close();
+  }
+  if (overrun) {
+    await Deno.remove(partPath);
+    throw new TexSynthError(
+      `${url} sent more than ${
+        total === undefined ? "the most" : "the announced"
+      } ${limit} bytes (a wrong or changing file; deleted what arrived)${hint}`,
+    );
   }
   if (total !== undefined && received !== total) {
     throw new Error(`connection closed after ${received} of ${total} bytes`);

@@ -9,7 +9,12 @@ import { readWeightTensors } from "./formats.ts";
 import { openFileSource } from "./load.ts";
 import { f32Bytes, readSafetensorsHeader, safetensorsHeader } from "./safetensors.ts";
 import type { TensorData } from "./tensor.ts";
-import { VGG19_LAYERS, vggTensorNames, vggWeightsFromTensors } from "./vgg19_weights.ts";
+import {
+  checkVggKeyNames,
+  VGG19_LAYERS,
+  vggTensorNames,
+  vggWeightsFromTensors,
+} from "./vgg19_weights.ts";
 
 /** Marks a cache file as ours, and its layout version. */
 const CACHE_FORMAT = "tex-synth/vgg19-features/1";
@@ -38,6 +43,8 @@ export interface EnsureWeightsOptions {
   sha256?: string;
   /** Cache directory; default {@link cacheDir} (`$TEX_SYNTH_CACHE`, XDG, `~/.cache/tex-synth`). */
   cacheDir?: string;
+  /** Milliseconds without a byte from the server before a download attempt counts as stalled; default 30 000. */
+  idleTimeoutMs?: number;
 }
 
 /** Path of the converted VGG19 weights in the cache (it may not exist yet). */
@@ -91,6 +98,7 @@ export async function ensureWeights(options: EnsureWeightsOptions = {}): Promise
       const result = await downloadFile(source.url, part, {
         bytes: source.bytes,
         signal: options.signal,
+        idleTimeoutMs: options.idleTimeoutMs,
         hint,
         onProgress: (bytes, total) => progress?.({ phase: "download", bytes, total }),
       });
@@ -130,11 +138,16 @@ export async function convertWeightsFile(
   const wanted = new Set(vggTensorNames());
   const source = await openFileSource(src);
   let tensors: Map<string, TensorData>;
+  const names: string[] = [];
   try {
-    tensors = await readWeightTensors(source, (n) => wanted.has(n), src);
+    tensors = await readWeightTensors(source, (n) => {
+      names.push(n);
+      return wanted.has(n);
+    }, src);
   } finally {
     source.close();
   }
+  checkVggKeyNames(names, src);
   const weights = vggWeightsFromTensors(tensors, src);
   const ordered = new Map<string, TensorData>();
   for (const l of weights.layers) {

@@ -1,8 +1,13 @@
 // The file edge of the weights readers: the only weights module that calls Deno.*.
 import { TexSynthError } from "../errors.ts";
-import type { ByteSource } from "./byte_source.ts";
+import { type ByteSource, inRange } from "./byte_source.ts";
 import { readWeightTensors } from "./formats.ts";
-import { vggTensorNames, type VggWeights, vggWeightsFromTensors } from "./vgg19_weights.ts";
+import {
+  checkVggKeyNames,
+  vggTensorNames,
+  type VggWeights,
+  vggWeightsFromTensors,
+} from "./vgg19_weights.ts";
 
 /** A {@link ByteSource} over an open file, plus `close`. */
 export interface FileSource extends ByteSource {
@@ -12,25 +17,40 @@ export interface FileSource extends ByteSource {
 
 /**
  * Opens `path` for random access. Reads seek and fill exactly the asked
- * range, so parsers see the file in pieces and never whole.
+ * range, so parsers see the file in pieces and never whole. Only regular
+ * files are opened: a folder is refused, and so are devices and pipes,
+ * whose open or reads could block forever or never end.
  */
 export async function openFileSource(path: string): Promise<FileSource> {
   let file: Deno.FsFile;
   try {
+    const info = await Deno.stat(path);
+    if (!info.isFile) {
+      throw new TexSynthError(
+        `weights path ${path} is ${
+          info.isDirectory ? "a folder" : "not a regular file (a device or pipe?)"
+        }: give a .pth or .safetensors file`,
+      );
+    }
     file = await Deno.open(path, { read: true });
   } catch (e) {
+    if (e instanceof TexSynthError) throw e;
     if (e instanceof Deno.errors.NotFound) {
       throw new TexSynthError(
         `weights file not found: ${path} (check the path, or use --weights random)`,
       );
     }
-    throw new TexSynthError(`cannot open weights file ${path}: ${(e as Error).message}`);
+    throw new TexSynthError(
+      `cannot open weights file ${path}: ${
+        (e as Error).message
+      } (check the path and its permissions)`,
+    );
   }
   const size = (await file.stat()).size;
   return {
     size,
     async read(offset: number, length: number): Promise<Uint8Array> {
-      if (offset < 0 || length < 0 || offset + length > size) {
+      if (!inRange(offset, length, size)) {
         throw new TexSynthError(
           `${path} is truncated or corrupt: a read of ${length} bytes at ${offset} passes its end (${size} bytes); re-download it`,
         );
@@ -56,8 +76,8 @@ export async function openFileSource(path: string): Promise<FileSource> {
 /**
  * Loads VGG19 conv weights from a file: safetensors, or a torch.save
  * checkpoint in either format. Reads only the `features.*` conv tensors it
- * needs, piece by piece. A missing, unknown or corrupt file is a
- * TexSynthError naming the file.
+ * needs, piece by piece. A missing, unknown or corrupt file, a layer VGG19
+ * lacks, or a missing or misshapen one, is a TexSynthError naming the file.
  *
  * @param upTo when given, only layers with `index <= upTo` are read
  */
@@ -65,7 +85,12 @@ export async function loadWeightsFile(path: string, upTo?: number): Promise<VggW
   const source = await openFileSource(path);
   try {
     const wanted = new Set(vggTensorNames(upTo));
-    const tensors = await readWeightTensors(source, (name) => wanted.has(name), path);
+    const names: string[] = [];
+    const tensors = await readWeightTensors(source, (name) => {
+      names.push(name);
+      return wanted.has(name);
+    }, path);
+    checkVggKeyNames(names, path);
     return vggWeightsFromTensors(tensors, path, upTo);
   } finally {
     source.close();

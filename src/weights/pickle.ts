@@ -1,5 +1,6 @@
 import { TexSynthError } from "../errors.ts";
 import type { ByteSource } from "./byte_source.ts";
+import { printable } from "./describe.ts";
 import { decodeFloats, type FloatDtype, type TensorData } from "./tensor.ts";
 
 /**
@@ -87,7 +88,9 @@ const MAX_MEMO = 1_000_000;
 const MAX_STRING = 64 * 1024 * 1024;
 const MAX_LINE = 4096;
 const MAX_LONG_BYTES = 1024;
-const MAX_PICKLE = 256 * 1024 * 1024;
+
+/** The largest pickle the reader accepts; a state dict of tensors is a few kilobytes per tensor. */
+export const MAX_PICKLE_BYTES = 256 * 1024 * 1024;
 
 const STORAGE_TYPES: Readonly<Record<string, [TorchDtype, number]>> = {
   FloatStorage: ["F32", 4],
@@ -151,9 +154,9 @@ export async function unpickleAt(
           `${what} is truncated: a pickle runs past the end of the file; re-download it`,
         );
       }
-      if (window >= MAX_PICKLE) {
+      if (window >= MAX_PICKLE_BYTES) {
         throw new TexSynthError(
-          `${what}: a pickle is larger than ${MAX_PICKLE} bytes; not a weights file`,
+          `${what}: a pickle is larger than ${MAX_PICKLE_BYTES} bytes; not a weights file (give a VGG19 .pth or .safetensors)`,
         );
       }
       window *= 4;
@@ -193,16 +196,19 @@ export async function readTensor(
   what: string,
 ): Promise<TensorData> {
   const s = ref.storage;
+  const label = printable(name);
   if (s.dtype !== "F32" && s.dtype !== "F16" && s.dtype !== "BF16" && s.dtype !== "F64") {
     throw new TexSynthError(
-      `${what}: ${name} holds ${s.dtype} values, not floats; not VGG weights`,
+      `${what}: ${label} holds ${s.dtype} values, not floats; not VGG weights (give torchvision's VGG19 or use --weights random)`,
     );
   }
   const base = s.view ? s.view.offset : 0;
   const limit = s.view ? s.view.numel : s.numel;
   if (s.view && base + limit > s.numel) {
     throw new TexSynthError(
-      `${what}: ${name} views past the end of storage ${s.key} (corrupt file)`,
+      `${what}: ${label} views past the end of storage ${
+        printable(s.key)
+      } (corrupt file: re-download it)`,
     );
   }
   const shape = ref.shape;
@@ -210,15 +216,24 @@ export async function readTensor(
   if (count === 0) return { shape: [...shape], data: new Float32Array(0) };
   let last = ref.offset;
   for (let i = 0; i < shape.length; i++) last += (shape[i] - 1) * ref.stride[i];
-  if (last >= limit) {
+  if (!Number.isSafeInteger(last) || last >= limit) {
     throw new TexSynthError(
-      `${what}: ${name} [${shape.join(", ")}] needs ${
+      `${what}: ${label} [${printable(shape.join(", "))}] needs ${
         last + 1
-      } elements of a ${limit}-element storage (corrupt file)`,
+      } elements of a ${limit}-element storage (corrupt file: re-download it)`,
     );
   }
   const first = base + ref.offset;
   const span = last - ref.offset + 1;
+  // Weights never alias their own elements; an overlapping view could claim
+  // far more values than the file holds, so it is refused before allocating.
+  if (count > span) {
+    throw new TexSynthError(
+      `${what}: ${label} [${
+        printable(shape.join(", "))
+      }] has overlapping strides, which weights never have (corrupt file: re-download it)`,
+    );
+  }
   const bytes = await readStorage(s.key, first * s.elementBytes, span * s.elementBytes);
   const values = decodeFloats(s.dtype, bytes, span);
   if (span === count && _rowMajor(shape, ref.stride)) return { shape: [...shape], data: values };
@@ -411,7 +426,8 @@ class _Unpickler {
       }
       case 0x65: { // APPENDS
         const items = this.#popMark();
-        this.#list(this.#top()).push(...items);
+        const list = this.#list(this.#top());
+        for (const item of items) list.push(item);
         return;
       }
       case 0x7d: // EMPTY_DICT
@@ -490,7 +506,9 @@ class _Unpickler {
       Object.hasOwn(STORAGE_TYPES, name);
     if (!storage && !CALLABLES.has(full)) {
       throw new TexSynthError(
-        `${this.#what} names the Python global ${full}, which a weights file never needs: refusing to load it (it may be malicious)`,
+        `${this.#what} names the Python global ${
+          printable(full)
+        }, which a weights file never needs: refusing to load it (it may be malicious; use torchvision's VGG19 from a trusted source)`,
       );
     }
     return { kind: "global", module, name };
@@ -741,7 +759,7 @@ class _Unpickler {
 
   #bad(why: string): TexSynthError {
     return new TexSynthError(
-      `${this.#what} is not a torch weights file this tool accepts: ${why} (near byte ${this.#pos}); nothing was run`,
+      `${this.#what} is not a torch weights file this tool accepts: ${why} (near byte ${this.#pos}); nothing was run (re-download it, or convert it to .safetensors)`,
     );
   }
 }

@@ -1,5 +1,6 @@
 import { TexSynthError } from "../errors.ts";
 import type { ByteSource } from "./byte_source.ts";
+import { brief, printable } from "./describe.ts";
 import { readTensor, stateDictTensors, type StorageRef, unpickleAt } from "./pickle.ts";
 import type { TensorData } from "./tensor.ts";
 
@@ -23,10 +24,12 @@ export async function readPthLegacy(
   const bad = (why: string): TexSynthError =>
     new TexSynthError(`${what} is not a torch.save checkpoint this tool reads: ${why}`);
   const magic = await unpickleAt(source, 0, what);
-  if (magic.value !== MAGIC) throw bad("wrong magic number");
+  if (magic.value !== MAGIC) {
+    throw bad("wrong magic number (re-download it, or re-save it with torch.save)");
+  }
   const protocol = await unpickleAt(source, magic.end, what);
   if (protocol.value !== PROTOCOL_VERSION) {
-    throw bad(`protocol ${String(protocol.value)}, not 1001`);
+    throw bad(`protocol ${brief(protocol.value)}, not 1001 (re-save it with torch.save)`);
   }
   const sysInfo = await unpickleAt(source, protocol.end, what);
   if (!(sysInfo.value instanceof Map) || sysInfo.value.get("little_endian") !== true) {
@@ -35,7 +38,7 @@ export async function readPthLegacy(
   const state = await unpickleAt(source, sysInfo.end, what);
   const keys = await unpickleAt(source, state.end, what);
   if (!Array.isArray(keys.value) || !keys.value.every((k) => typeof k === "string")) {
-    throw bad("the storage key list is missing");
+    throw bad("the storage key list is missing (corrupt file: re-download it)");
   }
   const tensors = stateDictTensors(state.value, what);
   const roots = _roots(state.storages, what);
@@ -47,7 +50,11 @@ export async function readPthLegacy(
       ref,
       (key, offset, length) => {
         const at = offsets.get(key);
-        if (at === undefined) throw bad(`storage ${key} is not in the key list (corrupt file)`);
+        if (at === undefined) {
+          throw bad(
+            `storage ${printable(key)} is not in the key list (corrupt file: re-download it)`,
+          );
+        }
         return source.read(at + offset, length);
       },
       name,
@@ -64,7 +71,9 @@ function _roots(storages: Iterable<StorageRef>, what: string): Map<string, Stora
   for (const s of storages) {
     const seen = roots.get(s.key);
     if (seen && (seen.numel !== s.numel || seen.elementBytes !== s.elementBytes)) {
-      throw new TexSynthError(`${what}: storage ${s.key} is described two ways (corrupt file)`);
+      throw new TexSynthError(
+        `${what}: storage ${printable(s.key)} is described two ways (corrupt file: re-download it)`,
+      );
     }
     roots.set(s.key, s);
   }
@@ -87,20 +96,23 @@ async function _storageOffsets(
   let at = start;
   for (const key of keys) {
     const root = roots.get(key);
+    const label = printable(key);
     if (!root) {
       throw new TexSynthError(
-        `${what}: storage ${key} has no tensor, so its size is unknown (corrupt file)`,
+        `${what}: storage ${label} has no tensor, so its size is unknown (corrupt file: re-download it)`,
       );
     }
     if (at + 8 > source.size) {
-      throw new TexSynthError(`${what} is truncated (storage ${key} is missing); re-download it`);
+      throw new TexSynthError(
+        `${what} is truncated (storage ${label} is missing); re-download it`,
+      );
     }
     const head = await source.read(at, 8);
     const hv = new DataView(head.buffer, head.byteOffset, 8);
     const count = hv.getUint32(0, true) + hv.getUint32(4, true) * 2 ** 32;
     if (count !== root.numel) {
       throw new TexSynthError(
-        `${what}: storage ${key} holds ${count} elements, its pickle says ${root.numel} (corrupt file)`,
+        `${what}: storage ${label} holds ${count} elements, its pickle says ${root.numel} (corrupt file: re-download it)`,
       );
     }
     offsets.set(key, at + 8);
@@ -113,7 +125,9 @@ async function _storageOffsets(
   }
   if (at < source.size) {
     throw new TexSynthError(
-      `${what} has ${source.size - at} unexpected bytes after its last storage (corrupt file)`,
+      `${what} has ${
+        source.size - at
+      } unexpected bytes after its last storage (corrupt file: re-download it)`,
     );
   }
   return offsets;

@@ -1,5 +1,6 @@
 import { TexSynthError } from "../errors.ts";
 import type { ByteSource } from "./byte_source.ts";
+import { brief, printable } from "./describe.ts";
 import {
   decodeFloats,
   DTYPE_BYTES,
@@ -167,7 +168,7 @@ function _metadata(
   }
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) {
-    if (typeof v !== "string") throw bad(`__metadata__.${k} is not a string`);
+    if (typeof v !== "string") throw bad(`__metadata__.${printable(k)} is not a string`);
     out[k] = v;
   }
   return out;
@@ -182,9 +183,9 @@ function _checkCoverage(
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let at = dataStart;
   for (const e of sorted) {
-    if (e.begin < at) throw bad(`${e.name} overlaps the tensor before it`);
+    if (e.begin < at) throw bad(`${printable(e.name)} overlaps the tensor before it`);
     if (e.begin > at) {
-      throw bad(`${at - dataStart} data bytes before ${e.name} belong to no tensor`);
+      throw bad(`${e.begin - at} data bytes before ${printable(e.name)} belong to no tensor`);
     }
     at = e.end;
   }
@@ -231,32 +232,35 @@ function _parseHeader(headerBytes: Uint8Array, fileSize: number, bad: _Bad): Saf
       metadata = _metadata(raw, bad);
       continue;
     }
-    if (typeof raw !== "object" || raw === null) throw bad(`entry ${name} is not an object`);
+    const label = printable(name);
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+      throw bad(`entry ${label} is not an object`);
+    }
     const info = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dtype = info.dtype;
     if (typeof dtype !== "string" || !Object.hasOwn(DTYPE_BYTES, dtype)) {
       throw bad(
-        `${name} has unsupported dtype ${JSON.stringify(dtype)} (F32, F16, BF16 or F64 expected)`,
+        `${label} has unsupported dtype ${brief(dtype)} (F32, F16, BF16 or F64 expected)`,
       );
     }
-    if (!Array.isArray(info.shape)) throw bad(`${name} has no shape`);
+    if (!Array.isArray(info.shape)) throw bad(`${label} has no shape`);
     const shape = info.shape as number[];
-    const count = _count(shape, name, bad);
+    const count = _count(shape, label, bad);
     const offsets = info.data_offsets;
     if (
       !Array.isArray(offsets) || offsets.length !== 2 ||
       !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)
     ) {
-      throw bad(`${name} has bad data_offsets`);
+      throw bad(`${label} has bad data_offsets ${brief(offsets)}`);
     }
     const [b, e] = offsets as number[];
     if (b > e || e > dataLength) {
-      throw bad(`${name} data_offsets [${b}, ${e}] fall outside the ${dataLength} data bytes`);
+      throw bad(`${label} data_offsets [${b}, ${e}] fall outside the ${dataLength} data bytes`);
     }
     const want = count * DTYPE_BYTES[dtype as FloatDtype];
     if (e - b !== want) {
       throw bad(
-        `${name} is ${e - b} bytes but shape [${shape.join(", ")}] × ${dtype} needs ${want}`,
+        `${label} is ${e - b} bytes but shape [${shape.join(", ")}] × ${dtype} needs ${want}`,
       );
     }
     entries.push({
@@ -271,14 +275,14 @@ function _parseHeader(headerBytes: Uint8Array, fileSize: number, bad: _Bad): Saf
   return { entries, metadata };
 }
 
-function _count(shape: unknown[], name: string, bad: _Bad): number {
+function _count(shape: unknown[], label: string, bad: _Bad): number {
   let n = 1;
   for (const d of shape) {
     if (typeof d !== "number" || !Number.isSafeInteger(d) || d < 0) {
-      throw bad(`${name} has bad shape ${JSON.stringify(shape)}`);
+      throw bad(`${label} has bad shape ${brief(shape)}`);
     }
     n *= d;
   }
-  if (!Number.isSafeInteger(n)) throw bad(`${name} shape ${JSON.stringify(shape)} is too large`);
+  if (!Number.isSafeInteger(n)) throw bad(`${label} shape ${brief(shape)} is too large`);
   return n;
 }

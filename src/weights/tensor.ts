@@ -1,4 +1,5 @@
 import { TexSynthError } from "../errors.ts";
+import { printable } from "./describe.ts";
 
 /** One named tensor as the weight readers return it: row-major f32 data of `shape`. */
 export interface TensorData {
@@ -24,13 +25,19 @@ export function elementCount(shape: readonly number[], what: string): number {
   let n = 1;
   for (const d of shape) {
     if (!Number.isSafeInteger(d) || d < 0) {
-      throw new TexSynthError(`${what}: bad shape [${shape.join(", ")}] (the file is corrupt)`);
+      throw new TexSynthError(
+        `${printable(what)}: bad shape [${
+          printable(shape.join(", "))
+        }] (the file is corrupt: re-download it)`,
+      );
     }
     n *= d;
   }
   if (!Number.isSafeInteger(n)) {
     throw new TexSynthError(
-      `${what}: shape [${shape.join(", ")}] is too large (the file is corrupt)`,
+      `${printable(what)}: shape [${
+        shape.join(", ")
+      }] is too large (the file is corrupt: re-download it)`,
     );
   }
   return n;

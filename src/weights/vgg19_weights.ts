@@ -1,5 +1,6 @@
 import manifest from "../../weights/vgg19.json" with { type: "json" };
 import { TexSynthError } from "../errors.ts";
+import { printable } from "./describe.ts";
 import type { TensorData } from "./tensor.ts";
 
 /** One 3×3 convolution of VGG19's `features`, with its torchvision index and name. */
@@ -86,6 +87,35 @@ export function vggWeightsFromTensors(
   return { layers, source };
 }
 
+/**
+ * Checks the key names of a whole state dict (all of them, not only those
+ * read) for layers VGG19 does not have: a `features.N.*` key VGG19's convs
+ * lack means another network (VGG16, vgg19_bn, a modified model), and keys
+ * under `module.` mean a DataParallel save. Either is a TexSynthError naming
+ * the key and the fix, where a plain missing-key error would mislead.
+ */
+export function checkVggKeyNames(names: Iterable<string>, source: string): void {
+  const known = new Set(vggTensorNames());
+  let wrapped = false;
+  let plain = false;
+  for (const name of names) {
+    if (name.startsWith("module.features.")) wrapped = true;
+    if (name.startsWith("features.")) plain = true;
+    if (/^features\.\d+\./.test(name) && !known.has(name)) {
+      throw new TexSynthError(
+        `${source} has ${
+          printable(name)
+        }, a layer torchvision's VGG19 does not have (another network, e.g. VGG16 or vgg19_bn?): ${FIX}`,
+      );
+    }
+  }
+  if (wrapped && !plain) {
+    throw new TexSynthError(
+      `${source} holds a DataParallel model (keys start with "module."): re-save model.module.state_dict(), or ${FIX}`,
+    );
+  }
+}
+
 /** The state-dict keys of the convs a VggWeights with this `upTo` needs. */
 export function vggTensorNames(upTo?: number): string[] {
   return _selected(upTo).flatMap((l) => [`features.${l.index}.weight`, `features.${l.index}.bias`]);
@@ -95,6 +125,8 @@ function _selected(upTo: number | undefined): readonly VggLayerSpec[] {
   return upTo === undefined ? VGG19_LAYERS : VGG19_LAYERS.filter((l) => l.index <= upTo);
 }
 
+const FIX = "use torchvision's VGG19 weights (vgg19-dcbb9e9d.pth) or --weights random";
+
 function _take(
   tensors: Map<string, TensorData>,
   source: string,
@@ -102,19 +134,28 @@ function _take(
   shape: number[],
 ): Float32Array {
   const t = tensors.get(key);
-  const fix = "use torchvision's VGG19 weights (vgg19-dcbb9e9d.pth) or --weights random";
-  if (!t) throw new TexSynthError(`${source} has no tensor ${key}: ${fix}`);
+  if (!t) throw new TexSynthError(`${source} has no tensor ${key}: ${FIX}`);
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new TexSynthError(
-      `${source}: ${key} has shape [${t.shape.join(", ")}], VGG19 needs [${
+      `${source}: ${key} has shape [${printable(t.shape.join(", "))}], VGG19 needs [${
         shape.join(", ")
-      }]: ${fix}`,
+      }]: ${FIX}`,
     );
   }
   if (t.data.length !== shape.reduce((a, b) => a * b, 1)) {
     throw new TexSynthError(
-      `${source}: ${key} holds ${t.data.length} values, not its shape's size`,
+      `${source}: ${key} holds ${t.data.length} values, not its shape's size (corrupt file: re-download it)`,
     );
+  }
+  // A NaN or infinity would poison every evaluation: refuse it here, by name.
+  for (let i = 0; i < t.data.length; i++) {
+    if (!Number.isFinite(t.data[i])) {
+      throw new TexSynthError(
+        `${source}: ${key} holds a non-finite value (${
+          t.data[i]
+        }) at element ${i} (corrupt file): re-download it, or ${FIX}`,
+      );
+    }
   }
   return t.data;
 }

@@ -183,43 +183,69 @@ export function legacyPth(
 
 /** A torch.save zip archive (stored members, as torch writes them). */
 export function zipPth(specs: TensorSpec[], statePickle?: Uint8Array): Uint8Array {
-  const members: [string, Uint8Array][] = [
-    ["archive/data.pkl", statePickle ?? stateDictPickle(specs, false)],
-    ["archive/byteorder", new TextEncoder().encode("little")],
+  const members: ZipMember[] = [
+    { name: "archive/data.pkl", data: statePickle ?? stateDictPickle(specs, false) },
+    { name: "archive/byteorder", data: new TextEncoder().encode("little") },
   ];
   for (const s of _uniqueStorages(specs)) {
-    members.push([`archive/data/${s.key}`, _concat([...s.chunks()])]);
+    members.push({ name: `archive/data/${s.key}`, data: _concat([...s.chunks()]) });
   }
-  members.push(["archive/version", new TextEncoder().encode("3\n")]);
+  members.push({ name: "archive/version", data: new TextEncoder().encode("3\n") });
+  return zipArchive(members);
+}
+
+/** One zip member: its bytes, and optionally what is stored in their place. */
+export interface ZipMember {
+  name: string;
+  /** The member's content (its CRC-32 and, unless `size` is given, its declared size). */
+  data: Uint8Array;
+  /** Raw-deflate bytes stored instead of `data` (method 8). */
+  deflated?: Uint8Array;
+  /** A declared uncompressed size other than `data.length`, to forge bombs. */
+  size?: number;
+  /** An extra field for the member's central directory record. */
+  extra?: Uint8Array;
+}
+
+/** A zip archive of `members`, with local headers, a central directory and an end record. */
+export function zipArchive(members: ZipMember[]): Uint8Array {
   const parts: Uint8Array[] = [];
   const central: Uint8Array[] = [];
   let offset = 0;
-  for (const [name, data] of members) {
-    const n = new TextEncoder().encode(name);
-    const crc = crc32(data);
+  for (const m of members) {
+    const n = new TextEncoder().encode(m.name);
+    const crc = crc32(m.data);
+    const stored = m.deflated ?? m.data;
+    const size = m.size ?? m.data.length;
+    const method = m.deflated ? 8 : 0;
     const local = new Uint8Array(30 + n.length);
     const lv = new DataView(local.buffer);
     lv.setUint32(0, 0x04034b50, true);
     lv.setUint16(4, 20, true);
+    lv.setUint16(8, method, true);
     lv.setUint32(14, crc, true);
-    lv.setUint32(18, data.length, true);
-    lv.setUint32(22, data.length, true);
+    lv.setUint32(18, stored.length, true);
+    lv.setUint32(22, size, true);
     lv.setUint16(26, n.length, true);
     local.set(n, 30);
-    const c = new Uint8Array(46 + n.length);
+    const extra = m.extra ?? new Uint8Array(0);
+    const c = new Uint8Array(46 + n.length + extra.length);
     const cv = new DataView(c.buffer);
     cv.setUint32(0, 0x02014b50, true);
     cv.setUint16(4, 20, true);
     cv.setUint16(6, 20, true);
+    cv.setUint16(10, method, true);
     cv.setUint32(16, crc, true);
-    cv.setUint32(20, data.length, true);
-    cv.setUint32(24, data.length, true);
+    cv.setUint32(20, stored.length, true);
+    cv.setUint32(24, size, true);
     cv.setUint16(28, n.length, true);
+    cv.setUint16(30, extra.length, true);
     cv.setUint32(42, offset, true);
     c.set(n, 46);
+    c.set(extra, 46 + n.length);
     central.push(c);
-    parts.push(local, data);
-    offset += local.length + data.length;
+    parts.push(local, stored);
+    offset += local.length + stored.length;
   }
   const cd = _concat(central);
   const end = new Uint8Array(22);
