@@ -115,7 +115,8 @@ interface VariationSummary {
 }
 
 async function synth(args: SynthArgs, signal: AbortSignal): Promise<number> {
-  const exemplar = await readImageFile(args.exemplar);
+  const exemplars = [];
+  for (const path of args.exemplars) exemplars.push(await readImageFile(path));
   const init = args.init ? await readImageFile(args.init) : undefined;
   const outputs = Array.from(
     { length: args.variations },
@@ -128,23 +129,31 @@ async function synth(args: SynthArgs, signal: AbortSignal): Promise<number> {
   if (args.snapshotEvery) await makeFolder(args.snapshotDir, "snapshot");
   const weights = await loadWeights(args, signal);
   const started = performance.now();
-  const synthesizer = await Synthesizer.create(exemplar, {
+  const synthesizer = await Synthesizer.create(exemplars, {
     preset: args.preset,
     weights,
     seed: args.seed,
     width: args.width,
     height: args.height,
+    tile: args.tile,
+    scales: args.scales,
+    loss: args.loss,
+    exemplarSize: args.exemplarSize,
     checkpointing: args.checkpointing,
   });
   const log = args.log ? await JsonlLog.open(args.log) : null;
   const history: LossRecord[] = [];
   const summaries: VariationSummary[] = [];
-  const name = basename(args.exemplar).replace(/\.[^.]+$/, "");
+  const stemOf = (path: string) => basename(path).replace(/\.[^.]+$/, "");
+  const name = stemOf(args.exemplars[0]);
   let interrupted = false;
   try {
     for (let v = 1; v <= args.variations && !interrupted; v++) {
       const label = args.variations > 1 ? `variation ${v}/${args.variations}: ` : "";
-      const progress = new Progress(args.iterations, { quiet: args.quiet, label });
+      const progress = new Progress(args.iterations * synthesizer.scales, {
+        quiet: args.quiet,
+        label,
+      });
       const t0 = performance.now();
       const options = {
         signal,
@@ -162,7 +171,7 @@ async function synth(args: SynthArgs, signal: AbortSignal): Promise<number> {
       };
       let result;
       if (init) {
-        synthesizer.setImage(init);
+        await synthesizer.setImage(init);
         result = await synthesizer.optimize(args.iterations, options);
       } else {
         result = await synthesizer.synthesize(args.iterations, options);
@@ -191,22 +200,26 @@ async function synth(args: SynthArgs, signal: AbortSignal): Promise<number> {
       });
     }
     if (args.results) {
-      await writeImage(`${args.results}/exemplar_${name}.png`, await synthesizer.exemplar());
+      const used = await synthesizer.exemplars();
+      for (let i = 0; i < used.length; i++) {
+        await writeImage(`${args.results}/exemplar_${stemOf(args.exemplars[i])}.png`, used[i]);
+      }
     }
     await log?.close();
     if (args.plot) {
-      await writeFileAtomic(
-        args.plot,
-        encoder.encode(lossPlotSvg(history, { title: basename(args.exemplar) })),
-      );
+      const title = args.exemplars.map((p) => basename(p)).join(", ");
+      await writeFileAtomic(args.plot, encoder.encode(lossPlotSvg(history, { title })));
     }
     if (args.json) {
       console.log(JSON.stringify({
         version: denoJson.version,
-        exemplar: args.exemplar,
+        exemplars: args.exemplars,
         width: synthesizer.width,
         height: synthesizer.height,
         preset: synthesizer.preset,
+        loss: args.loss,
+        tile: args.tile,
+        scales: synthesizer.scales,
         weights: weights === "random" ? `random(seed ${args.seed})` : weights.source,
         seed: args.seed,
         adapter: synthesizer.gpu.info.description,

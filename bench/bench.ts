@@ -7,6 +7,7 @@
 import { parseArgs } from "@std/cli/parse-args";
 import { GpuContext } from "../src/gpu/context.ts";
 import { TextureObjective } from "../src/synth/objective.ts";
+import { VggConvs } from "../src/nn/vgg19_convs.ts";
 import { preset as presetNamed, type PresetName } from "../src/synth/presets.ts";
 import { Random } from "../src/random.ts";
 import { randomVggWeights } from "../src/weights/vgg19_weights.ts";
@@ -16,6 +17,7 @@ interface Measurement {
   msPerEvaluation: number;
   evaluations: number;
   peakGpuBytes: { checkpointing: number; noCheckpointing: number };
+  activationBytes: { checkpointing: number; noCheckpointing: number };
 }
 
 async function measure(
@@ -24,7 +26,7 @@ async function measure(
   presetName: PresetName,
   checkpointing: boolean,
   evals: number,
-): Promise<{ ms: number; peak: number }> {
+): Promise<{ ms: number; peak: number; activations: number }> {
   const spec = presetNamed(presetName);
   const weights = randomVggWeights(0, Math.max(...spec.layers));
   const rng = new Random(1);
@@ -34,10 +36,16 @@ async function measure(
   );
   ctx.resetPeak();
   const before = ctx.liveBytes;
-  const objective = await TextureObjective.create(ctx, weights, exemplar, size, size, spec, {
-    padding: "zero",
-    checkpointing,
-  });
+  const convs = new VggConvs(ctx, weights);
+  const objective = await TextureObjective.create(
+    ctx,
+    convs,
+    [{ buffer: exemplar, height: size, width: size }],
+    size,
+    size,
+    spec,
+    { padding: "zero", checkpointing },
+  );
   ctx.write(objective.x, Float32Array.from({ length: 3 * size * size }, () => rng.uniform()));
   objective.evaluation.run();
   await ctx.sync();
@@ -46,9 +54,11 @@ async function measure(
   await ctx.sync();
   const ms = (performance.now() - t0) / evals;
   const peak = ctx.peakBytes - before;
+  const activations = objective.net.activationBytes;
   objective.destroy();
+  convs.destroy();
   ctx.destroyBuffer(exemplar);
-  return { ms, peak };
+  return { ms, peak, activations };
 }
 
 if (import.meta.main) {
@@ -66,6 +76,7 @@ if (import.meta.main) {
       msPerEvaluation: Number(withCp.ms.toFixed(2)),
       evaluations: evals,
       peakGpuBytes: { checkpointing: withCp.peak, noCheckpointing: without.peak },
+      activationBytes: { checkpointing: withCp.activations, noCheckpointing: without.activations },
     });
     console.error(`${size}px: ${withCp.ms.toFixed(1)} ms/eval`);
   }

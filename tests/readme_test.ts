@@ -22,7 +22,10 @@ Deno.test("README's API example runs as written", async () => {
   try {
     const code = block("API", "ts")
       .replace(`"jsr:@tex/synth"`, JSON.stringify(new URL("mod.ts", root).href))
-      .replace(`"examples/bricks.png"`, JSON.stringify(new URL("examples/bricks.png", root).pathname));
+      .replace(
+        `"examples/bricks.png"`,
+        JSON.stringify(new URL("examples/bricks.png", root).pathname),
+      );
     await Deno.writeTextFile(`${dir}/example.ts`, code);
     const run = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "--config", new URL("deno.json", root).pathname, "example.ts"],

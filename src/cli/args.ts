@@ -12,13 +12,17 @@ export class UsageError extends Error {
 /** A synthesis run as the command line asks for it. */
 export interface SynthArgs {
   command: "synth";
-  exemplar: string;
+  exemplars: string[];
   output: string;
   width?: number;
   height?: number;
   iterations: number;
   seed: number;
   variations: number;
+  tile: boolean;
+  scales?: number;
+  loss: "gram" | "sw";
+  exemplarSize?: number;
   weights?: string;
   preset: PresetName;
   init?: string;
@@ -64,8 +68,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     value: "N",
     help: "output N×N pixels (default: the exemplar's size)",
   },
-  { name: "width", value: "W", help: "output width (with --height; default: the exemplar's)" },
+  { name: "width", value: "W", help: "output width (with --height; any size, not only the exemplar's)" },
   { name: "height", value: "H", help: "output height (with --width)" },
+  { name: "tile", help: "seamless output: it repeats without a seam (circular padding)" },
+  { name: "scales", value: "K", help: "coarse-to-fine scales (default 1; 3+ from 512 px up)" },
+  { name: "loss", value: "L", help: "feature statistics: gram (default) or sw (sliced Wasserstein)" },
+  { name: "exemplar-size", value: "N", help: "scale exemplars to N px on their shorter side first" },
   {
     name: "iterations",
     short: "n",
@@ -194,9 +202,6 @@ export function parseCommandLine(argv: string[]): Args {
     return { command: "weights", action, keepDownload: a["keep-download"], quiet: a.quiet };
   }
   if (positional.length === 0) throw new UsageError("missing the exemplar image");
-  if (positional.length > 1) {
-    throw new UsageError(`one exemplar expected, got ${positional.length}`);
-  }
   const preset = a.preset ?? "liu";
   if (preset !== "liu" && preset !== "seed") {
     throw new UsageError(`--preset must be liu or seed, got "${preset}"`);
@@ -213,18 +218,25 @@ export function parseCommandLine(argv: string[]): Args {
   if (a.plot && !/\.svg$/i.test(a.plot)) {
     throw new UsageError(`--plot writes SVG: name the file *.svg`);
   }
-  const exemplar = positional[0];
-  const output = a.output ?? stem(exemplar) + "_synth.png";
+  const loss = a.loss ?? "gram";
+  if (loss !== "gram" && loss !== "sw") {
+    throw new UsageError(`--loss must be gram or sw, got "${loss}"`);
+  }
+  const output = a.output ?? stem(positional[0]) + "_synth.png";
   const snapshotEvery = integer("snapshot-every", a["snapshot-every"], 1);
   return {
     command: "synth",
-    exemplar,
+    exemplars: positional,
     output,
     width: size ?? width,
     height: size ?? height,
     iterations: integer("iterations", a.iterations, 0) ?? 100,
     seed: integer("seed", a.seed, -(2 ** 31)) ?? 0,
     variations: integer("variations", a.variations, 1) ?? 1,
+    tile: a.tile,
+    scales: integer("scales", a.scales, 1),
+    loss,
+    exemplarSize: integer("exemplar-size", a["exemplar-size"], 1),
     weights: a.weights,
     preset,
     init: a.init,

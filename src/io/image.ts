@@ -1,9 +1,10 @@
-// Image decode/encode on imagescript, in web APIs only. imagescript's main
-// entry loads native codecs and its wasm decoders at import time (it needs
-// --allow-ffi, --allow-env and --allow-read), so it is imported on first
-// decode; encoding uses its pure-JS PNG writer, which needs nothing.
-import pngCodec from "imagescript/png/node.js";
+// Image decode/encode in web APIs only. PNG is ours (png.ts: imagescript
+// 1.3's decoder rejects valid PNGs with stored deflate blocks); JPEG and GIF
+// go through imagescript, whose main entry loads native codecs and its wasm
+// decoders at import time (it needs --allow-ffi, --allow-env and
+// --allow-read), so it is imported on first use.
 import { TexSynthError } from "../errors.ts";
+import { decodePng, encodePngBytes } from "./png.ts";
 
 /** A decoded RGB image as planar floats: data is [3, height, width], values in [0, 1]. */
 export interface PlanarImage {
@@ -46,14 +47,6 @@ export interface ImageInfo {
   width: number;
   /** Declared height in pixels. */
   height: number;
-}
-
-/** The slice of imagescript's internal PNG module this file uses. */
-interface PngCodec {
-  encode(
-    data: Uint8Array,
-    options: { width: number; height: number; channels: 3; level: number },
-  ): Uint8Array;
 }
 
 const FORMATS: { name: ImageFormat; magic: number[] }[] = [
@@ -152,6 +145,7 @@ export function probeImage(bytes: Uint8Array, name = "image"): ImageInfo {
  */
 export async function decodeImage(bytes: Uint8Array, name = "image"): Promise<PlanarImage> {
   const { format, width: declaredWidth, height: declaredHeight } = probeImage(bytes, name);
+  if (format === "PNG") return _planar(await decodePng(bytes, name, MAX_IMAGE_PIXELS));
   let decoded;
   try {
     const { decode, GIF } = await import("imagescript");
@@ -181,13 +175,21 @@ export async function decodeImage(bytes: Uint8Array, name = "image"): Promise<Pl
       `${name} decoded to a malformed ${width}×${height} ${format} image where its header says ${declaredWidth}×${declaredHeight}: re-export it as PNG`,
     );
   }
-  const rgba = decoded.bitmap;
+  return _planar({ width, height, rgb: decoded.bitmap }, 4);
+}
+
+/** Interleaved 8-bit pixels (`stride` bytes each, RGB first) as planar floats in [0, 1]. */
+function _planar(
+  image: { width: number; height: number; rgb: ArrayLike<number> },
+  stride = 3,
+): PlanarImage {
+  const { width, height, rgb } = image;
   const plane = width * height;
   const data = new Float32Array(3 * plane);
   for (let i = 0; i < plane; i++) {
-    data[i] = rgba[4 * i] / 255;
-    data[plane + i] = rgba[4 * i + 1] / 255;
-    data[2 * plane + i] = rgba[4 * i + 2] / 255;
+    data[i] = rgb[stride * i] / 255;
+    data[plane + i] = rgb[stride * i + 1] / 255;
+    data[2 * plane + i] = rgb[stride * i + 2] / 255;
   }
   return { width, height, data };
 }
@@ -280,18 +282,16 @@ function _gifSize(bytes: Uint8Array, view: DataView, bad: _Bad): [number, number
  * `(x.clamp(0, 1)·255 + 0.5).astype(uint8)`; NaN becomes 0. The bytes are a
  * function of the pixels alone (no timestamp chunk).
  */
-export function encodePng(image: PlanarImage): Promise<Uint8Array> {
+export async function encodePng(image: PlanarImage): Promise<Uint8Array> {
   const { width, height, data } = image;
   const plane = width * height;
   if (!(Number.isInteger(width) && Number.isInteger(height) && width >= 1 && height >= 1)) {
-    return Promise.reject(
-      new TexSynthError(`cannot encode a ${width}×${height} image: sizes must be at least 1 px`),
+    throw new TexSynthError(
+      `cannot encode a ${width}×${height} image: sizes must be at least 1 px`,
     );
   }
   if (data.length !== 3 * plane) {
-    return Promise.reject(
-      new Error(`encodePng: ${data.length} floats for a 3×${height}×${width} image`),
-    );
+    throw new Error(`encodePng: ${data.length} floats for a 3×${height}×${width} image`);
   }
   const rgb = new Uint8Array(3 * plane);
   for (let c = 0; c < 3; c++) {
@@ -300,6 +300,5 @@ export function encodePng(image: PlanarImage): Promise<Uint8Array> {
       rgb[3 * i + c] = v === v ? Math.floor(Math.fround(Math.fround(v * 255) + 0.5)) : 0;
     }
   }
-  const codec = pngCodec as PngCodec;
-  return Promise.resolve(codec.encode(rgb, { width, height, channels: 3, level: 6 }));
+  return await encodePngBytes({ width, height, rgb });
 }

@@ -1,10 +1,10 @@
 import type { GpuContext } from "../gpu/context.ts";
 import type { Program } from "../gpu/program.ts";
 import { BufferPool } from "../gpu/buffer_pool.ts";
-import { Conv3x3, type Padding } from "../ops/conv3x3.ts";
+import type { Conv3x3, Padding } from "../ops/conv3x3.ts";
 import { relu, reluBackwardInPlace } from "../ops/relu.ts";
 import { avgPool2x2Backward, avgPool2x2Forward } from "../ops/avgpool2x2.ts";
-import type { VggWeights } from "../weights/vgg19_weights.ts";
+import type { VggConvs } from "./vgg19_convs.ts";
 import { TexSynthError } from "../errors.ts";
 
 /** torchvision `vgg19().features` indices of the pooling layers (max pooling there, 2×2 average here). */
@@ -69,16 +69,13 @@ export class Vgg19 {
   readonly taps: Tap[];
   readonly input: Shape;
   readonly options: Vgg19Options;
-  /** GPU bytes the convolution weights take (in every layout the kernels keep). */
-  readonly weightBytes: number;
   #ops: Op[] = [];
   #blocks: Op[][] = [];
   #pool: BufferPool;
-  #convs: Conv3x3[] = [];
 
   constructor(
     ctx: GpuContext,
-    weights: VggWeights,
+    convs: VggConvs,
     tapIndices: number[],
     height: number,
     width: number,
@@ -87,20 +84,17 @@ export class Vgg19 {
     this.options = options;
     this.input = { channels: 3, height, width };
     this.#pool = new BufferPool(ctx);
-    const before = ctx.liveBytes;
     const deepest = Math.max(...tapIndices);
     const tapSet = new Set(tapIndices);
     let shape: Shape = this.input;
-    const convAt = new Map(weights.layers.map((l) => [l.index, l]));
+    const convAt = convs.byIndex;
     for (let index = 0; index <= deepest; index++) {
-      const layer = convAt.get(index);
-      if (layer) {
-        if (layer.cin !== shape.channels) {
-          throw new Error(`conv ${index} expects ${layer.cin} channels`);
+      const conv = convAt.get(index);
+      if (conv) {
+        if (conv.cin !== shape.channels) {
+          throw new Error(`conv ${index} expects ${conv.cin} channels`);
         }
-        const conv = new Conv3x3(ctx, layer.cin, layer.cout, layer.weight, layer.bias, layer.name);
-        this.#convs.push(conv);
-        shape = { ...shape, channels: layer.cout };
+        shape = { ...shape, channels: conv.cout };
         const fuse = !tapSet.has(index) && index + 1 <= deepest;
         this.#ops.push({
           kind: "conv",
@@ -130,7 +124,6 @@ export class Vgg19 {
         throw new Error(`weights lack the conv layer before features.${index}`);
       }
     }
-    this.weightBytes = ctx.liveBytes - before;
     const produced = new Map(this.#ops.map((op) => [op.index, op.out]));
     this.taps = tapIndices.map((index) => {
       const out = produced.get(index);
@@ -287,9 +280,8 @@ export class Vgg19 {
     return this.#pool.bytes;
   }
 
-  /** Frees the weights and every scratch buffer. */
+  /** Frees every scratch buffer (the weights belong to the {@link VggConvs}). */
   destroy(): void {
-    this.#convs.forEach((c) => c.destroy());
     this.#pool.destroy();
   }
 }

@@ -1,6 +1,7 @@
 import matmulSource from "../../kernels/sw_matmul.wgsl" with { type: "text" };
 import residualSource from "../../kernels/sw_residual.wgsl" with { type: "text" };
 import quantileSource from "../../kernels/sw_quantile.wgsl" with { type: "text" };
+import directionsSource from "../../kernels/sw_directions.wgsl" with { type: "text" };
 import type { GpuContext } from "../gpu/context.ts";
 import { f32, grid, pack } from "../gpu/params.ts";
 import type { Program } from "../gpu/program.ts";
@@ -226,4 +227,26 @@ export class SlicedWasserstein {
       );
     }
   }
+}
+
+/**
+ * Records drawing `count` random unit directions in R^`channels` into `dirs`
+ * on the GPU, a hash of `seed`, the row and the evaluation number held in
+ * `scalars[counterSlot]`: new slices every evaluation, the same ones every run.
+ */
+export function recordRandomDirections(
+  prog: Program,
+  dirs: GPUBuffer,
+  count: number,
+  channels: number,
+  seed: number,
+  scalars: GPUBuffer,
+  counterSlot: number,
+): void {
+  prog.dispatch(
+    prog.ctx.pipeline(directionsSource),
+    [scalars, dirs],
+    grid(count),
+    pack(count, channels, seed >>> 0, counterSlot),
+  );
 }

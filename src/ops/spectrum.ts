@@ -43,6 +43,7 @@ export class SpectrumLoss {
   /** The constraint in use. */
   readonly mode: SpectrumMode;
   #ctx: GpuContext;
+  #spectrumFloats: number;
   #fft: Fft2d;
   #channels: number;
   #spec: GPUBuffer;
@@ -63,6 +64,7 @@ export class SpectrumLoss {
     const n = this.#channels * height * width;
     this.#spec = ctx.createBuffer("spectrum work", n * 8);
     this.#exemplar = ctx.createBuffer("spectrum exemplar", n * 8);
+    this.#spectrumFloats = n * 2;
     this.#residual = ctx.createBuffer("spectrum residual", n * 4);
   }
 
@@ -78,6 +80,21 @@ export class SpectrumLoss {
   setExemplar(prog: Program, exemplar: GPUBuffer): void {
     this.#pack(prog, exemplar, this.#exemplar);
     this.#fft.record(prog, this.#exemplar, this.#exemplar, false);
+  }
+
+  /** Reads back the exemplar spectrum A, [C, H, W] complex (re, im interleaved): a setup step. */
+  async readSpectrum(): Promise<Float32Array> {
+    return await this.#ctx.read(this.#exemplar, 0, this.#spectrumFloats);
+  }
+
+  /** Sets the exemplar spectrum A directly, [C, H, W] complex: for targets carried from other sizes. */
+  setSpectrum(spectrum: Float32Array): void {
+    if (spectrum.length !== this.#spectrumFloats) {
+      throw new RangeError(
+        `spectrum has ${spectrum.length} floats, expected ${this.#spectrumFloats}`,
+      );
+    }
+    this.#ctx.write(this.#exemplar, spectrum);
   }
 
   /**

@@ -1,29 +1,50 @@
 import type { GpuContext } from "../gpu/context.ts";
 import { Program } from "../gpu/program.ts";
 import { Vgg19 } from "../nn/vgg19.ts";
+import type { VggConvs } from "../nn/vgg19_convs.ts";
 import type { Padding } from "../ops/conv3x3.ts";
 import { Gram } from "../ops/gram.ts";
 import { SpectrumLoss } from "../ops/spectrum.ts";
 import { channelAffine } from "../ops/channel_affine.ts";
 import { reduceDot } from "../ops/reduce.ts";
 import { combineScalars } from "../ops/scalars.ts";
+import { axpy } from "../ops/vector.ts";
+import { recordRandomDirections, SlicedWasserstein } from "../ops/sliced_wasserstein.ts";
 import type { GpuObjective } from "../optim/lbfgs.ts";
-import type { VggWeights } from "../weights/vgg19_weights.ts";
 import type { Preset } from "./presets.ts";
+import { type Spectrum, transferSpectra } from "./spectrum_transfer.ts";
 
-/** Slots of the scalars buffer the evaluation writes. */
-export const SLOT = { total: 0, gram: 1, spectrum: 2 } as const;
+/** Slots of the scalars buffer the evaluation writes (and a few it keeps for itself). */
+export const SLOT = { total: 0, gram: 1, spectrum: 2, one: 6, evaluation: 7, norms: 8 } as const;
+
+/** The feature-statistics loss: Gram matrices, or sliced Wasserstein (Heitz et al. 2021). */
+export type FeatureLoss = "gram" | "sw";
+
+/** An exemplar on the GPU: planar [3, height, width] in [0, 1]. */
+export interface ExemplarInput {
+  buffer: GPUBuffer;
+  height: number;
+  width: number;
+}
 
 /** Options for {@link TextureObjective.create}. */
 export interface ObjectiveOptions {
+  /** Padding of every convolution of the output's network ("circular" tiles). */
   padding: Padding;
   checkpointing: boolean;
+  /** Default "gram". */
+  loss?: FeatureLoss;
+  /** Seed of the sliced Wasserstein directions. */
+  seed?: number;
 }
 
 /**
- * The texture loss of a preset at one image size, as a GPU program that
- * reads `x` and writes the loss terms and `grad`. Targets (exemplar Gram
- * matrices and spectrum) are computed once at creation.
+ * The texture loss of a preset at one output size, as a GPU program that
+ * reads `x` and writes the loss terms and `grad`. Targets come from one or
+ * more exemplars, each at its own size, and are computed once at creation:
+ * Gram matrices averaged over exemplars (Gram statistics do not depend on
+ * size), the exemplars' features pooled (sliced Wasserstein), and their
+ * spectra carried onto the output grid (see spectrum_transfer.ts).
  */
 export class TextureObjective implements GpuObjective {
   readonly size: number;
@@ -33,11 +54,10 @@ export class TextureObjective implements GpuObjective {
   readonly reportSlots = 3;
   readonly evaluation: Program;
   readonly net: Vgg19;
-  /** Each Gram layer's weight after preset scaling (known once targets exist). */
+  /** Each loss layer's weight after preset scaling (known once targets exist). */
   readonly layerWeights: number[];
   #ctx: GpuContext;
-  #grams: Gram[];
-  #spectrum: SpectrumLoss;
+  #owned: { destroy(): void }[];
   #buffers: GPUBuffer[];
 
   private constructor(
@@ -48,8 +68,7 @@ export class TextureObjective implements GpuObjective {
       scalars: GPUBuffer;
       evaluation: Program;
       net: Vgg19;
-      grams: Gram[];
-      spectrum: SpectrumLoss;
+      owned: { destroy(): void }[];
       buffers: GPUBuffer[];
       layerWeights: number[];
       size: number;
@@ -61,102 +80,227 @@ export class TextureObjective implements GpuObjective {
     this.scalars = parts.scalars;
     this.evaluation = parts.evaluation;
     this.net = parts.net;
-    this.#grams = parts.grams;
-    this.#spectrum = parts.spectrum;
+    this.#owned = parts.owned;
     this.#buffers = parts.buffers;
     this.layerWeights = parts.layerWeights;
     this.size = parts.size;
   }
 
-  /**
-   * Builds the objective for `exemplar` (a GPU image [3, height, width]) and
-   * records its evaluation program.
-   */
+  /** Builds the objective for an output of `height`×`width` and records its evaluation. */
   static async create(
     ctx: GpuContext,
-    weights: VggWeights,
-    exemplar: GPUBuffer,
+    convs: VggConvs,
+    exemplars: ExemplarInput[],
     height: number,
     width: number,
     preset: Preset,
     options: ObjectiveOptions,
   ): Promise<TextureObjective> {
+    const loss = options.loss ?? "gram";
     const pixels = height * width;
     const size = 3 * pixels;
-    const net = new Vgg19(ctx, weights, preset.layers, height, width, options);
-    const grams = net.taps.map((t) => new Gram(ctx, t.channels, t.height * t.width));
     const buffers: GPUBuffer[] = [];
+    const owned: { destroy(): void }[] = [];
     const own = (label: string, bytes: number): GPUBuffer => {
       const b = ctx.createBuffer(label, bytes);
       buffers.push(b);
       return b;
     };
-    const targets = net.taps.map((t) => own(`target gram ${t.index}`, t.channels * t.channels * 4));
-    // Each layer's Gram matrix is read only by its loss, right after it is
-    // made, so one buffer serves every layer.
-    const largest = Math.max(...net.taps.map((t) => t.channels));
-    const current = own("gram", largest * largest * 4);
-    const diffs = net.taps.map((t) => own(`gram diff ${t.index}`, t.channels * t.channels * 4));
+    const net = new Vgg19(ctx, convs, preset.layers, height, width, options);
+    owned.push(net);
+    const taps = net.taps;
     const scalars = own("scalars", 64 * 4);
+    ctx.write(scalars, new Float32Array([1]), SLOT.one * 4);
     const x = own("image", size * 4);
     const grad = own("image gradient", size * 4);
     const norm = preset.normalize;
-    const normalized = norm ? own("normalized image", size * 4) : null;
-    const normalizedGrad = norm ? own("normalized image gradient", size * 4) : null;
-    const toNetwork = (prog: Program, image: GPUBuffer): GPUBuffer => {
-      if (!norm || !normalized) return image;
+    const toNetwork = (
+      prog: Program,
+      image: GPUBuffer,
+      out: GPUBuffer,
+      count: number,
+    ): GPUBuffer => {
+      if (!norm) return image;
       channelAffine(
         prog,
         image,
-        normalized,
+        out,
         3,
-        pixels,
+        count,
         norm.std.map((s) => 1 / s),
         norm.mean.map((m, c) => -m / norm.std[c]),
       );
-      return normalized;
+      return out;
     };
 
+    // Targets: every exemplar through its own network at its own size.
     const setup = new Program(ctx);
-    net.recordForward(setup, toNetwork(setup, exemplar), (prog, tap, features) => {
-      grams[tap].forward(prog, features, targets[tap]);
+    const temporary: { destroy(): void }[] = [];
+    const eNets = exemplars.map((e) => {
+      const eNet = new Vgg19(ctx, convs, preset.layers, e.height, e.width, {
+        padding: "zero",
+        checkpointing: true,
+      });
+      temporary.push(eNet);
+      return eNet;
+    });
+    // Sliced Wasserstein compares distributions: the exemplars' pixels pooled.
+    const pooled = taps.map((_, tap) =>
+      eNets.reduce((s, n) => s + n.taps[tap].height * n.taps[tap].width, 0)
+    );
+    const gramTargets = loss === "gram"
+      ? taps.map((t) => own(`target gram ${t.index}`, t.channels * t.channels * 4))
+      : [];
+    const featureTargets = loss === "sw"
+      ? taps.map((t, tap) => own(`target features ${t.index}`, t.channels * pooled[tap] * 4))
+      : [];
+    const tapPixels = taps.map(() => 0);
+    exemplars.forEach((e, i) => {
+      const eNet = eNets[i];
+      const normalized = norm
+        ? ctx.createBuffer("normalized exemplar", e.height * e.width * 12)
+        : null;
+      if (normalized) temporary.push({ destroy: () => ctx.destroyBuffer(normalized) });
+      const input = normalized
+        ? toNetwork(setup, e.buffer, normalized, e.height * e.width)
+        : e.buffer;
+      eNet.recordForward(setup, input, (prog, tap, features) => {
+        const t = eNet.taps[tap];
+        const m = t.height * t.width;
+        if (loss === "gram") {
+          const gram = new Gram(ctx, t.channels, m);
+          const g = ctx.createBuffer("exemplar gram", t.channels * t.channels * 4);
+          temporary.push(gram, { destroy: () => ctx.destroyBuffer(g) });
+          gram.forward(prog, features, g);
+          axpy(prog, gramTargets[tap], g, t.channels * t.channels, {
+            scalars,
+            k: 1 / exemplars.length,
+          });
+        } else {
+          // Channel rows side by side: [N, Σ M_e].
+          for (let c = 0; c < t.channels; c++) {
+            prog.copy(
+              features,
+              featureTargets[tap],
+              m * 4,
+              c * m * 4,
+              (c * pooled[tap] + tapPixels[tap]) * 4,
+            );
+          }
+          tapPixels[tap] += m;
+        }
+      });
+    });
+    const targets = loss === "gram" ? gramTargets : featureTargets;
+    targets.forEach((target, tap) => {
+      const t = taps[tap];
+      const count = loss === "gram" ? t.channels * t.channels : t.channels * tapPixels[tap];
+      reduceDot(setup, target, target, count, {
+        scalars,
+        slot: SLOT.norms + tap,
+        scale: 1 / count,
+      });
     });
     const spectrum = new SpectrumLoss(ctx, height, width, preset.spectrum);
-    spectrum.setExemplar(setup, exemplar);
-    targets.forEach((target, tap) => {
-      const n = net.taps[tap].channels;
-      reduceDot(setup, target, target, n * n, { scalars, slot: 8 + tap });
-    });
+    owned.push(spectrum);
+    const sameGrid = exemplars.length === 1 && exemplars[0].height === height &&
+      exemplars[0].width === width;
+    if (sameGrid) spectrum.setExemplar(setup, exemplars[0].buffer);
     setup.run();
-    const norms = await ctx.read(scalars, 8, net.taps.length);
+    const meanSquares = await ctx.read(scalars, SLOT.norms, taps.length);
+    if (!sameGrid) {
+      const spectra: Spectrum[] = [];
+      for (const e of exemplars) {
+        const s = new SpectrumLoss(ctx, e.height, e.width, preset.spectrum);
+        const p = new Program(ctx);
+        s.setExemplar(p, e.buffer);
+        p.run();
+        spectra.push({
+          channels: preset.spectrum === "gray" ? 1 : 3,
+          height: e.height,
+          width: e.width,
+          data: await s.readSpectrum(),
+        });
+        p.destroy();
+        s.destroy();
+      }
+      spectrum.setSpectrum(transferSpectra(spectra, height, width));
+    }
     setup.destroy();
-    const layerWeights = net.taps.map((_, tap) =>
-      preset.gramScaling === "fixed"
-        ? preset.gramWeight
-        : preset.gramWeight / (net.taps.length * Math.max(norms[tap], 1e-30))
-    );
+    temporary.forEach((t) => t.destroy());
+
+    // Per-layer weights: fixed as the preset says, or scale-free (relative
+    // to the target's mean square) and averaged over layers.
+    const layerWeights = taps.map((t, tap) => {
+      if (loss === "gram" && preset.gramScaling === "fixed") return preset.gramWeight;
+      const count = loss === "gram" ? t.channels * t.channels : 1;
+      return preset.gramWeight / (taps.length * count * Math.max(meanSquares[tap], 1e-30));
+    });
     const spectrumWeight = preset.spectrumWeight / (preset.spectrumPerPixel ? size : 1);
 
     const evaluation = new Program(ctx);
-    let first = true;
-    const input = toNetwork(evaluation, x);
-    net.recordForwardBackward(
-      evaluation,
-      input,
-      normalizedGrad ?? grad,
-      (prog, tap, features) => {
-        grams[tap].forward(prog, features, current);
-        grams[tap].loss(prog, current, targets[tap], diffs[tap], layerWeights[tap], {
+    evaluation.clear(scalars, SLOT.gram * 4, 4);
+    const normalizedX = norm ? own("normalized image", size * 4) : null;
+    const normalizedGrad = norm ? own("normalized image gradient", size * 4) : null;
+    const input = normalizedX ? toNetwork(evaluation, x, normalizedX, pixels) : x;
+    if (loss === "gram") {
+      const largest = Math.max(...taps.map((t) => t.channels));
+      // Each layer's Gram matrix is read only by its loss, right after it is
+      // made, so one buffer serves every layer.
+      const current = own("gram", largest * largest * 4);
+      const grams = taps.map((t) => new Gram(ctx, t.channels, t.height * t.width));
+      const diffs = taps.map((t) => own(`gram diff ${t.index}`, t.channels * t.channels * 4));
+      owned.push(...grams);
+      net.recordForwardBackward(
+        evaluation,
+        input,
+        normalizedGrad ?? grad,
+        (prog, tap, features) => {
+          grams[tap].forward(prog, features, current);
+          grams[tap].loss(prog, current, gramTargets[tap], diffs[tap], layerWeights[tap], {
+            scalars,
+            slot: SLOT.gram,
+            accumulate: true,
+          });
+        },
+        (prog, tap, features, g, accumulate) => {
+          grams[tap].backward(prog, diffs[tap], features, g, accumulate);
+        },
+      );
+    } else {
+      const sws = taps.map((t, tap) =>
+        new SlicedWasserstein(ctx, t.channels, t.height * t.width, tapPixels[tap])
+      );
+      const dirs = taps.map((t) => own(`directions ${t.index}`, t.channels * t.channels * 4));
+      owned.push(...sws);
+      combineScalars(evaluation, scalars, SLOT.evaluation, 1, SLOT.evaluation, 1, SLOT.one);
+      taps.forEach((t, tap) => {
+        const seed = ((options.seed ?? 0) * 1000003 + t.index) >>> 0;
+        recordRandomDirections(
+          evaluation,
+          dirs[tap],
+          t.channels,
+          t.channels,
+          seed,
           scalars,
-          slot: SLOT.gram,
-          accumulate: !first,
-        });
-        first = false;
-      },
-      (prog, tap, features, g, accumulate) => {
-        grams[tap].backward(prog, diffs[tap], features, g, accumulate);
-      },
-    );
+          SLOT.evaluation,
+        );
+        sws[tap].setTarget(evaluation, featureTargets[tap], dirs[tap]);
+      });
+      net.recordForwardBackward(
+        evaluation,
+        input,
+        normalizedGrad ?? grad,
+        () => {},
+        (prog, tap, features, g, accumulate) => {
+          sws[tap].record(prog, features, dirs[tap], g, layerWeights[tap], {
+            scalars,
+            slot: SLOT.gram,
+            accumulate: true,
+          }, accumulate);
+        },
+      );
+    }
     if (norm && normalizedGrad) {
       channelAffine(evaluation, normalizedGrad, grad, 3, pixels, norm.std.map((s) => 1 / s), [
         0,
@@ -172,20 +316,17 @@ export class TextureObjective implements GpuObjective {
       scalars,
       evaluation,
       net,
-      grams,
-      spectrum,
+      owned,
       buffers,
       layerWeights,
       size,
     });
   }
 
-  /** Frees every GPU buffer the objective holds. */
+  /** Frees every GPU buffer the objective holds (not the shared weights). */
   destroy(): void {
     this.evaluation.destroy();
-    this.net.destroy();
-    this.#grams.forEach((g) => g.destroy());
-    this.#spectrum.destroy();
+    this.#owned.forEach((o) => o.destroy());
     this.#buffers.forEach((b) => this.#ctx.destroyBuffer(b));
   }
 }

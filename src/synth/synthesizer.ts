@@ -1,29 +1,31 @@
 import { GpuContext } from "../gpu/context.ts";
 import { Program } from "../gpu/program.ts";
-import type { Padding } from "../ops/conv3x3.ts";
 import { Resampler } from "../ops/resample.ts";
 import { Lbfgs, type StopReason } from "../optim/lbfgs.ts";
 import type { PlanarImage } from "../io/image.ts";
+import { VggConvs } from "../nn/vgg19_convs.ts";
 import { Random } from "../random.ts";
 import { randomVggWeights, type VggWeights } from "../weights/vgg19_weights.ts";
 import { TexSynthError } from "../errors.ts";
-import { SLOT, TextureObjective } from "./objective.ts";
+import { type ExemplarInput, type FeatureLoss, SLOT, TextureObjective } from "./objective.ts";
 import { preset as presetNamed, type PresetName } from "./presets.ts";
 
 /** One line of a run's loss history. */
 export interface LossRecord {
-  /** L-BFGS iteration; 0 is the start image. */
+  /** L-BFGS iteration, counted across scales; 0 is the start image. */
   iteration: number;
   /** Objective evaluations so far in this variation. */
   evaluations: number;
   /** The total objective. */
   loss: number;
-  /** The Gram part, weighted as the preset weights it. */
+  /** The feature-statistics part (Gram or sliced Wasserstein), weighted as the preset weights it. */
   gram: number;
   /** The unweighted spectrum term ½ Σ (x − Re P)². */
   spectrum: number;
   /** Milliseconds since the previous record. */
   ms: number;
+  /** Scale of a multi-scale run: halvings of the output size (0 is full size). */
+  scale: number;
 }
 
 /** How a {@link Synthesizer} is set up. */
@@ -32,12 +34,24 @@ export interface SynthesizerOptions {
   preset?: PresetName;
   /** VGG19 weights, or "random" for seeded He weights (an offline smoke mode). Default "random". */
   weights?: VggWeights | "random";
-  /** Seed of the start noise (and of random weights). Default 0. */
+  /** Seed of the start noise (and of random weights and slice directions). Default 0. */
   seed?: number;
-  /** Output width in pixels. Default: the exemplar's. */
+  /** Output width in pixels. Default: the (first) exemplar's. */
   width?: number;
-  /** Output height in pixels. Default: the exemplar's. */
+  /** Output height in pixels. Default: the (first) exemplar's. */
   height?: number;
+  /** Scale exemplars so their shorter side has this many pixels (aspect kept). Default: as they are. */
+  exemplarSize?: number;
+  /** Periodic output that tiles without a seam (circular padding everywhere). Default false. */
+  tile?: boolean;
+  /**
+   * Coarse-to-fine scales: synthesize at 1/2^(scales−1) of the size first,
+   * upsample, repeat up to full size. Default 1, or 3 and more for outputs of
+   * 512 px and larger (the coarsest scale near 128 px).
+   */
+  scales?: number;
+  /** Feature statistics to match: "gram" (default) or "sw" (sliced Wasserstein). */
+  loss?: FeatureLoss;
   /** Recompute activations inside blocks during backward to save memory. Default true. */
   checkpointing?: boolean;
   /** L-BFGS history pairs. Default 100. */
@@ -48,7 +62,7 @@ export interface SynthesizerOptions {
 
 /** Limits and callbacks of one {@link Synthesizer.synthesize} or {@link Synthesizer.optimize} call. */
 export interface RunOptions {
-  /** Stop after this many objective evaluations in this call. */
+  /** Stop after this many objective evaluations in this call (over all scales). */
   maxEvaluations?: number;
   /** Stops the run cleanly between evaluations; the image keeps its best state. */
   signal?: AbortSignal;
@@ -64,16 +78,30 @@ export interface RunResult {
   last: LossRecord;
 }
 
+interface Stage {
+  scale: number;
+  objective: TextureObjective;
+  optimizer: Lbfgs;
+  height: number;
+  width: number;
+}
+
+/** The default number of scales for an output: one below 512 px, then down to about 128 px. */
+export function defaultScales(width: number, height: number): number {
+  const side = Math.min(width, height);
+  return side < 512 ? 1 : Math.floor(Math.log2(side / 128)) + 1;
+}
+
 /**
- * Texture synthesis from one exemplar: owns the GPU objective and the
- * optimizer, and the current image on the GPU.
+ * Texture synthesis from one or more exemplars: owns the network weights on
+ * the GPU, the objective and optimizer of the current scale, and the image.
  *
  * @example
  * ```ts
  * import { readImageFile, Synthesizer } from "@tex/synth";
  *
  * const exemplar = await readImageFile("bricks.png");
- * const synth = await Synthesizer.create(exemplar, { weights: "random", width: 64, height: 64 });
+ * const synth = await Synthesizer.create(exemplar, { weights: "random", width: 96, height: 64, tile: true });
  * const { stop, last } = await synth.synthesize(30);
  * console.log(stop, last.loss);
  * synth.dispose();
@@ -86,64 +114,75 @@ export class Synthesizer {
   readonly height: number;
   /** The objective preset in use. */
   readonly preset: PresetName;
+  /** Number of coarse-to-fine scales of {@link synthesize}. */
+  readonly scales: number;
   #ctx: GpuContext;
   #ownsContext: boolean;
-  #objective: TextureObjective;
-  #optimizer: Lbfgs;
-  #exemplar: GPUBuffer;
+  #convs: VggConvs;
+  #exemplars: ExemplarInput[];
+  #options: SynthesizerOptions;
+  #stage: Stage | null = null;
   #seed: number;
   #variation = 0;
   #history: LossRecord[] = [];
   #started = false;
   #lastTime = 0;
+  #evaluationOffset = 0;
 
   private constructor(
     ctx: GpuContext,
-    ownsContext: boolean,
-    objective: TextureObjective,
-    optimizer: Lbfgs,
-    exemplar: GPUBuffer,
-    seed: number,
-    preset: PresetName,
+    convs: VggConvs,
+    exemplars: ExemplarInput[],
+    options: SynthesizerOptions,
+    size: { width: number; height: number; scales: number },
   ) {
     this.#ctx = ctx;
-    this.#exemplar = exemplar;
-    this.#ownsContext = ownsContext;
-    this.#objective = objective;
-    this.#optimizer = optimizer;
-    this.#seed = seed;
-    this.preset = preset;
-    this.width = objective.net.input.width;
-    this.height = objective.net.input.height;
+    this.#ownsContext = !options.gpu;
+    this.#convs = convs;
+    this.#exemplars = exemplars;
+    this.#options = options;
+    this.#seed = options.seed ?? 0;
+    this.preset = options.preset ?? "liu";
+    this.width = size.width;
+    this.height = size.height;
+    this.scales = size.scales;
   }
 
-  /** Prepares synthesis from `exemplar`: loads the network, computes the targets. */
+  /** Prepares synthesis from one or more exemplars: uploads the network, checks the sizes. */
   static async create(
-    exemplar: PlanarImage,
+    exemplar: PlanarImage | PlanarImage[],
     options: SynthesizerOptions = {},
   ): Promise<Synthesizer> {
-    const seed = options.seed ?? 0;
-    const width = options.width ?? exemplar.width;
-    const height = options.height ?? exemplar.height;
-    for (const [name, v] of [["width", width], ["height", height]] as const) {
+    const images = Array.isArray(exemplar) ? exemplar : [exemplar];
+    if (images.length === 0) throw new TexSynthError("no exemplar given: pass at least one image");
+    const width = options.width ?? images[0].width;
+    const height = options.height ?? images[0].height;
+    const scales = options.scales ?? defaultScales(width, height);
+    for (const [name, v] of [["width", width], ["height", height], ["scales", scales]] as const) {
       if (!Number.isInteger(v) || v < 1) {
-        throw new TexSynthError(`${name} must be a positive integer, got ${v}`);
+        throw new TexSynthError(`${name} must be a positive whole number, got ${v}`);
       }
     }
     const spec = presetNamed(options.preset ?? "liu");
     const weights = options.weights === undefined || options.weights === "random"
-      ? randomVggWeights(seed, Math.max(...spec.layers))
+      ? randomVggWeights(options.seed ?? 0, Math.max(...spec.layers))
       : options.weights;
     const ctx = options.gpu ?? await GpuContext.create();
+    const made: { destroy(): void }[] = [];
     try {
-      const target = prepareExemplar(ctx, exemplar, width, height);
-      const objective = await TextureObjective.create(ctx, weights, target, height, width, spec, {
-        padding: "zero" satisfies Padding,
-        checkpointing: options.checkpointing ?? true,
+      const convs = new VggConvs(ctx, weights);
+      made.push(convs);
+      const exemplars = images.map((image) => {
+        const e = uploadExemplar(ctx, image, options.exemplarSize);
+        made.push({ destroy: () => ctx.destroyBuffer(e.buffer) });
+        return e;
       });
-      const optimizer = new Lbfgs(ctx, objective, { historySize: options.historySize ?? 100 });
-      return new Synthesizer(ctx, !options.gpu, objective, optimizer, target, seed, spec.name);
+      const synth = new Synthesizer(ctx, convs, exemplars, options, { width, height, scales });
+      // One scale: build it now so a size the GPU cannot hold fails here.
+      if (scales === 1) synth.#stage = await synth.#makeStage(0);
+      return synth;
     } catch (e) {
+      made.forEach((m) => m.destroy());
       if (!options.gpu) ctx.destroy();
       throw e;
     }
@@ -154,7 +193,7 @@ export class Synthesizer {
     return this.#history;
   }
 
-  /** Bytes of GPU memory the engine holds at most (measured by its allocator). */
+  /** Bytes of GPU memory the engine held at most (measured by its allocator). */
   get peakGpuBytes(): number {
     return this.#ctx.peakBytes;
   }
@@ -164,44 +203,128 @@ export class Synthesizer {
     return this.#ctx;
   }
 
+  async #makeStage(scale: number): Promise<Stage> {
+    const f = 2 ** scale;
+    const height = Math.max(1, Math.round(this.height / f));
+    const width = Math.max(1, Math.round(this.width / f));
+    const exemplars = scale === 0
+      ? this.#exemplars
+      : this.#exemplars.map((e) =>
+        resampled(this.#ctx, e, Math.round(e.height / f), Math.round(e.width / f))
+      );
+    try {
+      const objective = await TextureObjective.create(
+        this.#ctx,
+        this.#convs,
+        exemplars,
+        height,
+        width,
+        presetNamed(this.preset),
+        {
+          padding: this.#options.tile ? "circular" : "zero",
+          checkpointing: this.#options.checkpointing ?? true,
+          loss: this.#options.loss,
+          seed: this.#seed,
+        },
+      );
+      const optimizer = new Lbfgs(this.#ctx, objective, {
+        historySize: this.#options.historySize ?? 100,
+      });
+      return { scale, objective, optimizer, height, width };
+    } finally {
+      if (scale !== 0) exemplars.forEach((e) => this.#ctx.destroyBuffer(e.buffer));
+    }
+  }
+
+  #dropStage(): void {
+    this.#stage?.optimizer.destroy();
+    this.#stage?.objective.destroy();
+    this.#stage = null;
+  }
+
+  async #fullScale(): Promise<Stage> {
+    if (this.#stage?.scale !== 0) {
+      this.#dropStage();
+      this.#stage = await this.#makeStage(0);
+    }
+    return this.#stage;
+  }
+
   /**
    * Starts a new variation from fresh seeded noise (sigmoid of N(0, 1) per
    * pixel and channel; the n-th call uses the n-th noise of the seed) and
-   * runs `iterations` L-BFGS iterations.
+   * runs `iterations` L-BFGS iterations at every scale, coarse to fine.
    */
   async synthesize(iterations: number, options: RunOptions = {}): Promise<RunResult> {
     const rng = new Random(this.#seed, this.#variation++);
-    const noise = rng.normals(this.#objective.size);
-    for (let i = 0; i < noise.length; i++) noise[i] = 1 / (1 + Math.exp(-noise[i]));
-    this.setImage({ width: this.width, height: this.height, data: noise });
-    return await this.optimize(iterations, options);
+    this.#history = [];
+    this.#evaluationOffset = 0;
+    let budget = options.maxEvaluations;
+    let result: RunResult | null = null;
+    for (let scale = this.scales - 1; scale >= 0; scale--) {
+      const previous = this.#stage;
+      const stage = previous?.scale === scale ? previous : await this.#makeStage(scale);
+      if (previous && previous !== stage) {
+        if (scale < this.scales - 1) {
+          upsample(this.#ctx, previous, stage, this.#options.tile ?? false);
+        }
+        previous.optimizer.destroy();
+        previous.objective.destroy();
+      }
+      this.#stage = stage;
+      if (scale === this.scales - 1) {
+        const noise = rng.normals(stage.objective.size);
+        for (let i = 0; i < noise.length; i++) noise[i] = 1 / (1 + Math.exp(-noise[i]));
+        this.#ctx.write(stage.objective.x, noise);
+      }
+      stage.optimizer.reset();
+      this.#started = false;
+      result = await this.#run(iterations, { ...options, maxEvaluations: budget });
+      if (budget !== undefined) budget -= stage.optimizer.evaluations;
+      this.#evaluationOffset += stage.optimizer.evaluations;
+      if (result.stop === "aborted" || (budget !== undefined && budget <= 0)) break;
+    }
+    this.#evaluationOffset -= this.#stage!.optimizer.evaluations;
+    return result!;
   }
 
-  /** Replaces the current image (e.g. an init image) and starts a new history. */
-  setImage(image: PlanarImage): void {
+  /** Replaces the current image (e.g. an init image) at full scale and starts a new history. */
+  async setImage(image: PlanarImage): Promise<void> {
     if (image.width !== this.width || image.height !== this.height) {
       throw new TexSynthError(
         `the start image is ${image.width}×${image.height} but the output is ${this.width}×${this.height}: resize it or change the output size`,
       );
     }
-    this.#ctx.write(this.#objective.x, image.data);
-    this.#optimizer.reset();
+    const stage = await this.#fullScale();
+    this.#ctx.write(stage.objective.x, image.data);
+    stage.optimizer.reset();
     this.#history = [];
+    this.#evaluationOffset = 0;
     this.#started = false;
   }
 
-  /** Continues the current variation for `iterations` more L-BFGS iterations. */
+  /** Continues the current variation at full scale for `iterations` more L-BFGS iterations. */
   async optimize(iterations: number, options: RunOptions = {}): Promise<RunResult> {
+    if (!this.#stage || this.#stage.scale !== 0) {
+      throw new TexSynthError("nothing to continue: call synthesize() or setImage() first");
+    }
+    return await this.#run(iterations, options);
+  }
+
+  async #run(iterations: number, options: RunOptions): Promise<RunResult> {
+    const stage = this.#stage!;
+    let limit = options.maxEvaluations;
     if (!this.#started) {
       this.#lastTime = performance.now();
-      const r = await this.#optimizer.evaluate();
+      const r = await stage.optimizer.evaluate();
       this.#started = true;
-      await this.#record(0, r.scalars, options);
+      if (limit !== undefined) limit = Math.max(0, limit - 1);
+      await this.#record(this.#history.at(-1)?.iteration ?? 0, r.scalars, options);
     }
     const offset = this.#history[this.#history.length - 1].iteration;
-    const result = await this.#optimizer.run({
+    const result = await stage.optimizer.run({
       iterations,
-      evaluations: options.maxEvaluations,
+      evaluations: limit,
       signal: options.signal,
       onIteration: (r) => this.#record(offset + r.iteration, r.scalars, options),
     });
@@ -210,75 +333,107 @@ export class Synthesizer {
 
   async #record(iteration: number, scalars: number[], options: RunOptions): Promise<void> {
     const now = performance.now();
+    const stage = this.#stage!;
     const record: LossRecord = {
       iteration,
-      evaluations: this.#optimizer.evaluations,
+      evaluations: this.#evaluationOffset + stage.optimizer.evaluations,
       loss: scalars[SLOT.total],
       gram: scalars[SLOT.gram],
       spectrum: scalars[SLOT.spectrum],
       ms: now - this.#lastTime,
+      scale: stage.scale,
     };
     this.#lastTime = now;
     this.#history.push(record);
     await options.onProgress?.(record);
   }
 
-  /** Downloads the current image (values clamped to [0, 1] when encoded). */
+  /** Downloads the current image (at the current scale's size while a multi-scale run is under way). */
   async image(): Promise<PlanarImage> {
-    const data = await this.#ctx.read(this.#objective.x, 0, this.#objective.size);
-    return { width: this.width, height: this.height, data };
+    const stage = this.#stage ?? await this.#fullScale();
+    const data = await this.#ctx.read(stage.objective.x, 0, stage.objective.size);
+    return { width: stage.width, height: stage.height, data };
   }
 
-  /** Downloads the exemplar as the objective sees it: cropped and resampled to the output size. */
-  async exemplar(): Promise<PlanarImage> {
-    const data = await this.#ctx.read(this.#exemplar, 0, this.#objective.size);
-    return { width: this.width, height: this.height, data };
+  /** Downloads the exemplars as the objective sees them at full scale (after `exemplarSize`). */
+  async exemplars(): Promise<PlanarImage[]> {
+    return await Promise.all(this.#exemplars.map(async (e) => ({
+      width: e.width,
+      height: e.height,
+      data: await this.#ctx.read(e.buffer, 0, 3 * e.width * e.height),
+    })));
   }
 
   /** Frees the GPU resources (and the device, when this synthesizer opened it). */
   dispose(): void {
-    this.#optimizer.destroy();
-    this.#objective.destroy();
-    this.#ctx.destroyBuffer(this.#exemplar);
+    this.#dropStage();
+    this.#convs.destroy();
+    this.#exemplars.forEach((e) => this.#ctx.destroyBuffer(e.buffer));
     if (this.#ownsContext) this.#ctx.destroy();
   }
 }
 
-/**
- * Puts the exemplar on the GPU at the output size. A different aspect ratio
- * is centre-cropped to the output's first (never stretched), then the crop is
- * resampled: Lanczos-3 widened by the scale factor when shrinking (no
- * aliasing), bicubic when enlarging. An exemplar already at the size is
- * uploaded unchanged.
- */
-function prepareExemplar(
+function runResample(
   ctx: GpuContext,
-  image: PlanarImage,
-  width: number,
-  height: number,
-): GPUBuffer {
-  if (image.width === width && image.height === height) return ctx.upload("exemplar", image.data);
-  const scale = Math.min(image.width / width, image.height / height);
-  const cw = Math.min(image.width, Math.max(1, Math.round(width * scale)));
-  const ch = Math.min(image.height, Math.max(1, Math.round(height * scale)));
-  const x0 = Math.floor((image.width - cw) / 2);
-  const y0 = Math.floor((image.height - ch) / 2);
-  const crop = new Float32Array(3 * cw * ch);
-  for (let c = 0; c < 3; c++) {
-    for (let y = 0; y < ch; y++) {
-      const src = (c * image.height + y0 + y) * image.width + x0;
-      crop.set(image.data.subarray(src, src + cw), (c * ch + y) * cw);
-    }
-  }
-  const source = ctx.upload("exemplar source", crop);
-  const target = ctx.createBuffer("exemplar", 3 * width * height * 4);
-  const shrink = cw > width || ch > height;
-  const resampler = new Resampler(ctx, 3, ch, cw, height, width, shrink ? "lanczos3" : "bicubic");
+  resampler: Resampler,
+  input: GPUBuffer,
+  output: GPUBuffer,
+): void {
   const prog = new Program(ctx);
-  resampler.record(prog, source, target);
+  resampler.record(prog, input, output);
   prog.run();
   prog.destroy();
   resampler.destroy();
-  ctx.destroyBuffer(source);
-  return target;
+}
+
+/** An exemplar resampled to `height`×`width`: Lanczos-3 widened by the scale when shrinking, bicubic when enlarging. */
+function resampled(
+  ctx: GpuContext,
+  e: ExemplarInput,
+  height: number,
+  width: number,
+): ExemplarInput {
+  const h = Math.max(1, height);
+  const w = Math.max(1, width);
+  const buffer = ctx.createBuffer("exemplar", 3 * h * w * 4);
+  const filter = h < e.height || w < e.width ? "lanczos3" : "bicubic";
+  runResample(ctx, new Resampler(ctx, 3, e.height, e.width, h, w, filter), e.buffer, buffer);
+  return { buffer, height: h, width: w };
+}
+
+/**
+ * Puts an exemplar on the GPU, as it is or with its shorter side scaled to
+ * `shorterSide` pixels (aspect ratio kept, never stretched).
+ */
+function uploadExemplar(ctx: GpuContext, image: PlanarImage, shorterSide?: number): ExemplarInput {
+  const original = {
+    buffer: ctx.upload("exemplar", image.data),
+    height: image.height,
+    width: image.width,
+  };
+  if (!shorterSide || Math.min(image.width, image.height) === shorterSide) return original;
+  const f = shorterSide / Math.min(image.width, image.height);
+  const scaled = resampled(
+    ctx,
+    original,
+    Math.round(image.height * f),
+    Math.round(image.width * f),
+  );
+  ctx.destroyBuffer(original.buffer);
+  return scaled;
+}
+
+/** Starts `next` from `previous`'s image, upsampled bicubically (wrapping when tiling). */
+function upsample(ctx: GpuContext, previous: Stage, next: Stage, wrap: boolean): void {
+  const resampler = new Resampler(
+    ctx,
+    3,
+    previous.height,
+    previous.width,
+    next.height,
+    next.width,
+    "bicubic",
+    { wrap },
+  );
+  runResample(ctx, resampler, previous.objective.x, next.objective.x);
 }

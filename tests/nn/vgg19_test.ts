@@ -2,6 +2,7 @@
 // bit-identical pixel gradients, with a lower measured peak.
 import { assert, assertEquals } from "@std/assert";
 import { TextureObjective } from "../../src/synth/objective.ts";
+import { VggConvs } from "../../src/nn/vgg19_convs.ts";
 import { LIU, SEED } from "../../src/synth/presets.ts";
 import { Random } from "../../src/random.ts";
 import { randomVggWeights } from "../../src/weights/vgg19_weights.ts";
@@ -15,12 +16,20 @@ for (const preset of [SEED, LIU]) {
     const rng = new Random(9);
     const exemplar = ctx.upload("exemplar", Float32Array.from({ length: n }, () => rng.uniform()));
     const x = Float32Array.from({ length: n }, () => rng.uniform());
-    const weights = randomVggWeights(1, Math.max(...preset.layers));
+    const convs = new VggConvs(ctx, randomVggWeights(1, Math.max(...preset.layers)));
     const run = async (checkpointing: boolean) => {
-      const objective = await TextureObjective.create(ctx, weights, exemplar, size, size, preset, {
-        padding: "zero",
-        checkpointing,
-      });
+      const objective = await TextureObjective.create(
+        ctx,
+        convs,
+        [{ buffer: exemplar, height: size, width: size }],
+        size,
+        size,
+        preset,
+        {
+          padding: "zero",
+          checkpointing,
+        },
+      );
       ctx.write(objective.x, x);
       objective.evaluation.run();
       const result = {
@@ -39,6 +48,7 @@ for (const preset of [SEED, LIU]) {
       on.activationBytes < 0.8 * off.activationBytes,
       `activations and gradients take ${on.activationBytes} bytes with checkpointing, ${off.activationBytes} without`,
     );
+    convs.destroy();
     ctx.destroyBuffer(exemplar);
   });
 }

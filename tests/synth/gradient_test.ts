@@ -3,6 +3,7 @@
 // for both presets and for the Gram and spectrum parts alone.
 import { assert } from "@std/assert";
 import { TextureObjective } from "../../src/synth/objective.ts";
+import { VggConvs } from "../../src/nn/vgg19_convs.ts";
 import { LIU, type Preset, SEED } from "../../src/synth/presets.ts";
 import { Random } from "../../src/random.ts";
 import { randomVggWeights } from "../../src/weights/vgg19_weights.ts";
@@ -15,11 +16,19 @@ async function checkGradient(preset: Preset, what: string): Promise<void> {
   const n = 3 * SIZE * SIZE;
   const rng = new Random(5);
   const exemplar = ctx.upload("exemplar", Float32Array.from({ length: n }, () => rng.uniform()));
-  const weights = randomVggWeights(3, Math.max(...preset.layers));
-  const objective = await TextureObjective.create(ctx, weights, exemplar, SIZE, SIZE, preset, {
-    padding: "zero",
-    checkpointing: true,
-  });
+  const convs = new VggConvs(ctx, randomVggWeights(3, Math.max(...preset.layers)));
+  const objective = await TextureObjective.create(
+    ctx,
+    convs,
+    [{ buffer: exemplar, height: SIZE, width: SIZE }],
+    SIZE,
+    SIZE,
+    preset,
+    {
+      padding: "zero",
+      checkpointing: true,
+    },
+  );
   const x0 = Float32Array.from({ length: n }, () => 0.2 + 0.6 * rng.uniform());
   const loss = async (x: Float32Array): Promise<number> => {
     ctx.write(objective.x, x);
@@ -48,6 +57,7 @@ async function checkGradient(preset: Preset, what: string): Promise<void> {
     );
   }
   objective.destroy();
+  convs.destroy();
   ctx.destroyBuffer(exemplar);
 }
 

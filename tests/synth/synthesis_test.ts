@@ -11,8 +11,25 @@ async function synth(dir: string, name: string, exemplar: string) {
   const out = `${dir}/${name}.png`;
   const log = `${dir}/${name}.jsonl`;
   const run = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", cli, exemplar, "-o", out, "--log", log, "--weights", "random", "--preset", "seed",
-      "--iterations", "30", "--seed", "3", "--quiet"],
+    args: [
+      "run",
+      "-A",
+      cli,
+      exemplar,
+      "-o",
+      out,
+      "--log",
+      log,
+      "--weights",
+      "random",
+      "--preset",
+      "seed",
+      "--iterations",
+      "30",
+      "--seed",
+      "3",
+      "--quiet",
+    ],
     stdout: "piped",
     stderr: "piped",
   }).output();
