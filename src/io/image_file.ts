@@ -1,12 +1,37 @@
 import { TexSynthError } from "../errors.ts";
 import { decodeImage, type PlanarImage } from "./image.ts";
 
-/** Reads and decodes a PNG or JPEG file; a missing or unreadable file is a {@link TexSynthError}. */
+/** Files larger than this are not images anyone means to use as exemplars. */
+const MAX_FILE_BYTES = 1 << 30;
+
+/**
+ * Reads and decodes a PNG or JPEG file into planar RGB floats; a missing,
+ * unreadable or corrupt file is a {@link TexSynthError}.
+ *
+ * @example
+ * ```ts
+ * import { readImageFile } from "@tex/synth";
+ *
+ * const image = await readImageFile("bricks.png");
+ * console.log(image.width, image.height, image.data.length); // data is [3, H, W] in [0, 1]
+ * ```
+ */
 export async function readImageFile(path: string): Promise<PlanarImage> {
   let bytes: Uint8Array;
   try {
+    // Devices and pipes (/dev/zero, a FIFO) would read forever: regular files only.
+    const info = await Deno.stat(path);
+    if (!info.isFile) throw new TexSynthError(`${path} is not a regular file: give an image file`);
+    if (info.size > MAX_FILE_BYTES) {
+      throw new TexSynthError(
+        `${path} is ${
+          (info.size / 2 ** 30).toFixed(1)
+        } GiB, too large for an exemplar: use a smaller image`,
+      );
+    }
     bytes = await Deno.readFile(path);
   } catch (e) {
+    if (e instanceof TexSynthError) throw e;
     if (e instanceof Deno.errors.NotFound) {
       throw new TexSynthError(`image not found: ${path} (check the path)`);
     }

@@ -1,0 +1,83 @@
+// With circular padding everything is periodic: shifting the start image by a
+// multiple of 32 px shifts the optimized result by the same amount.
+import { assert } from "@std/assert";
+import { Synthesizer } from "../../src/synth/synthesizer.ts";
+import type { PlanarImage } from "../../src/io/image.ts";
+import { Random } from "../../src/random.ts";
+import { stripes } from "../peer/_inputs.ts";
+import { gpu } from "../_helpers.ts";
+
+function roll(image: PlanarImage, dy: number, dx: number): PlanarImage {
+  const { width: w, height: h } = image;
+  const data = new Float32Array(image.data.length);
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        data[(c * h + (y + dy) % h) * w + (x + dx) % w] = image.data[(c * h + y) * w + x];
+      }
+    }
+  }
+  return { width: w, height: h, data };
+}
+
+Deno.test("--tile: a start image shifted by 32 px gives the result shifted by 32 px", async () => {
+  const ctx = await gpu();
+  const size = 64;
+  const synth = await Synthesizer.create(stripes(48), {
+    weights: "random",
+    width: size,
+    height: size,
+    tile: true,
+    gpu: ctx,
+  });
+  const rng = new Random(4);
+  const start = {
+    width: size,
+    height: size,
+    data: Float32Array.from({ length: 3 * size * size }, () => rng.uniform()),
+  };
+  await synth.setImage(start);
+  await synth.optimize(3);
+  const a = await synth.image();
+  await synth.setImage(roll(start, 32, 32));
+  await synth.optimize(3);
+  const b = await synth.image();
+  synth.dispose();
+  const shifted = roll(a, 32, 32);
+  let worst = 0;
+  let change = 0;
+  for (let i = 0; i < b.data.length; i++) {
+    worst = Math.max(worst, Math.abs(b.data[i] - shifted.data[i]));
+    change = Math.max(change, Math.abs(a.data[i] - start.data[i]));
+  }
+  // Only the order of float sums differs between the two runs.
+  assert(worst < 1e-3, `shifted results differ by up to ${worst}`);
+  assert(change > 0.05, `the optimization barely moved the image (${change})`);
+});
+
+Deno.test("without --tile the same shift does not commute (the border matters)", async () => {
+  const ctx = await gpu();
+  const size = 64;
+  const synth = await Synthesizer.create(stripes(48), {
+    weights: "random",
+    width: size,
+    height: size,
+    gpu: ctx,
+  });
+  const rng = new Random(4);
+  const start = {
+    width: size,
+    height: size,
+    data: Float32Array.from({ length: 3 * size * size }, () => rng.uniform()),
+  };
+  await synth.setImage(start);
+  await synth.optimize(3);
+  const a = roll(await synth.image(), 32, 32);
+  await synth.setImage(roll(start, 32, 32));
+  await synth.optimize(3);
+  const b = await synth.image();
+  synth.dispose();
+  let worst = 0;
+  for (let i = 0; i < b.data.length; i++) worst = Math.max(worst, Math.abs(b.data[i] - a.data[i]));
+  assert(worst > 1e-2, `zero padding gave a shift-equivariant result (${worst})`);
+});
