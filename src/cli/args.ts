@@ -68,12 +68,24 @@ export const OPTIONS: readonly OptionSpec[] = [
     value: "N",
     help: "output N×N pixels (default: the exemplar's size)",
   },
-  { name: "width", value: "W", help: "output width (with --height; any size, not only the exemplar's)" },
+  {
+    name: "width",
+    value: "W",
+    help: "output width (with --height; any size, not only the exemplar's)",
+  },
   { name: "height", value: "H", help: "output height (with --width)" },
   { name: "tile", help: "seamless output: it repeats without a seam (circular padding)" },
   { name: "scales", value: "K", help: "coarse-to-fine scales (default 1; 3+ from 512 px up)" },
-  { name: "loss", value: "L", help: "feature statistics: gram (default) or sw (sliced Wasserstein)" },
-  { name: "exemplar-size", value: "N", help: "scale exemplars to N px on their shorter side first" },
+  {
+    name: "loss",
+    value: "L",
+    help: "feature statistics: gram (default) or sw (sliced Wasserstein)",
+  },
+  {
+    name: "exemplar-size",
+    value: "N",
+    help: "scale exemplars to N px on their shorter side first",
+  },
   {
     name: "iterations",
     short: "n",
