@@ -62,7 +62,10 @@ export interface SynthesizerOptions {
 
 /** Limits and callbacks of one {@link Synthesizer.synthesize} or {@link Synthesizer.optimize} call. */
 export interface RunOptions {
-  /** Stop after this many objective evaluations in this call (over all scales). */
+  /**
+   * Stop after this many objective evaluations in this call, over all scales:
+   * each coarse scale gets an even share of what remains, full size the rest.
+   */
   maxEvaluations?: number;
   /** Stops the run cleanly between evaluations; the image keeps its best state. */
   signal?: AbortSignal;
@@ -279,10 +282,16 @@ export class Synthesizer {
       }
       stage.optimizer.reset();
       this.#started = false;
-      result = await this.#run(iterations, { ...options, maxEvaluations: budget });
+      // A budget is shared out evenly; the full-size scale gets what is left.
+      const share = budget === undefined
+        ? undefined
+        : scale > 0
+        ? Math.floor(budget / (scale + 1))
+        : budget;
+      result = await this.#run(iterations, { ...options, maxEvaluations: share });
       if (budget !== undefined) budget -= stage.optimizer.evaluations;
       this.#evaluationOffset += stage.optimizer.evaluations;
-      if (result.stop === "aborted" || (budget !== undefined && budget <= 0)) break;
+      if (result.stop === "aborted") break;
     }
     this.#evaluationOffset -= this.#stage!.optimizer.evaluations;
     return result!;

@@ -7,7 +7,7 @@ import type { LossRecord } from "../../src/synth/synthesizer.ts";
 const PX = 0.011;
 
 function record(iteration: number, loss: number, gram: number, spectrum: number): LossRecord {
-  return { iteration, evaluations: iteration + 1, loss, gram, spectrum, ms: 10 };
+  return { iteration, evaluations: iteration + 1, loss, gram, spectrum, ms: 10, scale: 0 };
 }
 
 /** Each `<polyline class="KEY" points="…">` as a list of [x, y]. */
