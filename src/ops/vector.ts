@@ -1,11 +1,8 @@
 import axpySource from "../../kernels/vector_axpy.wgsl" with { type: "text" };
 import scaleSource from "../../kernels/vector_scale.wgsl" with { type: "text" };
-import sumAbsSource from "../../kernels/reduce_sum_abs.wgsl" with { type: "text" };
-import maxAbsSource from "../../kernels/reduce_max_abs.wgsl" with { type: "text" };
-import maxAbsFinishSource from "../../kernels/reduce_max_abs_finish.wgsl" with { type: "text" };
 import { type F32, f32, grid, pack } from "../gpu/params.ts";
 import type { Program } from "../gpu/program.ts";
-import { type ReduceTarget, reduceWith } from "./reduce.ts";
+import { reduce, REDUCE, type ReduceTarget } from "./reduce.ts";
 
 /**
  * A coefficient read on the GPU at replay time: `k · s[a] · (s[b] − s[c])`,
@@ -69,10 +66,10 @@ export function scale(prog: Program, x: GPUBuffer, n: number, coef: Coefficient)
  * the new one, so several tensors can share one maximum.
  */
 export function reduceMaxAbs(prog: Program, x: GPUBuffer, n: number, target: ReduceTarget): void {
-  reduceWith(prog, maxAbsSource, [x], n, target, maxAbsFinishSource);
+  reduce(prog, REDUCE.maxAbs, x, x, n, target);
 }
 
 /** Records scalars[slot] (+)= scale · Σ |x[i]| over the first `n` floats (the L1 norm), deterministically. */
 export function reduceSumAbs(prog: Program, x: GPUBuffer, n: number, target: ReduceTarget): void {
-  reduceWith(prog, sumAbsSource, [x], n, target);
+  reduce(prog, REDUCE.sumAbs, x, x, n, target);
 }
