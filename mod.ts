@@ -27,6 +27,7 @@ export { TexSynthError } from "./src/errors.ts";
 export { decodeImage, encodePng, type PlanarImage } from "./src/io/image.ts";
 export { readImageFile } from "./src/io/image_file.ts";
 export {
+  defaultScales,
   type LossRecord,
   type RunOptions,
   type RunResult,
@@ -34,6 +35,7 @@ export {
   type SynthesizerOptions,
 } from "./src/synth/synthesizer.ts";
 export type { StopReason } from "./src/optim/lbfgs.ts";
+export type { FeatureLoss } from "./src/synth/objective.ts";
 export { type Preset, type PresetName } from "./src/synth/presets.ts";
 export {
   type ConvWeights,

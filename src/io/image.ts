@@ -142,6 +142,14 @@ export function probeImage(bytes: Uint8Array, name = "image"): ImageInfo {
  * with {@link probeImage}, so an oversized image is refused before decoding.
  * Empty, corrupt or unsupported data throws a {@link TexSynthError} whose
  * one-line message names `name`.
+ *
+ * @example
+ * ```ts
+ * import { decodeImage } from "@tex/synth";
+ *
+ * const image = await decodeImage(await Deno.readFile("bricks.png"), "bricks.png");
+ * console.log(image.width, image.height); // image.data: [3, H, W] floats in [0, 1]
+ * ```
  */
 export async function decodeImage(bytes: Uint8Array, name = "image"): Promise<PlanarImage> {
   const { format, width: declaredWidth, height: declaredHeight } = probeImage(bytes, name);
@@ -281,6 +289,15 @@ function _gifSize(bytes: Uint8Array, view: DataView, bad: _Bad): [number, number
  * [0, 1] and rounded as `floor(v·255 + 0.5)` in f32, matching PIL's save of
  * `(x.clamp(0, 1)·255 + 0.5).astype(uint8)`; NaN becomes 0. The bytes are a
  * function of the pixels alone (no timestamp chunk).
+ *
+ * @example
+ * ```ts
+ * import { encodePng } from "@tex/synth";
+ *
+ * const data = new Float32Array(3 * 4 * 4).fill(0.25);
+ * const png = await encodePng({ width: 4, height: 4, data });
+ * await Deno.writeFile("gray.png", png);
+ * ```
  */
 export async function encodePng(image: PlanarImage): Promise<Uint8Array> {
   const { width, height, data } = image;

@@ -89,7 +89,17 @@ interface Stage {
   width: number;
 }
 
-/** The default number of scales for an output: one below 512 px, then down to about 128 px. */
+/**
+ * The default number of scales for an output: one below 512 px, then enough
+ * halvings to start near 128 px.
+ *
+ * @example
+ * ```ts
+ * import { defaultScales } from "@tex/synth";
+ *
+ * console.log(defaultScales(256, 256), defaultScales(512, 512), defaultScales(2048, 1024)); // 1 3 4
+ * ```
+ */
 export function defaultScales(width: number, height: number): number {
   const side = Math.min(width, height);
   return side < 512 ? 1 : Math.floor(Math.log2(side / 128)) + 1;

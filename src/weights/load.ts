@@ -80,6 +80,14 @@ export async function openFileSource(path: string): Promise<FileSource> {
  * lacks, or a missing or misshapen one, is a TexSynthError naming the file.
  *
  * @param upTo when given, only layers with `index <= upTo` are read
+ *
+ * @example
+ * ```ts
+ * import { loadWeightsFile } from "@tex/synth";
+ *
+ * const weights = await loadWeightsFile("vgg19-dcbb9e9d.pth");
+ * console.log(weights.layers.map((l) => l.name).join(" "));
+ * ```
  */
 export async function loadWeightsFile(path: string, upTo?: number): Promise<VggWeights> {
   const source = await openFileSource(path);

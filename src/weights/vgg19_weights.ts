@@ -48,6 +48,14 @@ export const VGG19_LAYERS: readonly VggLayerSpec[] = Object.freeze(
  * @param seed any 32-bit integer
  * @param upTo when given, only layers with `index <= upTo` are made (the rest
  *   are left out of `layers`, not zero-filled), to save time for shallow presets
+ *
+ * @example
+ * ```ts
+ * import { randomVggWeights } from "@tex/synth";
+ *
+ * const weights = randomVggWeights(7, 27); // conv layers up to features.27
+ * console.log(weights.layers.length, weights.source); // 12 "random(seed 7)"
+ * ```
  */
 export function randomVggWeights(seed: number, upTo?: number): VggWeights {
   const layers = _selected(upTo).map((spec): ConvWeights => {
