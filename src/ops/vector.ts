@@ -2,7 +2,7 @@ import axpySource from "../../kernels/vector_axpy.wgsl" with { type: "text" };
 import scaleSource from "../../kernels/vector_scale.wgsl" with { type: "text" };
 import { type F32, f32, grid, pack } from "../gpu/params.ts";
 import type { Program } from "../gpu/program.ts";
-import { reduce, REDUCE, type ReduceTarget } from "./reduce.ts";
+import { REDUCE, reduce, type ReduceTarget } from "./reduce.ts";
 
 /**
  * A coefficient read on the GPU at replay time: `k · s[a] · (s[b] − s[c])`,
