@@ -35,6 +35,8 @@ import { ensureWeights, verifyCachedWeights, weightsPath } from "./src/weights/e
 const EXIT_ERROR = 1;
 const EXIT_USAGE = 2;
 const EXIT_INTERRUPTED = 130;
+/** How often a run copies its image to the CPU, to save it if the GPU is lost. */
+const SAVE_EVERY_MS = 15_000;
 const encoder = new TextEncoder();
 
 class Interrupted extends Error {}
@@ -147,6 +149,11 @@ async function synth(args: SynthArgs, signal: AbortSignal): Promise<number> {
   const stemOf = (path: string) => basename(path).replace(/\.[^.]+$/, "");
   const name = stemOf(args.exemplars[0]);
   let interrupted = false;
+  let lastGood: { image: PlanarImage | null; iteration: number; time: number } = {
+    image: null,
+    iteration: 0,
+    time: 0,
+  };
   try {
     for (let v = 1; v <= args.variations && !interrupted; v++) {
       const label = args.variations > 1 ? `variation ${v}/${args.variations}: ` : "";
@@ -160,6 +167,14 @@ async function synth(args: SynthArgs, signal: AbortSignal): Promise<number> {
         onProgress: async (r: LossRecord) => {
           progress.update(r);
           history.push(r);
+          // A lost GPU takes the image with it: keep a copy now and then.
+          if (r.scale === 0 && performance.now() - lastGood.time > SAVE_EVERY_MS) {
+            lastGood = {
+              image: await synthesizer.image(),
+              iteration: r.iteration,
+              time: performance.now(),
+            };
+          }
           await log?.write(args.variations > 1 ? { variation: v, ...r } : r);
           if (args.snapshotEvery && r.iteration % args.snapshotEvery === 0) {
             const file = `${args.snapshotDir}/${name}${args.variations > 1 ? `-${v}` : ""}-${
@@ -170,11 +185,20 @@ async function synth(args: SynthArgs, signal: AbortSignal): Promise<number> {
         },
       };
       let result;
-      if (init) {
-        await synthesizer.setImage(init);
-        result = await synthesizer.optimize(args.iterations, options);
-      } else {
-        result = await synthesizer.synthesize(args.iterations, options);
+      lastGood = { image: null, iteration: 0, time: performance.now() };
+      try {
+        if (init) {
+          await synthesizer.setImage(init);
+          result = await synthesizer.optimize(args.iterations, options);
+        } else {
+          result = await synthesizer.synthesize(args.iterations, options);
+        }
+      } catch (e) {
+        if (!(e instanceof TexSynthError) || !lastGood.image) throw e;
+        await writeImage(outputs[v - 1], lastGood.image);
+        throw new TexSynthError(
+          `${e.message}; wrote the image of iteration ${lastGood.iteration} to ${outputs[v - 1]}`,
+        );
       }
       const image = await synthesizer.image();
       await writeImage(outputs[v - 1], image);

@@ -191,8 +191,7 @@ export class GpuContext {
     try {
       await staging.mapAsync(1 /* GPUMapMode.READ */);
     } catch (e) {
-      this.checkLost();
-      throw e;
+      await this.readFailed(e);
     }
     const out = new Float32Array(staging.getMappedRange().slice(0));
     staging.unmap();
@@ -227,6 +226,17 @@ export class GpuContext {
   async sync(): Promise<void> {
     await this.device.queue.onSubmittedWorkDone();
     this.checkLost();
+  }
+
+  /**
+   * Turns a failed read-back into the error a user can act on: a read fails
+   * when the device is lost, whose `lost` promise may settle just after.
+   */
+  async readFailed(error: unknown): Promise<never> {
+    await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 200))]);
+    this.#lost ??= error instanceof Error ? error.message.split("\n")[0] : String(error);
+    this.checkLost();
+    throw error;
   }
 
   /** Throws a {@link TexSynthError} if the device has been lost. */

@@ -568,8 +568,7 @@ export class Lbfgs {
     try {
       await this.#staging.mapAsync(MAP_READ, 0, (r + FIGURES) * 4);
     } catch (e) {
-      this.#ctx.checkLost();
-      throw e;
+      await this.#ctx.readFailed(e);
     }
     const out = new Float32Array(this.#staging.getMappedRange(0, (r + FIGURES) * 4).slice(0));
     this.#staging.unmap();
