@@ -2,6 +2,19 @@ import type { LossRecord } from "../synth/synthesizer.ts";
 
 const encoder = new TextEncoder();
 
+/** Where progress text goes; stderr unless a test supplies its own. */
+export interface ProgressOptions {
+  quiet: boolean;
+  /** Redraw one line in place (a terminal) rather than print periodic lines. Default: stderr is a terminal. */
+  tty?: boolean;
+  /** Receives the text; default writes to stderr. */
+  write?: (text: string) => void;
+}
+
+function stderrWriter(text: string): void {
+  Deno.stderr.writeSync(encoder.encode(text));
+}
+
 /** Where progress goes: stderr, redrawn in place on a terminal, periodic lines otherwise. */
 export class Progress {
   #total: number;
@@ -13,7 +26,10 @@ export class Progress {
 
   #label: string;
 
-  constructor(total: number, options: { quiet: boolean; tty?: boolean; label?: string }) {
+  #out: (text: string) => void;
+
+  constructor(total: number, options: ProgressOptions & { label?: string }) {
+    this.#out = options.write ?? stderrWriter;
     this.#total = total;
     this.#label = options.label ?? "";
     this.#quiet = options.quiet;
@@ -60,7 +76,7 @@ export class Progress {
   }
 
   #write(text: string): void {
-    Deno.stderr.writeSync(encoder.encode(text));
+    this.#out(text);
   }
 }
 
@@ -89,7 +105,10 @@ export class ByteProgress {
   #start = 0;
   #lastLine = 0;
 
-  constructor(options: { quiet: boolean; tty?: boolean }) {
+  #out: (text: string) => void;
+
+  constructor(options: ProgressOptions) {
+    this.#out = options.write ?? stderrWriter;
     this.#quiet = options.quiet;
     this.#tty = options.tty ?? Deno.stderr.isTerminal();
   }
@@ -99,7 +118,7 @@ export class ByteProgress {
     if (this.#quiet) return;
     const now = performance.now();
     if (p.phase !== this.#phase) {
-      if (this.#phase && this.#tty) Deno.stderr.writeSync(encoder.encode("\n"));
+      if (this.#phase && this.#tty) this.#out("\n");
       this.#phase = p.phase;
       this.#start = now;
       this.#lastLine = 0;
@@ -113,16 +132,16 @@ export class ByteProgress {
       formatSeconds(eta)
     }`;
     if (this.#tty) {
-      Deno.stderr.writeSync(encoder.encode(`\r\x1b[2K${line}`));
+      this.#out(`\r\x1b[2K${line}`);
     } else if (now - this.#lastLine > 5000 || p.bytes === p.total) {
       this.#lastLine = now;
-      Deno.stderr.writeSync(encoder.encode(line + "\n"));
+      this.#out(line + "\n");
     }
   }
 
   /** Ends the in-place line, if one is drawn. */
   done(): void {
-    if (this.#phase && this.#tty && !this.#quiet) Deno.stderr.writeSync(encoder.encode("\n"));
+    if (this.#phase && this.#tty && !this.#quiet) this.#out("\n");
     this.#phase = "";
   }
 }

@@ -285,3 +285,58 @@ Deno.test("--info and weights path report the adapter and the cache", async () =
     assertCleanError(await tex(["weights", "verify"], { env }), 1, /no cached weights/);
   });
 });
+
+Deno.test("several exemplars with --tile, --scales, --loss sw, --exemplar-size and --no-checkpointing", async () => {
+  await withDir(async (dir) => {
+    await writeExemplar(`${dir}/a.png`, 40, 40);
+    await writeExemplar(`${dir}/b.png`, 48, 32);
+    const run = await tex([
+      `${dir}/a.png`,
+      `${dir}/b.png`,
+      "-o",
+      `${dir}/out.png`,
+      "--width",
+      "64",
+      "--height",
+      "32",
+      "-n",
+      "1",
+      "-w",
+      "random",
+      "--tile",
+      "--scales",
+      "2",
+      "--loss",
+      "sw",
+      "--exemplar-size",
+      "32",
+      "--no-checkpointing",
+      "--log",
+      `${dir}/run.jsonl`,
+      "--results",
+      `${dir}/res`,
+      "--json",
+      "--quiet",
+    ]);
+    assertEquals(run.code, 0, run.stderr);
+    const summary = JSON.parse(run.stdout);
+    assertEquals([summary.width, summary.height, summary.scales, summary.loss, summary.tile], [
+      64,
+      32,
+      2,
+      "sw",
+      true,
+    ]);
+    const out = await decodeImage(await Deno.readFile(`${dir}/out.png`));
+    assertEquals([out.width, out.height], [64, 32]);
+    const scales = (await Deno.readTextFile(`${dir}/run.jsonl`)).trim().split("\n").map((l) =>
+      JSON.parse(l).scale
+    );
+    assertEquals([scales[0], scales.at(-1)], [1, 0]);
+    // Exemplars scaled to 32 px on their shorter side, aspect kept.
+    const b = await decodeImage(await Deno.readFile(`${dir}/res/exemplar_b.png`));
+    assertEquals([b.width, b.height], [48, 32]);
+    const a = await decodeImage(await Deno.readFile(`${dir}/res/exemplar_a.png`));
+    assertEquals([a.width, a.height], [32, 32]);
+  });
+});
