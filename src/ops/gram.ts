@@ -1,11 +1,11 @@
 import gramSource from "../../kernels/gram.wgsl" with { type: "text" };
 import finishSource from "../../kernels/gram_finish.wgsl" with { type: "text" };
 import lossSource from "../../kernels/gram_loss.wgsl" with { type: "text" };
-import backwardSource from "../../kernels/gram_backward.wgsl" with { type: "text" };
 import type { GpuContext } from "../gpu/context.ts";
 import { f32, grid, pack } from "../gpu/params.ts";
 import type { Program } from "../gpu/program.ts";
 import { reduceDot, type ReduceTarget } from "./reduce.ts";
+import { matmul } from "./matmul.ts";
 
 /** Output tile edge of the Gram and backward kernels (must match the WGSL). */
 const TILE = 64;
@@ -141,14 +141,7 @@ export class Gram {
     this.#check(diff, n * n, "gram diff");
     this.#check(features, n * m, "features");
     this.#check(grad, n * m, "feature gradient");
-    const rowTiles = Math.ceil(n / TILE);
-    const tiles = rowTiles * Math.ceil(m / TILE);
-    prog.dispatch(
-      this.#ctx.pipeline(backwardSource),
-      [diff, features, grad],
-      grid(tiles),
-      pack(n, m, rowTiles, tiles, accumulate ? 1 : 0),
-    );
+    matmul(prog, diff, features, grad, { rows: n, inner: n, m, aRow: n, aCol: 1 }, accumulate);
   }
 
   /** Frees the scratch buffers; the object is unusable afterwards. */

@@ -1,4 +1,3 @@
-import matmulSource from "../../kernels/sw_matmul.wgsl" with { type: "text" };
 import residualSource from "../../kernels/sw_residual.wgsl" with { type: "text" };
 import quantileSource from "../../kernels/sw_quantile.wgsl" with { type: "text" };
 import directionsSource from "../../kernels/sw_directions.wgsl" with { type: "text" };
@@ -8,9 +7,8 @@ import type { Program } from "../gpu/program.ts";
 import type { Random } from "../random.ts";
 import { reduceDot, type ReduceTarget } from "./reduce.ts";
 import { RowSort } from "./sort.ts";
+import { matmul } from "./matmul.ts";
 
-/** Output tile edge of sw_matmul.wgsl. */
-const TILE = 64;
 /** Invocations per workgroup of the element-wise kernels. */
 const WG = 256;
 
@@ -134,11 +132,23 @@ export class SlicedWasserstein {
     this.#check(targetFeatures, n * mt, "target features");
     this.#check(directionsBuffer, k * n, "directions");
     if (this.#ranks === null) {
-      this.#matmul(prog, directionsBuffer, n, 1, targetFeatures, this.#target, k, n, m, false);
+      matmul(prog, directionsBuffer, targetFeatures, this.#target, {
+        rows: k,
+        inner: n,
+        m: m,
+        aRow: n,
+        aCol: 1,
+      }, false);
       this.#targetSort.record(prog, this.#target);
       return;
     }
-    this.#matmul(prog, directionsBuffer, n, 1, targetFeatures, this.#proj, k, n, mt, false);
+    matmul(prog, directionsBuffer, targetFeatures, this.#proj, {
+      rows: k,
+      inner: n,
+      m: mt,
+      aRow: n,
+      aCol: 1,
+    }, false);
     this.#targetSort.record(prog, this.#proj);
     const count = k * m;
     prog.dispatch(
@@ -170,7 +180,13 @@ export class SlicedWasserstein {
     this.#check(directionsBuffer, k * n, "directions");
     this.#check(grad, n * m, "feature gradient");
     const count = k * m;
-    this.#matmul(prog, directionsBuffer, n, 1, features, this.#proj, k, n, m, false);
+    matmul(prog, directionsBuffer, features, this.#proj, {
+      rows: k,
+      inner: n,
+      m: m,
+      aRow: n,
+      aCol: 1,
+    }, false);
     this.#sort.record(prog, this.#proj, this.#indices, true);
     prog.dispatch(
       this.#ctx.pipeline(residualSource),
@@ -182,7 +198,14 @@ export class SlicedWasserstein {
       ...lossTarget,
       scale: (weight / count) * (lossTarget.scale ?? 1),
     });
-    this.#matmul(prog, directionsBuffer, 1, n, this.#dproj, grad, n, k, m, accumulate);
+    matmul(
+      prog,
+      directionsBuffer,
+      this.#dproj,
+      grad,
+      { rows: n, inner: k, m: m, aRow: 1, aCol: n },
+      accumulate,
+    );
   }
 
   /** Frees the scratch buffers; the object is unusable afterwards. */
@@ -192,29 +215,6 @@ export class SlicedWasserstein {
     }
     this.#sort.destroy();
     this.#targetSort.destroy();
-  }
-
-  /** Records c[rows, m] (+)= A[rows, inner]·b[inner, m], A(r, i) = a[r·aRow + i·aCol]. */
-  #matmul(
-    prog: Program,
-    a: GPUBuffer,
-    aRow: number,
-    aCol: number,
-    b: GPUBuffer,
-    c: GPUBuffer,
-    rows: number,
-    inner: number,
-    m: number,
-    accumulate: boolean,
-  ): void {
-    const rowTiles = Math.ceil(rows / TILE);
-    const tiles = rowTiles * Math.ceil(m / TILE);
-    prog.dispatch(
-      this.#ctx.pipeline(matmulSource),
-      [a, b, c],
-      grid(tiles),
-      pack(rows, inner, m, aRow, aCol, rowTiles, tiles, accumulate ? 1 : 0),
-    );
   }
 
   /** Catches a too-small buffer at record time instead of as a GPU validation error. */

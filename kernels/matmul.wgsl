@@ -1,7 +1,8 @@
-// c[R, M] (+)= A[R, KD] · b[KD, M] for the sliced Wasserstein loss: the
-// projections P = D·F (A = D, [K, N]) and the gradient ∂F = Dᵀ·∂P (A = Dᵀ).
-// A is read through strides (element (r, kk) at a[r·a_row + kk·a_col]) so
-// both products use the directions buffer as stored. Short inner dimension,
+// c[R, M] (+)= A[R, KD] · b[KD, M], for products with a short inner
+// dimension and a long output: the Gram loss's gradient diff·F, and the
+// sliced Wasserstein projections P = D·F and their gradient ∂F = Dᵀ·∂P.
+// A is read through strides (element (r, kk) at a[r·a_row + kk·a_col]), so
+// a transposed A needs no copy. Short inner dimension,
 // long output: workgroup w owns the 64×64 output tile (row tile
 // w % row_tiles, column tile w / row_tiles), 128 invocations as 16×8, each
 // owning 8×4 outputs, summed in a fixed order (deterministic).
