@@ -33,7 +33,8 @@ export interface SynthArgs {
   results?: string;
   quiet: boolean;
   json: boolean;
-  checkpointing: boolean;
+  /** undefined: automatic. */
+  checkpointing?: boolean;
 }
 
 /** `tex-synth weights fetch|path|verify`. */
@@ -129,7 +130,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     value: "DIR",
     help: "also write DIR/exemplar_NAME.png and DIR/synth_NAME.png",
   },
-  { name: "no-checkpointing", help: "keep every activation (more GPU memory, no recompute)" },
+  {
+    name: "checkpointing",
+    value: "WHEN",
+    help: "recompute activations to save GPU memory: auto (from 512×512 px), on or off",
+  },
   {
     name: "keep-download",
     help: "with `weights fetch`: keep the original checkpoint in the cache",
@@ -187,8 +192,6 @@ export function parseCommandLine(argv: string[]): Args {
   const a = parseArgs(argv, {
     string: withValue,
     boolean: flags,
-    negatable: ["checkpointing"],
-    default: { checkpointing: true },
     alias,
     unknown: (arg: string, key?: string) => {
       if (key !== undefined && !known.has(key)) unknown ??= arg;
@@ -235,6 +238,11 @@ export function parseCommandLine(argv: string[]): Args {
     throw new UsageError(`--loss must be gram or sw, got "${loss}"`);
   }
   const output = a.output ?? stem(positional[0]) + "_synth.png";
+  const when = a.checkpointing ?? "auto";
+  if (when !== "auto" && when !== "on" && when !== "off") {
+    throw new UsageError(`--checkpointing must be auto, on or off, got "${when}"`);
+  }
+  const checkpointing = when === "auto" ? undefined : when === "on";
   const snapshotEvery = integer("snapshot-every", a["snapshot-every"], 1);
   return {
     command: "synth",
@@ -259,6 +267,6 @@ export function parseCommandLine(argv: string[]): Args {
     results: a.results,
     quiet: a.quiet,
     json: a.json,
-    checkpointing: a.checkpointing,
+    checkpointing,
   };
 }

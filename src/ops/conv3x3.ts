@@ -3,20 +3,54 @@ import type { GpuContext } from "../gpu/context.ts";
 import { grid, pack } from "../gpu/params.ts";
 import type { Program } from "../gpu/program.ts";
 import { TexSynthError } from "../errors.ts";
+import {
+  planWinograd,
+  recordWinograd,
+  type WeightLayout,
+  type WinogradPlan,
+  winogradWeights,
+  winogradWork,
+} from "./winograd.ts";
 
 /** How a convolution reads past the image edge: torch's zeros, or wrapped around for seamless tiles. */
 export type Padding = "zero" | "circular";
 
 /** Output channels × pixels computed by one workgroup of kernels/conv3x3.wgsl. */
 const TILE = 8192;
+/**
+ * Time per multiply-add of the direct kernel relative to the Winograd GEMM's
+ * widest block (measured on llvmpipe), for choosing between them: the direct
+ * kernel stages its operands through workgroup memory and gathers shifted
+ * pixels one by one.
+ */
+const DIRECT_COST = 3.5;
 /** The kernel's tile heights (output channels); the width is TILE / height pixels. */
 const TILE_HEIGHTS = [64, 128, 32, 256];
 
+/** How a convolution runs: Winograd F(4×4, 3×3) passes, the direct implicit GEMM, or the cheaper of the two for the image size. */
+export type ConvAlgorithm = "auto" | "winograd" | "direct";
+
+/** Options for {@link Conv3x3}. */
+export interface Conv3x3Options {
+  /** Forces one algorithm (tests, benchmarks); "auto" by default. */
+  algorithm?: ConvAlgorithm;
+  /**
+   * Which GEMM blocks the Winograd passes use: large ones for a software
+   * adapter, small ones for a GPU. Detected from the adapter by default;
+   * tests set it to run both on one adapter.
+   */
+  blocks?: "software" | "gpu";
+}
+
 /**
- * One frozen 3×3 convolution layer (stride 1, padding 1) with its weights on
- * the GPU in the layouts its kernels read: forward, and the input gradient
- * (the transposed convolution) for backpropagating to the pixels. Both run
- * the implicit-GEMM kernel in kernels/conv3x3.wgsl.
+ * One frozen 3×3 convolution layer (stride 1, padding 1), forward and input
+ * gradient (the transposed convolution, for backpropagating to the pixels).
+ *
+ * Both run as Winograd F(4×4, 3×3) (src/ops/winograd.ts: 36 products per
+ * 4×4 output tile and channel pair instead of 144) unless the image is too
+ * small for its tiles to pay, where the direct implicit GEMM of
+ * kernels/conv3x3.wgsl runs. Each weight layout is made on the GPU the first
+ * time a recorded pass needs it, from the `weight` array given here.
  */
 export class Conv3x3 {
   /** Input channels. */
@@ -25,15 +59,16 @@ export class Conv3x3 {
   readonly cout: number;
   #ctx: GpuContext;
   #label: string;
-  #forwardWeights: GPUBuffer;
-  #backwardWeights: GPUBuffer;
+  #weight: Float32Array;
+  #algorithm: ConvAlgorithm;
+  #cpu: boolean;
+  #layouts = new Map<string, GPUBuffer>();
   #bias: GPUBuffer;
   #zeroBias: GPUBuffer;
 
   /**
-   * Uploads `weight` (torch layout [cout, cin, 3, 3]) and `bias` ([cout]).
-   * The forward layout is [tap][cin][cout]; the input gradient's is the same
-   * for the transposed layer: channels swapped and the 3×3 window flipped.
+   * Takes `weight` (torch layout [cout, cin, 3, 3], kept and read again when
+   * a layout is first needed) and uploads `bias` ([cout]).
    */
   constructor(
     ctx: GpuContext,
@@ -42,6 +77,7 @@ export class Conv3x3 {
     weight: Float32Array,
     bias: Float32Array,
     label = "conv3x3",
+    options: Conv3x3Options = {},
   ) {
     if (weight.length !== cout * cin * 9 || bias.length !== cout) {
       throw new TexSynthError(
@@ -54,11 +90,11 @@ export class Conv3x3 {
     this.cout = cout;
     this.#ctx = ctx;
     this.#label = label;
-    this.#forwardWeights = ctx.upload(`${label} weights`, _gemmWeights(weight, cin, cout, false));
-    this.#backwardWeights = ctx.upload(
-      `${label} transposed weights`,
-      _gemmWeights(weight, cin, cout, true),
-    );
+    this.#weight = weight;
+    this.#algorithm = options.algorithm ?? "auto";
+    this.#cpu = options.blocks
+      ? options.blocks === "software"
+      : isSoftwareAdapter(ctx.info.description);
     this.#bias = ctx.upload(`${label} bias`, bias);
     this.#zeroBias = ctx.createBuffer(`${label} zero bias`, cin * 4);
   }
@@ -75,8 +111,7 @@ export class Conv3x3 {
     width: number,
     opts: { relu: boolean; padding: Padding },
   ): void {
-    this.#record(prog, input, output, height, width, this.cin, this.cout, {
-      weights: this.#forwardWeights,
+    this.#record(prog, input, output, height, width, false, {
       bias: this.#bias,
       relu: opts.relu,
       padding: opts.padding,
@@ -97,8 +132,7 @@ export class Conv3x3 {
     width: number,
     opts: { padding: Padding; accumulate?: boolean },
   ): void {
-    this.#record(prog, gradOut, gradIn, height, width, this.cout, this.cin, {
-      weights: this.#backwardWeights,
+    this.#record(prog, gradOut, gradIn, height, width, true, {
       bias: this.#zeroBias,
       relu: false,
       padding: opts.padding,
@@ -106,11 +140,55 @@ export class Conv3x3 {
     });
   }
 
+  /** GPU bytes its weights take now, in the layouts made so far, and its bias. */
+  get bytes(): number {
+    let total = this.#bias.size + this.#zeroBias.size;
+    for (const b of this.#layouts.values()) total += b.size;
+    return total;
+  }
+
   /** Frees its GPU buffers. */
   destroy(): void {
-    for (const b of [this.#forwardWeights, this.#backwardWeights, this.#bias, this.#zeroBias]) {
+    for (const b of [...this.#layouts.values(), this.#bias, this.#zeroBias]) {
       this.#ctx.destroyBuffer(b);
     }
+    this.#layouts.clear();
+  }
+
+  /**
+   * The weights in one of the kernels' layouts, uploaded on first use: a
+   * Winograd layout, or the direct kernel's (transposed for the input
+   * gradient).
+   */
+  #layout(winograd: WeightLayout | null, transposed: boolean): GPUBuffer {
+    const key = winograd ? `winograd ${winograd}` : `direct${transposed ? " transposed" : ""}`;
+    let buffer = this.#layouts.get(key);
+    if (!buffer) {
+      const data = winograd
+        ? winogradWeights(this.#weight, this.cin, this.cout, winograd)
+        : _gemmWeights(this.#weight, this.cin, this.cout, transposed);
+      buffer = this.#ctx.upload(`${this.#label} ${key} weights`, data);
+      this.#layouts.set(key, buffer);
+    }
+    return buffer;
+  }
+
+  /** The Winograd plan for this pass, or null when the direct kernel should run. */
+  #plan(height: number, width: number, transposed: boolean): WinogradPlan | null {
+    if (this.#algorithm === "direct") return null;
+    const plan = planWinograd(
+      height,
+      width,
+      this.cin,
+      this.cout,
+      transposed,
+      this.#ctx.info.maxStorageBufferBindingSize,
+      this.#cpu,
+    );
+    if (!plan || this.#algorithm === "winograd") return plan;
+    // Padding tiles are paid in full, so images under about 4×4 pixels run
+    // the direct kernel.
+    return winogradWork(plan) < 9 * height * width * DIRECT_COST ? plan : null;
   }
 
   #record(
@@ -119,16 +197,16 @@ export class Conv3x3 {
     output: GPUBuffer,
     height: number,
     width: number,
-    cin: number,
-    cout: number,
+    transposed: boolean,
     k: {
-      weights: GPUBuffer;
       bias: GPUBuffer;
       relu: boolean;
       padding: Padding;
       accumulate: boolean;
     },
   ): void {
+    const cin = transposed ? this.cout : this.cin;
+    const cout = transposed ? this.cin : this.cout;
     const pixels = height * width;
     if (!(Number.isInteger(pixels) && height >= 1 && width >= 1)) {
       throw new RangeError(`${this.#label}: image size ${height}×${width} is not a positive size`);
@@ -141,12 +219,21 @@ export class Conv3x3 {
     if (input === output) {
       throw new RangeError(`${this.#label}: a convolution cannot run in place`);
     }
+    const plan = this.#plan(height, width, transposed);
+    if (plan) {
+      recordWinograd(prog, plan, input, this.#layout(plan.weights, transposed), k.bias, output, {
+        circular: k.padding === "circular",
+        relu: k.relu,
+        accumulate: k.accumulate,
+      });
+      return;
+    }
     const tm = _tileHeight(cout, pixels);
     const mTiles = Math.ceil(cout / tm);
     const tiles = mTiles * Math.ceil(pixels / (TILE / tm));
     prog.dispatch(
       prog.ctx.pipeline(source, "main", { TM: tm }),
-      [input, k.weights, k.bias, output],
+      [input, this.#layout(null, transposed), k.bias, output],
       grid(tiles),
       pack(
         height,
@@ -162,6 +249,15 @@ export class Conv3x3 {
       ),
     );
   }
+}
+
+/**
+ * Whether `description` names a software (CPU) adapter such as llvmpipe,
+ * lavapipe, SwiftShader or WARP: they run each invocation as one SIMD lane,
+ * so kernels pick blocks that favour arithmetic per load over occupancy.
+ */
+export function isSoftwareAdapter(description: string): boolean {
+  return /llvmpipe|lavapipe|swiftshader|softpipe|warp|software|cpu/i.test(description);
 }
 
 /**

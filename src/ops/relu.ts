@@ -21,7 +21,8 @@ export function relu(prog: Program, input: GPUBuffer, output: GPUBuffer, n: numb
 /**
  * Records grad[i] = activation[i] > 0 ? grad[i] : 0 for the first `n` floats,
  * in place. `activation` may be the pre- or the post-ReLU value: the sign
- * test is the same.
+ * test is the same. Both buffers are read as whole vec4s (engine buffers are
+ * sized in multiples of 16 bytes).
  */
 export function reluBackwardInPlace(
   prog: Program,
@@ -35,7 +36,7 @@ export function reluBackwardInPlace(
   prog.dispatch(
     prog.ctx.pipeline(backwardSource),
     [grad, activation],
-    grid(Math.ceil(n / 256)),
+    grid(Math.ceil(n / 1024)),
     pack(n),
   );
 }

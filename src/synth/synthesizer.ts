@@ -52,7 +52,11 @@ export interface SynthesizerOptions {
   scales?: number;
   /** Feature statistics to match: "gram" (default) or "sw" (sliced Wasserstein). */
   loss?: FeatureLoss;
-  /** Recompute activations inside blocks during backward to save memory. Default true. */
+  /**
+   * Recompute activations inside blocks during backward to save memory.
+   * Default: on for outputs (scales) of 512×512 pixels and more, where memory
+   * matters more than the extra forward pass.
+   */
   checkpointing?: boolean;
   /** L-BFGS history pairs. Default 100. */
   historySize?: number;
@@ -88,6 +92,9 @@ interface Stage {
   height: number;
   width: number;
 }
+
+/** Outputs of at least this many pixels are checkpointed unless told otherwise. */
+const CHECKPOINT_FROM_PIXELS = 512 * 512;
 
 /**
  * The default number of scales for an output: one below 512 px, then enough
@@ -235,7 +242,7 @@ export class Synthesizer {
         presetNamed(this.preset),
         {
           padding: this.#options.tile ? "circular" : "zero",
-          checkpointing: this.#options.checkpointing ?? true,
+          checkpointing: this.#options.checkpointing ?? height * width >= CHECKPOINT_FROM_PIXELS,
           loss: this.#options.loss,
           seed: this.#seed,
         },

@@ -86,6 +86,7 @@ Deno.test("argument errors: one line, a usage hint, exit code 2", async () => {
       [[], /missing the exemplar/],
       [["a.png", "--loss", "l2"], /--loss must be gram or sw/],
       [["a.png", "--scales", "0"], /--scales must be a whole number of at least 1/],
+      [["a.png", "--checkpointing", "maybe"], /--checkpointing must be auto, on or off/],
       [["weights", "download"], /weights needs fetch, path or verify/],
     ] as [string[], RegExp][]
   ) {
@@ -286,7 +287,7 @@ Deno.test("--info and weights path report the adapter and the cache", async () =
   });
 });
 
-Deno.test("several exemplars with --tile, --scales, --loss sw, --exemplar-size and --no-checkpointing", async () => {
+Deno.test("several exemplars with --tile, --scales, --loss sw, --exemplar-size and --checkpointing on", async () => {
   await withDir(async (dir) => {
     await writeExemplar(`${dir}/a.png`, 40, 40);
     await writeExemplar(`${dir}/b.png`, 48, 32);
@@ -310,7 +311,8 @@ Deno.test("several exemplars with --tile, --scales, --loss sw, --exemplar-size a
       "sw",
       "--exemplar-size",
       "32",
-      "--no-checkpointing",
+      "--checkpointing",
+      "on",
       "--log",
       `${dir}/run.jsonl`,
       "--results",

@@ -1,0 +1,381 @@
+import inputSource from "../../kernels/winograd_input.wgsl" with { type: "text" };
+import gemmSource from "../../kernels/winograd_gemm.wgsl" with { type: "text" };
+import outputSource from "../../kernels/winograd_output.wgsl" with { type: "text" };
+import { grid, pack } from "../gpu/params.ts";
+import type { Program } from "../gpu/program.ts";
+
+/**
+ * G of Winograd F(4×4, 3×3) for interpolation points 0, 1, −1, 1/2, −1/2, ∞
+ * (rows: the 6 points, columns: the 3 taps). Bᵀ and Aᵀ, whose entries are
+ * exact binary fractions, live in kernels/winograd_input.wgsl and
+ * kernels/winograd_output.wgsl.
+ */
+export const WINOGRAD_G: readonly (readonly number[])[] = [
+  [4, 0, 0],
+  [2 / 3, 2 / 3, 2 / 3],
+  [2 / 3, -2 / 3, 2 / 3],
+  [-8 / 3, -4 / 3, -2 / 3],
+  [-8 / 3, 4 / 3, -2 / 3],
+  [0, 0, 1],
+];
+
+/**
+ * Channel counts of the transformed weights, and so the GEMM rows, are
+ * padded with zeros to a multiple of this (the tallest GEMM block).
+ */
+export const WINOGRAD_ROW_ALIGN = 32;
+
+/** Output tile edge: each tile of 4×4 pixels costs 36 products per channel pair instead of 144. */
+const TILE = 4;
+/** Transform points per tile (6×6). */
+const POINTS = 36;
+
+/**
+ * A GEMM block shape: rows (channels) × tiles per invocation, its entry
+ * point in kernels/winograd_gemm.wgsl, and its time per product relative to
+ * the wide block's, as measured on llvmpipe (few tiles or rows leave little
+ * reuse per loaded value).
+ */
+export interface GemmBlock {
+  entry: string;
+  rows: number;
+  tiles: number;
+  cost: number;
+}
+
+const BLOCKS = {
+  wide: { entry: "gemm16x32", rows: 16, tiles: 32, cost: 1 },
+  deep: { entry: "gemm32x16", rows: 32, tiles: 16, cost: 1 },
+  narrow: { entry: "gemm32x4", rows: 32, tiles: 4, cost: 2.5 },
+  thin: { entry: "gemm4x32", rows: 4, tiles: 32, cost: 2.5 },
+  gpu: { entry: "gemm8x8", rows: 8, tiles: 8, cost: 1 },
+} as const satisfies Record<string, GemmBlock>;
+
+/**
+ * How the GEMM reads transformed weights. "blocks": one copy for both
+ * passes, [36][cip / 4][cop / 4][4][4], element [r][c] of a block being
+ * input channel 4·(block row) + r and output channel 4·(block col) + c.
+ * "slabs": the forward pass's own copy, [36][cop / 32][ci (padded to 4)][32];
+ * "slabs transposed": the input gradient's, the same with the channels'
+ * roles swapped. cip and cop are the channel counts padded with zeros to
+ * {@link WINOGRAD_ROW_ALIGN}. Slabs stream faster on a software adapter;
+ * blocks take half the memory.
+ */
+export type WeightLayout = "blocks" | "slabs" | "slabs transposed";
+
+/**
+ * Transformed weights U[ξ] = G·g·Gᵀ of every (input, output) channel pair,
+ * computed in f64 and rounded once, in `layout`. `weight` is torch's
+ * [cout, cin, 3, 3]; the input gradient flips the image, not the window.
+ */
+export function winogradWeights(
+  weight: Float32Array,
+  cin: number,
+  cout: number,
+  layout: WeightLayout = "blocks",
+): Float32Array {
+  const cip = _align(cin);
+  const cop = _align(cout);
+  const transposed = layout === "slabs transposed";
+  // Slabs: rows m (padded to 32) by k (padded to 4).
+  const rows = transposed ? cip : cop;
+  const depth = Math.ceil((transposed ? cout : cin) / 4) * 4;
+  const perPoint = layout === "blocks" ? cip * cop : rows * depth;
+  const out = new Float32Array(POINTS * perPoint);
+  const t = new Float64Array(18);
+  for (let co = 0; co < cout; co++) {
+    for (let ci = 0; ci < cin; ci++) {
+      const g = (co * cin + ci) * 9;
+      // t = G·g (6×3), then U = t·Gᵀ (6×6).
+      for (let i = 0; i < 6; i++) {
+        for (let kx = 0; kx < 3; kx++) {
+          let s = 0;
+          for (let ky = 0; ky < 3; ky++) s += WINOGRAD_G[i][ky] * weight[g + ky * 3 + kx];
+          t[i * 3 + kx] = s;
+        }
+      }
+      let at: number;
+      if (layout === "blocks") {
+        at = (((ci >> 2) * (cop >> 2) + (co >> 2)) * 4 + (ci & 3)) * 4 + (co & 3);
+      } else {
+        const k = transposed ? co : ci;
+        const m = transposed ? ci : co;
+        at = ((m >> 5) * depth + k) * 32 + (m & 31);
+      }
+      for (let xi = 0; xi < POINTS; xi++) {
+        const i = Math.floor(xi / 6);
+        const j = xi % 6;
+        let s = 0;
+        for (let kx = 0; kx < 3; kx++) s += t[i * 3 + kx] * WINOGRAD_G[j][kx];
+        out[xi * perPoint + at] = s;
+      }
+    }
+  }
+  return out;
+}
+
+function _align(channels: number): number {
+  return Math.ceil(channels / WINOGRAD_ROW_ALIGN) * WINOGRAD_ROW_ALIGN;
+}
+
+/** How one convolution pass at one image size runs as Winograd passes. */
+export interface WinogradPlan {
+  /** The image size, in pixels. */
+  height: number;
+  width: number;
+  /** The layer's channels, and whether this is its input gradient. */
+  cin: number;
+  cout: number;
+  transposed: boolean;
+  /** GEMM depth (cin forward, cout transposed) and rows (the other). */
+  k: number;
+  m: number;
+  /** Tiles per tile row, and in all. */
+  tilesPerRow: number;
+  tiles: number;
+  /** Tiles per chunk, so that the transformed operands fit one binding. */
+  chunkTiles: number;
+  /** Quads (4 tiles) per channel of the scratch operands: a chunk padded to whole GEMM blocks. */
+  quads: number;
+  /** The GEMM's invocation block. */
+  block: GemmBlock;
+  /** Whether the plan is for a software adapter (large GEMM blocks, small workgroups). */
+  software: boolean;
+  /** The weight layout the GEMM reads: slabs on a software adapter, blocks on a GPU. */
+  weights: WeightLayout;
+  /** Bytes of the transformed input and of the GEMM result, per chunk. */
+  vBytes: number;
+  mBytes: number;
+}
+
+/**
+ * Plans the forward pass (or, `transposed`, the input gradient) of a
+ * cin → cout convolution over height × width; null when even one GEMM block
+ * of tiles would pass `maxBinding` bytes. `cpu` picks the large GEMM blocks
+ * that suit a software adapter.
+ */
+export function planWinograd(
+  height: number,
+  width: number,
+  cin: number,
+  cout: number,
+  transposed: boolean,
+  maxBinding: number,
+  cpu: boolean,
+): WinogradPlan | null {
+  const k = transposed ? cout : cin;
+  const m = transposed ? cin : cout;
+  const tilesPerRow = Math.ceil(width / TILE);
+  const tiles = Math.ceil(height / TILE) * tilesPerRow;
+  const blockFor = (n: number): GemmBlock => {
+    if (!cpu) return BLOCKS.gpu;
+    if (m <= 4) return BLOCKS.thin;
+    if (n >= 32) return BLOCKS.wide;
+    return n <= 4 ? BLOCKS.narrow : BLOCKS.deep;
+  };
+  const sizes = (n: number) => {
+    const block = blockFor(n);
+    const quads = Math.ceil(n / block.tiles) * block.tiles / 4;
+    const vBytes = POINTS * Math.ceil(k / 4) * 4 * quads * 16;
+    const mBytes = POINTS * _align(m) * quads * 16;
+    return { block, quads, vBytes, mBytes, fits: Math.max(vBytes, mBytes) <= maxBinding };
+  };
+  let chunkTiles = tiles;
+  let s = sizes(chunkTiles);
+  while (!s.fits) {
+    // Whole blocks of the wide GEMM per chunk, as many as fit.
+    const perTile = POINTS * Math.max(Math.ceil(k / 4) * 4, _align(m)) * 4;
+    const next = Math.floor(maxBinding / perTile / 32) * 32;
+    if (next < 32 || next >= chunkTiles) return null;
+    chunkTiles = next;
+    s = sizes(chunkTiles);
+  }
+  return {
+    height,
+    width,
+    cin,
+    cout,
+    transposed,
+    k,
+    m,
+    tilesPerRow,
+    tiles,
+    chunkTiles,
+    quads: s.quads,
+    block: s.block,
+    software: cpu,
+    weights: cpu ? (transposed ? "slabs transposed" : "slabs") : "blocks",
+    vBytes: s.vBytes,
+    mBytes: s.mBytes,
+  };
+}
+
+/**
+ * The plan's GEMM work per channel pair, in products of the wide block: 36
+ * per tile, padding tiles included, weighted by the block's cost. The direct
+ * convolution does 9 per pixel.
+ */
+export function winogradWork(plan: WinogradPlan): number {
+  const chunks = Math.ceil(plan.tiles / plan.chunkTiles);
+  return POINTS * chunks * plan.quads * 4 * plan.block.cost;
+}
+
+/**
+ * GEMM invocations per workgroup: 64 unless that leaves fewer than 32
+ * workgroups (a software adapter gives each workgroup to one thread), never
+ * under 8 (one SIMD batch).
+ */
+function _gemmWorkgroup(lanes: number): number {
+  let wg = 64;
+  while (wg > 8 && lanes / wg < 32) wg /= 2;
+  return wg;
+}
+
+/** A scratch size class: powers of two (capped at `cap`), so that layers share few buffers. */
+function _sizeClass(bytes: number, cap: number): number {
+  return Math.min(2 ** Math.ceil(Math.log2(Math.max(bytes, 16))), Math.max(cap, bytes));
+}
+
+/** Rows of the transformed input V per point ξ: the GEMM depth padded to a multiple of 4. */
+export function operandRows(plan: WinogradPlan): number {
+  return Math.ceil(plan.k / 4) * 4;
+}
+
+/** Rows of the GEMM result per point ξ: its rows padded to {@link WINOGRAD_ROW_ALIGN}. */
+export function productRows(plan: WinogradPlan): number {
+  return _align(plan.m);
+}
+
+/**
+ * Records the input transform of tiles [first, first + tiles) of `input`
+ * ([k, H, W]; rotated by 180° for a transposed plan) into `v`:
+ * [36][{@link operandRows}][plan.quads·4] with zero padding rows.
+ */
+export function recordInputTransform(
+  prog: Program,
+  plan: WinogradPlan,
+  input: GPUBuffer,
+  v: GPUBuffer,
+  first: number,
+  tiles: number,
+  circular: boolean,
+): void {
+  const aligned = plan.width % 4 === 0;
+  const shared = aligned && plan.tilesPerRow % 4 === 0 && first % 4 === 0;
+  const rows = operandRows(plan);
+  prog.dispatch(
+    prog.ctx.pipeline(inputSource, shared ? "rows" : aligned ? "aligned" : "main", {
+      CIRCULAR: circular ? 1 : 0,
+      FLIP: plan.transposed ? 1 : 0,
+    }),
+    aligned ? [input, v, input] : [input, v],
+    grid(Math.ceil((rows * plan.quads) / 64)),
+    pack(plan.height, plan.width, plan.k, rows, plan.tilesPerRow, first, tiles, plan.quads),
+  );
+}
+
+/**
+ * Records the batched GEMM m[ξ] = Σ_k u[ξ][k]·v[ξ][k] over the plan's tiles,
+ * `u` in the plan's weight layout: `m` is [36][{@link productRows}][plan.quads·4].
+ */
+export function recordGemm(
+  prog: Program,
+  plan: WinogradPlan,
+  u: GPUBuffer,
+  v: GPUBuffer,
+  m: GPUBuffer,
+): void {
+  const { block, quads } = plan;
+  const mBlocks = Math.ceil(plan.m / block.rows);
+  const nBlocks = (quads * 4) / block.tiles;
+  const lanes = POINTS * mBlocks * nBlocks;
+  const wg = plan.software ? _gemmWorkgroup(lanes) : 64;
+  const slabs = plan.weights !== "blocks";
+  prog.dispatch(
+    prog.ctx.pipeline(gemmSource, block.entry, {
+      WG: wg,
+      TRANSPOSED: plan.transposed && !slabs ? 1 : 0,
+      SLABS: slabs ? 1 : 0,
+    }),
+    [u, v, m],
+    grid(Math.ceil(lanes / wg)),
+    pack(
+      operandRows(plan) / 4,
+      _align(plan.cin) / 4,
+      _align(plan.cout) / 4,
+      quads,
+      productRows(plan) / 4,
+      mBlocks,
+      nBlocks,
+      4,
+    ),
+  );
+}
+
+/**
+ * Records the output transform of tiles [first, first + tiles) from the
+ * GEMM result `m` into `output` ([m, H, W]; rotated back for a transposed
+ * plan): bias added, then ReLU when `relu`, then added to what is there when
+ * `accumulate`.
+ */
+export function recordOutputTransform(
+  prog: Program,
+  plan: WinogradPlan,
+  m: GPUBuffer,
+  bias: GPUBuffer,
+  output: GPUBuffer,
+  first: number,
+  tiles: number,
+  opts: { relu: boolean; accumulate: boolean },
+): void {
+  const aligned = plan.width % 4 === 0;
+  prog.dispatch(
+    prog.ctx.pipeline(outputSource, aligned ? "aligned" : "main", {
+      RELU: opts.relu ? 1 : 0,
+      ACCUMULATE: opts.accumulate ? 1 : 0,
+      FLIP: plan.transposed ? 1 : 0,
+    }),
+    [m, bias, output],
+    grid(Math.ceil((plan.m * Math.ceil(tiles / 4)) / 64)),
+    pack(
+      plan.height,
+      plan.width,
+      plan.m,
+      plan.tilesPerRow,
+      first,
+      tiles,
+      plan.quads,
+      productRows(plan),
+    ),
+  );
+}
+
+/**
+ * Records output (=, or += when `accumulate`) act(conv3x3(input) + bias),
+ * or for a transposed plan the input gradient of the convolution, as
+ * Winograd passes: input transform, batched GEMM with the transformed
+ * weights `u` (from {@link winogradWeights}, in `plan.weights`), output transform; once per
+ * chunk of tiles. The transformed operands live in the program's scratch
+ * buffers.
+ */
+export function recordWinograd(
+  prog: Program,
+  plan: WinogradPlan,
+  input: GPUBuffer,
+  u: GPUBuffer,
+  bias: GPUBuffer,
+  output: GPUBuffer,
+  opts: { circular: boolean; relu: boolean; accumulate: boolean },
+): void {
+  const cap = prog.ctx.info.maxStorageBufferBindingSize;
+  const vClass = _sizeClass(plan.vBytes, cap);
+  const mClass = _sizeClass(plan.mBytes, cap);
+  const v = prog.scratch(`winograd operand ${vClass}`, vClass);
+  const m = prog.scratch(`winograd product ${mClass}`, mClass);
+  for (let first = 0; first < plan.tiles; first += plan.chunkTiles) {
+    const tiles = Math.min(plan.chunkTiles, plan.tiles - first);
+    recordInputTransform(prog, plan, input, v, first, tiles, opts.circular);
+    recordGemm(prog, plan, u, v, m);
+    recordOutputTransform(prog, plan, m, bias, output, first, tiles, opts);
+  }
+}
