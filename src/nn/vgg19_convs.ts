@@ -10,17 +10,22 @@ import type { VggWeights } from "../weights/vgg19_weights.ts";
 export class VggConvs {
   /** The convolutions by `features` index. */
   readonly byIndex: ReadonlyMap<number, Conv3x3>;
-  /** GPU bytes the weights take, in every layout the kernels keep. */
-  readonly bytes: number;
-
   constructor(ctx: GpuContext, weights: VggWeights) {
-    const before = ctx.liveBytes;
     this.byIndex = new Map(
       weights.layers.map((
         l,
       ) => [l.index, new Conv3x3(ctx, l.cin, l.cout, l.weight, l.bias, l.name)]),
     );
-    this.bytes = ctx.liveBytes - before;
+  }
+
+  /**
+   * GPU bytes the weights take now, in every layout the kernels keep (each
+   * layout is made when a recorded pass first needs it).
+   */
+  get bytes(): number {
+    let total = 0;
+    for (const conv of this.byIndex.values()) total += conv.bytes;
+    return total;
   }
 
   /** Frees the weights. */
