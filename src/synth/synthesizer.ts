@@ -1,4 +1,4 @@
-import { GpuContext } from "../gpu/context.ts";
+import { formatBytes, GpuContext } from "../gpu/context.ts";
 import { Program } from "../gpu/program.ts";
 import { Resampler } from "../ops/resample.ts";
 import { Lbfgs, type StopReason } from "../optim/lbfgs.ts";
@@ -190,6 +190,19 @@ export class Synthesizer {
     const ctx = options.gpu ?? await GpuContext.create();
     const made: { destroy(): void }[] = [];
     try {
+      checkFits(ctx, width, height, "output", "--size");
+      for (const image of images) {
+        const f = options.exemplarSize
+          ? options.exemplarSize / Math.min(image.width, image.height)
+          : 1;
+        checkFits(
+          ctx,
+          Math.round(image.width * f),
+          Math.round(image.height * f),
+          "exemplar",
+          "--exemplar-size",
+        );
+      }
       const convs = new VggConvs(ctx, weights);
       made.push(convs);
       const exemplars = images.map((image) => {
@@ -397,6 +410,34 @@ export class Synthesizer {
     this.#exemplars.forEach((e) => this.#ctx.destroyBuffer(e.buffer));
     if (this.#ownsContext) this.#ctx.destroy();
   }
+}
+
+/** Channels of VGG19's widest full-resolution activation (conv1_1, conv1_2). */
+const FIRST_BLOCK_CHANNELS = 64;
+
+/**
+ * Fails before any work when an image of this size would need a tensor
+ * larger than one storage binding of the adapter, naming the limit and the
+ * largest size that fits.
+ */
+function checkFits(
+  ctx: GpuContext,
+  width: number,
+  height: number,
+  what: string,
+  option: string,
+): void {
+  const limit = Math.min(ctx.info.maxStorageBufferBindingSize, ctx.info.maxBufferSize);
+  const bytes = FIRST_BLOCK_CHANNELS * width * height * 4;
+  if (bytes <= limit) return;
+  const side = Math.floor(Math.sqrt(limit / (FIRST_BLOCK_CHANNELS * 4)));
+  throw new TexSynthError(
+    `a ${width}×${height} ${what} needs ${
+      formatBytes(bytes)
+    } for one VGG19 activation, more than this GPU's ${
+      formatBytes(limit)
+    } storage binding limit: use a smaller ${option} (up to about ${side}×${side} px here)`,
+  );
 }
 
 function runResample(

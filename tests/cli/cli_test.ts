@@ -342,3 +342,27 @@ Deno.test("several exemplars with --tile, --scales, --loss sw, --exemplar-size a
     assertEquals([a.width, a.height], [32, 32]);
   });
 });
+
+Deno.test("sizes beyond the adapter's limits fail at once with the limit and the largest size that fits", async () => {
+  await withDir(async (dir) => {
+    await writeExemplar(`${dir}/ex.png`);
+    const started = Date.now();
+    const big = await tex([`${dir}/ex.png`, "-s", "20000", "-w", "random", "-o", `${dir}/o.png`]);
+    assertCleanError(
+      big,
+      1,
+      /20000×20000 output needs .* storage binding limit: use a smaller --size \(up to about \d+×\d+ px here\)/,
+    );
+    const exemplar = await tex([
+      `${dir}/ex.png`,
+      "--exemplar-size",
+      "20000",
+      "-w",
+      "random",
+      "-o",
+      `${dir}/o.png`,
+    ]);
+    assertCleanError(exemplar, 1, /use a smaller --exemplar-size/);
+    assert(Date.now() - started < 30_000, "refusing took too long");
+  });
+});
