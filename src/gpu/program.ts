@@ -1,7 +1,31 @@
 import type { GpuContext } from "./context.ts";
 
+/**
+ * A program's scratch buffer, named by label: made when the program is first
+ * encoded, as large as the largest size any step asked for, and shared by
+ * all of them. For values that live only between adjacent dispatches.
+ */
+export class Scratch {
+  /** The name steps share it by. */
+  readonly label: string;
+
+  constructor(label: string) {
+    this.label = label;
+  }
+}
+
+/** What a dispatch binds: a buffer, or a program's {@link Scratch}. */
+export type Binding = GPUBuffer | Scratch;
+
 type Step =
-  | { kind: "dispatch"; pipeline: GPUComputePipeline; group: GPUBindGroup; groups: number[] }
+  | {
+    kind: "dispatch";
+    pipeline: GPUComputePipeline;
+    uniform: GPUBuffer | null;
+    bindings: Binding[];
+    group: GPUBindGroup | null;
+    groups: number[];
+  }
   | {
     kind: "copy";
     src: GPUBuffer;
@@ -14,9 +38,10 @@ type Step =
 
 /**
  * A recorded sequence of GPU work, built once and replayed many times: its
- * bind groups and uniform buffers are made while recording, so replaying it
- * allocates nothing. Dispatches run in order; WebGPU orders the storage
- * writes of one dispatch before the reads of the next.
+ * uniform buffers are made while recording and its scratch buffers and bind
+ * groups at the first encode, so replaying it allocates nothing. Dispatches
+ * run in order; WebGPU orders the storage writes of one dispatch before the
+ * reads of the next.
  *
  * Binding convention: when a dispatch has `params`, they are a uniform block
  * at `@binding(0)` and the storage buffers follow at 1, 2, …; without params
@@ -27,57 +52,49 @@ export class Program {
   readonly ctx: GpuContext;
   #steps: Step[] = [];
   #owned: GPUBuffer[] = [];
-  #scratch = new Map<string, GPUBuffer>();
+  #scratch = new Map<string, { ref: Scratch; bytes: number; buffer: GPUBuffer | null }>();
 
   constructor(ctx: GpuContext) {
     this.ctx = ctx;
   }
 
-  /** Number of recorded steps. */
-  get length(): number {
-    return this.#steps.length;
-  }
-
   /** Records one dispatch of `pipeline` over `groups` workgroups. */
   dispatch(
     pipeline: GPUComputePipeline,
-    buffers: GPUBuffer[],
+    bindings: Binding[],
     groups: [number, number?, number?],
     params?: ArrayBuffer,
   ): void {
-    const entries: GPUBindGroupEntry[] = [];
+    let uniform: GPUBuffer | null = null;
     if (params) {
-      const uniform = this.ctx.uniform(`${pipeline.label || "kernel"} params`, params);
+      uniform = this.ctx.uniform(`${pipeline.label || "kernel"} params`, params);
       this.#owned.push(uniform);
-      entries.push({ binding: 0, resource: { buffer: uniform } });
     }
-    const first = entries.length;
-    buffers.forEach((buffer, i) => entries.push({ binding: first + i, resource: { buffer } }));
-    const group = this.ctx.device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries,
-    });
     this.#steps.push({
       kind: "dispatch",
       pipeline,
-      group,
+      uniform,
+      bindings,
+      group: null,
       groups: [groups[0], groups[1] ?? 1, groups[2] ?? 1],
     });
   }
 
   /**
-   * A scratch buffer shared by every step of this program that asks for
-   * `label`: for values that live only between two adjacent dispatches.
+   * The scratch buffer called `label`, at least `bytes` long. Steps that ask
+   * for one label share one buffer, sized for the largest of them when the
+   * program is first encoded.
    */
-  scratch(label: string, bytes: number): GPUBuffer {
-    let buffer = this.#scratch.get(label);
-    if (buffer && buffer.size < bytes) throw new Error(`scratch ${label} asked for with two sizes`);
-    if (!buffer) {
-      buffer = this.ctx.createBuffer(label, bytes);
-      this.#scratch.set(label, buffer);
-      this.#owned.push(buffer);
+  scratch(label: string, bytes: number): Scratch {
+    const entry = this.#scratch.get(label);
+    if (entry?.buffer) throw new Error(`scratch ${label} asked for after the program was encoded`);
+    if (entry) {
+      entry.bytes = Math.max(entry.bytes, bytes);
+      return entry.ref;
     }
-    return buffer;
+    const ref = new Scratch(label);
+    this.#scratch.set(label, { ref, bytes, buffer: null });
+    return ref;
   }
 
   /** A constant buffer holding `data`, owned (and freed) by this program. */
@@ -97,9 +114,29 @@ export class Program {
     this.#steps.push({ kind: "clear", buffer, offset, bytes });
   }
 
-  /** Appends another program's steps to this one. */
-  append(other: Program): void {
-    this.#steps.push(...other.#steps);
+  #resolve(binding: Binding): GPUBuffer {
+    if (!(binding instanceof Scratch)) return binding;
+    const entry = this.#scratch.get(binding.label)!;
+    if (!entry.buffer) {
+      entry.buffer = this.ctx.createBuffer(binding.label, entry.bytes);
+      this.#owned.push(entry.buffer);
+    }
+    return entry.buffer;
+  }
+
+  #bindGroup(step: Extract<Step, { kind: "dispatch" }>): GPUBindGroup {
+    if (step.group) return step.group;
+    const entries: GPUBindGroupEntry[] = [];
+    if (step.uniform) entries.push({ binding: 0, resource: { buffer: step.uniform } });
+    const first = entries.length;
+    step.bindings.forEach((b, i) =>
+      entries.push({ binding: first + i, resource: { buffer: this.#resolve(b) } })
+    );
+    step.group = this.ctx.device.createBindGroup({
+      layout: step.pipeline.getBindGroupLayout(0),
+      entries,
+    });
+    return step.group;
   }
 
   /** Encodes the steps into `encoder`, one compute pass between copies. */
@@ -107,9 +144,10 @@ export class Program {
     let pass: GPUComputePassEncoder | null = null;
     for (const step of this.#steps) {
       if (step.kind === "dispatch") {
+        const group = this.#bindGroup(step);
         pass ??= encoder.beginComputePass();
         pass.setPipeline(step.pipeline);
-        pass.setBindGroup(0, step.group);
+        pass.setBindGroup(0, group);
         pass.dispatchWorkgroups(step.groups[0], step.groups[1], step.groups[2]);
         continue;
       }
@@ -126,7 +164,7 @@ export class Program {
     pass?.end();
   }
 
-  /** Frees the uniform and scratch buffers made while recording. */
+  /** Frees the uniform, constant and scratch buffers of the program. */
   destroy(): void {
     this.#owned.forEach((b) => this.ctx.destroyBuffer(b));
     this.#owned = [];

@@ -2,7 +2,7 @@ import inputSource from "../../kernels/winograd_input.wgsl" with { type: "text" 
 import gemmSource from "../../kernels/winograd_gemm.wgsl" with { type: "text" };
 import outputSource from "../../kernels/winograd_output.wgsl" with { type: "text" };
 import { grid, pack } from "../gpu/params.ts";
-import type { Program } from "../gpu/program.ts";
+import type { Binding, Program } from "../gpu/program.ts";
 
 /**
  * G of Winograd F(4×4, 3×3) for interpolation points 0, 1, −1, 1/2, −1/2, ∞
@@ -231,11 +231,6 @@ function _gemmWorkgroup(lanes: number): number {
   return wg;
 }
 
-/** A scratch size class: powers of two (capped at `cap`), so that layers share few buffers. */
-function _sizeClass(bytes: number, cap: number): number {
-  return Math.min(2 ** Math.ceil(Math.log2(Math.max(bytes, 16))), Math.max(cap, bytes));
-}
-
 /** Rows of the transformed input V per point ξ: the GEMM depth padded to a multiple of 4. */
 export function operandRows(plan: WinogradPlan): number {
   return Math.ceil(plan.k / 4) * 4;
@@ -255,7 +250,7 @@ export function recordInputTransform(
   prog: Program,
   plan: WinogradPlan,
   input: GPUBuffer,
-  v: GPUBuffer,
+  v: Binding,
   first: number,
   tiles: number,
   circular: boolean,
@@ -282,8 +277,8 @@ export function recordGemm(
   prog: Program,
   plan: WinogradPlan,
   u: GPUBuffer,
-  v: GPUBuffer,
-  m: GPUBuffer,
+  v: Binding,
+  m: Binding,
 ): void {
   const { block, quads } = plan;
   const mBlocks = Math.ceil(plan.m / block.rows);
@@ -321,7 +316,7 @@ export function recordGemm(
 export function recordOutputTransform(
   prog: Program,
   plan: WinogradPlan,
-  m: GPUBuffer,
+  m: Binding,
   bias: GPUBuffer,
   output: GPUBuffer,
   first: number,
@@ -367,11 +362,8 @@ export function recordWinograd(
   output: GPUBuffer,
   opts: { circular: boolean; relu: boolean; accumulate: boolean },
 ): void {
-  const cap = prog.ctx.info.maxStorageBufferBindingSize;
-  const vClass = _sizeClass(plan.vBytes, cap);
-  const mClass = _sizeClass(plan.mBytes, cap);
-  const v = prog.scratch(`winograd operand ${vClass}`, vClass);
-  const m = prog.scratch(`winograd product ${mClass}`, mClass);
+  const v = prog.scratch("winograd operand", plan.vBytes);
+  const m = prog.scratch("winograd product", plan.mBytes);
   for (let first = 0; first < plan.tiles; first += plan.chunkTiles) {
     const tiles = Math.min(plan.chunkTiles, plan.tiles - first);
     recordInputTransform(prog, plan, input, v, first, tiles, opts.circular);
