@@ -1,5 +1,6 @@
 import manifest from "../../weights/vgg19.json" with { type: "json" };
 import { TexSynthError } from "../errors.ts";
+import { Random } from "../random.ts";
 import { printable } from "./describe.ts";
 import type { TensorData } from "./tensor.ts";
 
@@ -40,10 +41,9 @@ export const VGG19_LAYERS: readonly VggLayerSpec[] = Object.freeze(
  * Seeded He-initialized weights with VGG19's real shapes: Kaiming normal in
  * fan-out mode as torchvision initializes its VGG (std = √(2 / (cout·9))),
  * bias 0. For offline smoke runs and tests, where no trained weights exist.
- * The generator is our own (xoshiro128** seeded by splitmix32, Box–Muller),
- * and each layer draws from its own stream derived from `(seed, index)`, so a
- * layer's values do not depend on `upTo`. Box–Muller uses `Math.log`/`Math.cos`,
- * which V8 computes with the same fdlibm port on every platform.
+ * The generator is src/random.ts's (the same on every machine); each layer
+ * draws from its own stream `(seed, index)`, so a layer's values do not
+ * depend on `upTo`.
  *
  * @param seed any 32-bit integer
  * @param upTo when given, only layers with `index <= upTo` are made (the rest
@@ -60,9 +60,9 @@ export const VGG19_LAYERS: readonly VggLayerSpec[] = Object.freeze(
 export function randomVggWeights(seed: number, upTo?: number): VggWeights {
   const layers = _selected(upTo).map((spec): ConvWeights => {
     const weight = new Float32Array(spec.cout * spec.cin * 9);
-    const normal = _normals(seed, spec.index);
+    const random = new Random(seed, spec.index);
     const std = Math.sqrt(2 / (spec.cout * 9));
-    for (let i = 0; i < weight.length; i++) weight[i] = std * normal();
+    for (let i = 0; i < weight.length; i++) weight[i] = std * random.normal();
     return { ...spec, weight, bias: new Float32Array(spec.cout) };
   });
   return { layers, source: `random(seed ${seed})` };
@@ -166,46 +166,4 @@ function _take(
     }
   }
   return t.data;
-}
-
-/** A normal(0, 1) stream for one layer: xoshiro128** with Box–Muller, both outputs used. */
-function _normals(seed: number, index: number): () => number {
-  let sm = (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0;
-  const splitmix32 = (): number => {
-    sm = (sm + 0x9e3779b9) >>> 0;
-    let z = sm;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    return (z ^ (z >>> 16)) >>> 0;
-  };
-  let s0 = splitmix32(), s1 = splitmix32(), s2 = splitmix32(), s3 = splitmix32();
-  const next = (): number => {
-    const r = Math.imul(_rotl(Math.imul(s1, 5), 7), 9) >>> 0;
-    const t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = _rotl(s3, 11);
-    return r;
-  };
-  let spare: number | null = null;
-  return () => {
-    if (spare !== null) {
-      const v = spare;
-      spare = null;
-      return v;
-    }
-    // (r + 1) / 2^32 lies in (0, 1], so the logarithm is finite.
-    const u1 = (next() + 1) / 4294967296;
-    const u2 = next() / 4294967296;
-    const r = Math.sqrt(-2 * Math.log(u1));
-    spare = r * Math.sin(2 * Math.PI * u2);
-    return r * Math.cos(2 * Math.PI * u2);
-  };
-}
-
-function _rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
 }
