@@ -38,11 +38,15 @@ async function checkGradient(preset: Preset, what: string): Promise<void> {
   const f0 = await loss(x0);
   const grad = await ctx.read(objective.grad, 0, n);
   // Directional derivatives along random ±1 directions: the step moves every
-  // pixel, so the loss changes far above its f32 rounding. h = 1e-4 balances
-  // that rounding against ReLU kinks crossed (measured errors ≤ 0.7%).
+  // pixel, so the loss changes far above its f32 rounding. Each direction
+  // agrees in sign with the gradient on a random 3/4 of the pixels, so the
+  // derivative is large whatever the weights (a direction at random can be
+  // nearly orthogonal, leaving only rounding to compare); a wrong gradient
+  // still shows, as the pixels on which it is off are as likely to be picked
+  // either way. h = 1e-4 balances rounding against ReLU kinks crossed (measured errors ≤ 6e-4).
   const h = 1e-4;
   for (let k = 0; k < 3; k++) {
-    const v = Float32Array.from({ length: n }, () => (rng.uniform() < 0.5 ? -1 : 1));
+    const v = Float32Array.from(grad, (g) => (rng.uniform() < 0.75 ? 1 : -1) * (g < 0 ? -1 : 1));
     const plus = await loss(x0.map((x, i) => x + h * v[i]));
     const minus = await loss(x0.map((x, i) => x - h * v[i]));
     const numeric = (plus - minus) / (2 * h);
@@ -50,7 +54,7 @@ async function checkGradient(preset: Preset, what: string): Promise<void> {
     for (let i = 0; i < n; i++) analytic += grad[i] * v[i];
     const rel = Math.abs(numeric - analytic) / Math.max(Math.abs(numeric), 1e-12);
     assert(
-      rel < 2e-2,
+      rel < 5e-3,
       `${what}: direction ${k}: finite difference ${numeric}, gradient ${analytic} (relative error ${
         rel.toExponential(2)
       }, loss ${f0})`,
@@ -62,10 +66,10 @@ async function checkGradient(preset: Preset, what: string): Promise<void> {
 }
 
 for (const preset of [SEED, LIU]) {
-  Deno.test(`${preset.name}: the total gradient matches central differences (2e-2 relative)`, async () => {
+  Deno.test(`${preset.name}: the total gradient matches central differences (5e-3 relative)`, async () => {
     await checkGradient(preset, `${preset.name} total`);
   });
-  Deno.test(`${preset.name}: the Gram part alone matches central differences (2e-2 relative)`, async () => {
+  Deno.test(`${preset.name}: the Gram part alone matches central differences (5e-3 relative)`, async () => {
     await checkGradient({ ...preset, spectrumWeight: 0 }, `${preset.name} gram`);
   });
 }
