@@ -18,16 +18,6 @@ import { Lbfgs } from "../src/optim/lbfgs.ts";
 import { Random } from "../src/random.ts";
 import { randomVggWeights } from "../src/weights/vgg19_weights.ts";
 
-/** One recorded dispatch, as the profiler replays it. */
-interface Recorded {
-  pipeline: GPUComputePipeline;
-  group: GPUBindGroup;
-  groups: [number, number, number];
-}
-
-/** A copy or clear, replayed as recorded. */
-type Other = (encoder: GPUCommandEncoder) => void;
-
 /** Milliseconds and dispatch count per kernel entry point. */
 export type KernelTimes = Map<string, { ms: number; count: number }>;
 
@@ -69,74 +59,22 @@ export async function instrument(ctx: GpuContext): Promise<() => Promise<KernelT
     return p;
   };
   const device = ctx.device;
-  const createBindGroup = device.createBindGroup.bind(device);
-  let lastGroup: GPUBindGroup | null = null;
-  device.createBindGroup = (d: GPUBindGroupDescriptor) => (lastGroup = createBindGroup(d));
-
-  const recorded = new WeakMap<Program, (Recorded | Other)[]>();
-  const stepsOf = (p: Program) => {
-    let s = recorded.get(p);
-    if (!s) recorded.set(p, s = []);
-    return s;
-  };
   const proto = Program.prototype;
-  const { dispatch, copy, clear, append } = proto;
-  proto.dispatch = function (this: Program, pipe, buffers, groups, params) {
-    dispatch.call(this, pipe, buffers, groups, params);
-    stepsOf(this).push({
-      pipeline: pipe,
-      group: lastGroup!,
-      groups: [groups[0], groups[1] ?? 1, groups[2] ?? 1],
-    });
-  };
-  proto.copy = function (this: Program, src, dst, bytes, srcOffset = 0, dstOffset = 0) {
-    copy.call(this, src, dst, bytes, srcOffset, dstOffset);
-    stepsOf(this).push((e) => e.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes));
-  };
-  proto.clear = function (this: Program, buffer, offset = 0, bytes = buffer.size - offset) {
-    clear.call(this, buffer, offset, bytes);
-    stepsOf(this).push((e) => e.clearBuffer(buffer, offset, bytes));
-  };
-  proto.append = function (this: Program, other: Program) {
-    append.call(this, other);
-    stepsOf(this).push(...stepsOf(other));
-  };
 
   const pending: { query: GPUQuerySet; resolved: GPUBuffer; kernels: string[] }[] = [];
   const encodeOriginal = proto.encode;
   proto.encode = function (this: Program, encoder: GPUCommandEncoder) {
-    const steps = stepsOf(this);
-    const dispatches = steps.filter((s): s is Recorded => typeof s !== "function");
-    if (dispatches.length === 0) {
-      encodeOriginal.call(this, encoder);
-      return;
-    }
-    const query = device.createQuerySet({ type: "timestamp", count: 2 * dispatches.length });
+    const count = this.dispatches;
+    if (count === 0) return encodeOriginal.call(this, encoder);
+    const query = device.createQuerySet({ type: "timestamp", count: 2 * count });
     const resolved = device.createBuffer({
-      size: 16 * dispatches.length,
+      size: 16 * count,
       usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
     });
-    let i = 0;
-    for (const d of steps) {
-      if (typeof d === "function") {
-        d(encoder);
-        continue;
-      }
-      const pass = encoder.beginComputePass({
-        timestampWrites: {
-          querySet: query,
-          beginningOfPassWriteIndex: 2 * i,
-          endOfPassWriteIndex: 2 * i + 1,
-        },
-      });
-      pass.setPipeline(d.pipeline);
-      pass.setBindGroup(0, d.group);
-      pass.dispatchWorkgroups(...d.groups);
-      pass.end();
-      i++;
-    }
-    encoder.resolveQuerySet(query, 0, 2 * dispatches.length, resolved, 0);
-    pending.push({ query, resolved, kernels: dispatches.map((d) => names.get(d.pipeline) ?? "?") });
+    const pipelines = encodeOriginal.call(this, encoder, { querySet: query });
+    encoder.resolveQuerySet(query, 0, 2 * count, resolved, 0);
+    pending.push({ query, resolved, kernels: pipelines.map((p) => names.get(p) ?? "?") });
+    return pipelines;
   };
 
   return async () => {

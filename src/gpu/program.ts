@@ -14,6 +14,14 @@ export class Scratch {
   }
 }
 
+/**
+ * Timestamp queries for profiling: each dispatch then runs in a compute
+ * pass of its own, between queries 2i and 2i + 1 of `querySet`.
+ */
+export interface DispatchTimestamps {
+  querySet: GPUQuerySet;
+}
+
 /** What a dispatch binds: a buffer, or a program's {@link Scratch}. */
 export type Binding = GPUBuffer | Scratch;
 
@@ -139,16 +147,41 @@ export class Program {
     return step.group;
   }
 
-  /** Encodes the steps into `encoder`, one compute pass between copies. */
-  encode(encoder: GPUCommandEncoder): void {
+  /** Number of dispatches recorded. */
+  get dispatches(): number {
+    return this.#steps.filter((s) => s.kind === "dispatch").length;
+  }
+
+  /**
+   * Encodes the steps into `encoder`, one compute pass between copies (or
+   * one a dispatch, with `timestamps`), and returns the dispatched pipelines
+   * in order.
+   */
+  encode(encoder: GPUCommandEncoder, timestamps?: DispatchTimestamps): GPUComputePipeline[] {
+    const pipelines: GPUComputePipeline[] = [];
     let pass: GPUComputePassEncoder | null = null;
     for (const step of this.#steps) {
       if (step.kind === "dispatch") {
         const group = this.#bindGroup(step);
+        if (timestamps) {
+          const i = pipelines.length;
+          pass = encoder.beginComputePass({
+            timestampWrites: {
+              querySet: timestamps.querySet,
+              beginningOfPassWriteIndex: 2 * i,
+              endOfPassWriteIndex: 2 * i + 1,
+            },
+          });
+        }
         pass ??= encoder.beginComputePass();
         pass.setPipeline(step.pipeline);
         pass.setBindGroup(0, group);
         pass.dispatchWorkgroups(step.groups[0], step.groups[1], step.groups[2]);
+        pipelines.push(step.pipeline);
+        if (timestamps) {
+          pass.end();
+          pass = null;
+        }
         continue;
       }
       if (pass) {
@@ -162,6 +195,7 @@ export class Program {
       }
     }
     pass?.end();
+    return pipelines;
   }
 
   /** Frees the uniform, constant and scratch buffers of the program. */
