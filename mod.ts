@@ -53,8 +53,9 @@ export interface CreateOptions extends Omit<SynthesizerOptions, "weights"> {
 }
 
 /**
- * Creates a {@link Synthesizer} from an exemplar given as a file path or as
- * pixels, loading weights from a path when one is given.
+ * Creates a {@link Synthesizer} from exemplars given as file paths or as
+ * pixels (one, or several whose statistics are averaged), loading weights
+ * from a path when one is given.
  *
  * @example
  * ```ts
@@ -67,15 +68,18 @@ export interface CreateOptions extends Omit<SynthesizerOptions, "weights"> {
  * ```
  */
 export async function createSynthesizer(
-  exemplar: string | PlanarImage,
+  exemplar: string | PlanarImage | (string | PlanarImage)[],
   options: CreateOptions = {},
 ): Promise<Synthesizer> {
-  const image = typeof exemplar === "string" ? await readImageFile(exemplar) : exemplar;
+  const images: PlanarImage[] = [];
+  for (const e of Array.isArray(exemplar) ? exemplar : [exemplar]) {
+    images.push(typeof e === "string" ? await readImageFile(e) : e);
+  }
   const w = options.weights;
   const weights = typeof w === "string" && w !== "random"
     ? await loadWeightsFile(w, Math.max(...preset(options.preset ?? "liu").layers))
     : w;
-  return await Synthesizer.create(image, { ...options, weights });
+  return await Synthesizer.create(images, { ...options, weights });
 }
 
 /**
