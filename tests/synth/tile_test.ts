@@ -56,8 +56,8 @@ async function shiftedRuns(tile: boolean): Promise<{ worst: number; change: numb
 
 Deno.test("--tile: a start image shifted by 32 px gives the result shifted by 32 px", async () => {
   const { worst, change } = await shiftedRuns(true);
-  // Only the order of float sums differs between the two runs.
-  assert(worst < 1e-3, `shifted results differ by up to ${worst}`);
+  // Only the order of float sums differs between the two runs (measured: 1e-6).
+  assert(worst < 1e-4, `shifted results differ by up to ${worst}`);
   assert(change > 0.05, `the optimization barely moved the image (${change})`);
 });
 
