@@ -1,8 +1,9 @@
 // Second stage of the Gram matrix: out[i, j] = scale · Σ_c partials[c][lo, hi]
 // with (lo, hi) = (min(i, j), max(i, j)), the chunks added in index order.
 // Reading the upper entry for both (i, j) and (j, i) fills the lower triangle
-// that gram.wgsl skipped and makes the result exactly symmetric.
-struct Params { n: u32, chunks: u32, scale: f32 }
+// that gram.wgsl skipped and makes the result exactly symmetric. With
+// `accumulate` the result is added to `out` (a Gram matrix summed over parts).
+struct Params { n: u32, chunks: u32, scale: f32, accumulate: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> partials: array<f32>;
@@ -23,5 +24,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   for (var c = 0u; c < p.chunks; c++) {
     s += partials[c * nn + src];
   }
-  out[idx] = p.scale * s;
+  if (p.accumulate != 0u) {
+    out[idx] += p.scale * s;
+  } else {
+    out[idx] = p.scale * s;
+  }
 }

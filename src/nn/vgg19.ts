@@ -53,6 +53,23 @@ export interface Vgg19Options {
    * inside a block during backward. Saves memory for one extra forward.
    */
   checkpointing: boolean;
+  /**
+   * Scratch shared with other networks whose programs are recorded one
+   * after another (the tiles of one image); by default the network has its
+   * own, freed by {@link Vgg19.destroy}.
+   */
+  pool?: BufferPool;
+}
+
+/**
+ * How far the deepest loss layer looks: an activation pixel u of stride s
+ * (the product of the pools before it) depends on input pixels
+ * s·u − before … s·u + s − 1 + after.
+ */
+export interface Reach {
+  stride: number;
+  before: number;
+  after: number;
 }
 
 function bytesOf(s: Shape): number {
@@ -72,6 +89,7 @@ export class Vgg19 {
   #ops: Op[] = [];
   #blocks: Op[][] = [];
   #pool: BufferPool;
+  #ownsPool: boolean;
 
   constructor(
     ctx: GpuContext,
@@ -83,7 +101,8 @@ export class Vgg19 {
   ) {
     this.options = options;
     this.input = { channels: 3, height, width };
-    this.#pool = new BufferPool(ctx);
+    this.#pool = options.pool ?? new BufferPool(ctx);
+    this.#ownsPool = !options.pool;
     const deepest = Math.max(...tapIndices);
     const tapSet = new Set(tapIndices);
     let shape: Shape = this.input;
@@ -280,8 +299,29 @@ export class Vgg19 {
     return this.#pool.bytes;
   }
 
-  /** Frees every scratch buffer (the weights belong to the {@link VggConvs}). */
+  /**
+   * The receptive field of the deepest loss layer: crops of the input with
+   * margins of this reach give that layer exactly the values it has on the
+   * whole image, away from the crop's borders.
+   */
+  get reach(): Reach {
+    let stride = 1;
+    let before = 0;
+    let after = 0;
+    for (const op of this.#ops) {
+      if (op.kind === "conv") {
+        before += stride;
+        after += stride;
+      } else if (op.kind === "pool") {
+        after += stride;
+        stride *= 2;
+      }
+    }
+    return { stride, before, after: after - (stride - 1) };
+  }
+
+  /** Frees every scratch buffer (the weights belong to the {@link VggConvs}; a shared pool to its owner). */
   destroy(): void {
-    this.#pool.destroy();
+    if (this.#ownsPool) this.#pool.destroy();
   }
 }

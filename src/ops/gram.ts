@@ -62,38 +62,50 @@ export class Gram {
     this.channels = channels;
     this.pixels = pixels;
     this.#tiles = Math.ceil(channels / TILE);
-    const pairs = (this.#tiles * (this.#tiles + 1)) / 2;
-    const slab = channels * channels * 4;
-    const wanted = Math.min(
-      Math.ceil(pixels / MIN_CHUNK),
-      Math.ceil(TARGET_GROUPS / pairs),
-      Math.floor(MAX_SCRATCH_BYTES / slab),
-      MAX_CHUNKS,
-    );
-    this.#chunk = Math.ceil(pixels / Math.max(1, wanted) / KT) * KT;
-    this.chunks = Math.ceil(pixels / this.#chunk);
-    this.#partials = ctx.createBuffer("gram partials", this.chunks * slab);
-    this.#delta = ctx.createBuffer("gram delta", slab);
+    const plan = this.#plan(pixels);
+    this.#chunk = plan.chunk;
+    this.chunks = plan.chunks;
+    // A part's plan never wants more chunks than the whole map's.
+    this.#partials = ctx.createBuffer("gram partials", plan.wanted * channels * channels * 4);
+    this.#delta = ctx.createBuffer("gram delta", channels * channels * 4);
   }
 
-  /** Records out[N,N] = F·Fᵀ / (4·N·M). Both triangles written (symmetric). */
-  forward(prog: Program, features: GPUBuffer, out: GPUBuffer): void {
+  /**
+   * Records out[N,N] = F·Fᵀ / (4·N·M). Both triangles written (symmetric).
+   *
+   * `part.pixels` (default M) is the width of this F when it is only a part
+   * of the map's pixels, e.g. one tile of an image computed tile by tile: its
+   * product is still divided by the whole M, and `part.accumulate` adds it to
+   * `out`, so the parts of a map sum to the map's Gram matrix.
+   */
+  forward(
+    prog: Program,
+    features: GPUBuffer,
+    out: GPUBuffer,
+    part: { pixels?: number; accumulate?: boolean } = {},
+  ): void {
     const n = this.channels;
-    const m = this.pixels;
+    const m = part.pixels ?? this.pixels;
+    if (!Number.isInteger(m) || m < 1 || m > this.pixels) {
+      throw new RangeError(`Gram part of ${m} pixels, not within 1…${this.pixels}`);
+    }
     this.#check(features, n * m, "features");
     this.#check(out, n * n, "gram output");
+    const { chunk, chunks } = m === this.pixels
+      ? { chunk: this.#chunk, chunks: this.chunks }
+      : this.#plan(m);
     const pairs = (this.#tiles * (this.#tiles + 1)) / 2;
     prog.dispatch(
       this.#ctx.pipeline(gramSource),
       [features, this.#partials],
-      grid(pairs * this.chunks),
-      pack(n, m, this.#tiles, pairs, this.chunks, this.#chunk),
+      grid(pairs * chunks),
+      pack(n, m, this.#tiles, pairs, chunks, chunk),
     );
     prog.dispatch(
       this.#ctx.pipeline(finishSource),
       [this.#partials, out],
       grid(Math.ceil((n * n) / 256)),
-      pack(n, this.chunks, f32(1 / (4 * n * m))),
+      pack(n, chunks, f32(1 / (4 * n * this.pixels)), part.accumulate ? 1 : 0),
     );
   }
 
@@ -128,16 +140,20 @@ export class Gram {
     });
   }
 
-  /** Records grad[N,M] += diff[N,N]·F[N,M] (accumulate: true) or grad = diff·F (false). */
+  /**
+   * Records grad[N,M] += diff[N,N]·F[N,M] (accumulate: true) or grad = diff·F
+   * (false); `pixels` (default M) as in {@link Gram.forward} for a part of the map.
+   */
   backward(
     prog: Program,
     diff: GPUBuffer,
     features: GPUBuffer,
     grad: GPUBuffer,
     accumulate: boolean,
+    pixels: number = this.pixels,
   ): void {
     const n = this.channels;
-    const m = this.pixels;
+    const m = pixels;
     this.#check(diff, n * n, "gram diff");
     this.#check(features, n * m, "features");
     this.#check(grad, n * m, "feature gradient");
@@ -148,6 +164,20 @@ export class Gram {
   destroy(): void {
     this.#ctx.destroyBuffer(this.#partials);
     this.#ctx.destroyBuffer(this.#delta);
+  }
+
+  /** K-chunks for `pixels` pixels: never more than those of the whole map, which size the partials. */
+  #plan(pixels: number): { chunk: number; chunks: number; wanted: number } {
+    const pairs = (this.#tiles * (this.#tiles + 1)) / 2;
+    const slab = this.channels * this.channels * 4;
+    const wanted = Math.min(
+      Math.ceil(pixels / MIN_CHUNK),
+      Math.ceil(TARGET_GROUPS / pairs),
+      Math.floor(MAX_SCRATCH_BYTES / slab),
+      MAX_CHUNKS,
+    );
+    const chunk = Math.ceil(pixels / Math.max(1, wanted) / KT) * KT;
+    return { chunk, chunks: Math.ceil(pixels / chunk), wanted };
   }
 
   /** Catches a too-small buffer at record time instead of as a GPU validation error. */

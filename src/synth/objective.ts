@@ -1,6 +1,8 @@
 import type { GpuContext } from "../gpu/context.ts";
 import { Program } from "../gpu/program.ts";
 import { Vgg19 } from "../nn/vgg19.ts";
+import { TiledVgg19, type TileTapForward } from "../nn/tiled_vgg19.ts";
+import { largestNetworkSide, networkFits, slicedWassersteinTooLarge } from "./fits.ts";
 import type { VggConvs } from "../nn/vgg19_convs.ts";
 import type { Padding } from "../ops/conv3x3.ts";
 import { Gram } from "../ops/gram.ts";
@@ -36,6 +38,45 @@ export interface ObjectiveOptions {
   loss?: FeatureLoss;
   /** Seed of the sliced Wasserstein directions. */
   seed?: number;
+  /**
+   * Run the network tile by tile on crops of at most this many pixels a side
+   * (Gram loss only). Default: only for images whose activations do not fit
+   * one storage binding, with the largest crops that do.
+   */
+  maxCrop?: number;
+}
+
+/** The network for an image: whole, or tile by tile when it is too large for one pass. */
+function network(
+  ctx: GpuContext,
+  convs: VggConvs,
+  layers: number[],
+  height: number,
+  width: number,
+  options: { padding: Padding; checkpointing: boolean; maxCrop?: number },
+): Vgg19 | TiledVgg19 {
+  const maxCrop = options.maxCrop ??
+    (networkFits(ctx, height, width) ? undefined : largestNetworkSide(ctx));
+  return maxCrop === undefined
+    ? new Vgg19(ctx, convs, layers, height, width, options)
+    : new TiledVgg19(ctx, convs, layers, height, width, { ...options, maxCrop });
+}
+
+/** Records a forward pass that hands each loss layer's pixels to `onTap`, whole or tile by tile. */
+function recordTaps(
+  prog: Program,
+  net: Vgg19 | TiledVgg19,
+  input: GPUBuffer,
+  onTap: TileTapForward,
+): void {
+  if (net instanceof TiledVgg19) {
+    net.recordForward(prog, input, onTap);
+  } else {
+    net.recordForward(prog, input, (p, tap, features) => {
+      const t = net.taps[tap];
+      onTap(p, tap, features, t.height * t.width, true);
+    });
+  }
 }
 
 /**
@@ -53,9 +94,8 @@ export class TextureObjective implements GpuObjective {
   readonly scalars: GPUBuffer;
   readonly reportSlots = 3;
   readonly evaluation: Program;
-  readonly net: Vgg19;
-  /** Each loss layer's weight after preset scaling (known once targets exist). */
-  readonly layerWeights: number[];
+  /** The output's network: whole, or tile by tile for large outputs. */
+  readonly net: Vgg19 | TiledVgg19;
   #ctx: GpuContext;
   #owned: { destroy(): void }[];
   #buffers: GPUBuffer[];
@@ -67,10 +107,9 @@ export class TextureObjective implements GpuObjective {
       grad: GPUBuffer;
       scalars: GPUBuffer;
       evaluation: Program;
-      net: Vgg19;
+      net: Vgg19 | TiledVgg19;
       owned: { destroy(): void }[];
       buffers: GPUBuffer[];
-      layerWeights: number[];
       size: number;
     },
   ) {
@@ -82,7 +121,6 @@ export class TextureObjective implements GpuObjective {
     this.net = parts.net;
     this.#owned = parts.owned;
     this.#buffers = parts.buffers;
-    this.layerWeights = parts.layerWeights;
     this.size = parts.size;
   }
 
@@ -97,6 +135,9 @@ export class TextureObjective implements GpuObjective {
     options: ObjectiveOptions,
   ): Promise<TextureObjective> {
     const loss = options.loss ?? "gram";
+    if (loss === "sw" && (options.maxCrop !== undefined || !networkFits(ctx, height, width))) {
+      throw slicedWassersteinTooLarge(width, height);
+    }
     const pixels = height * width;
     const size = 3 * pixels;
     const buffers: GPUBuffer[] = [];
@@ -106,7 +147,7 @@ export class TextureObjective implements GpuObjective {
       buffers.push(b);
       return b;
     };
-    const net = new Vgg19(ctx, convs, preset.layers, height, width, options);
+    const net = network(ctx, convs, preset.layers, height, width, options);
     owned.push(net);
     const taps = net.taps;
     const scalars = own("scalars", 64 * 4);
@@ -137,9 +178,10 @@ export class TextureObjective implements GpuObjective {
     const setup = new Program(ctx);
     const temporary: { destroy(): void }[] = [];
     const eNets = exemplars.map((e) => {
-      const eNet = new Vgg19(ctx, convs, preset.layers, e.height, e.width, {
+      const eNet = network(ctx, convs, preset.layers, e.height, e.width, {
         padding: "zero",
         checkpointing: true,
+        maxCrop: options.maxCrop,
       });
       temporary.push(eNet);
       return eNet;
@@ -164,31 +206,35 @@ export class TextureObjective implements GpuObjective {
       const input = normalized
         ? toNetwork(setup, e.buffer, normalized, e.height * e.width)
         : e.buffer;
-      eNet.recordForward(setup, input, (prog, tap, features) => {
-        const t = eNet.taps[tap];
-        const m = t.height * t.width;
-        if (loss === "gram") {
-          const gram = new Gram(ctx, t.channels, m);
+      if (loss === "gram") {
+        // Each layer's Gram matrix, summed over the tiles when there are tiles.
+        const grams = eNet.taps.map((t) => {
+          const gram = new Gram(ctx, t.channels, t.height * t.width);
           const g = ctx.createBuffer("exemplar gram", t.channels * t.channels * 4);
           temporary.push(gram, { destroy: () => ctx.destroyBuffer(g) });
-          gram.forward(prog, features, g);
-          axpy(prog, gramTargets[tap], g, t.channels * t.channels, {
-            scalars,
-            k: 1 / exemplars.length,
-          });
-        } else {
-          // Channel rows side by side: [N, Σ M_e].
-          for (let c = 0; c < t.channels; c++) {
-            prog.copy(
-              features,
-              featureTargets[tap],
-              m * 4,
-              c * m * 4,
-              (c * pooled[tap] + tapPixels[tap]) * 4,
-            );
-          }
-          tapPixels[tap] += m;
+          return { gram, g };
+        });
+        recordTaps(setup, eNet, input, (prog, tap, window, pixels, first) => {
+          grams[tap].gram.forward(prog, window, grams[tap].g, { pixels, accumulate: !first });
+        });
+        grams.forEach(({ g }, tap) => {
+          const c = taps[tap].channels;
+          axpy(setup, gramTargets[tap], g, c * c, { scalars, k: 1 / exemplars.length });
+        });
+        return;
+      }
+      recordTaps(setup, eNet, input, (prog, tap, features, m) => {
+        // Channel rows side by side: [N, Σ M_e].
+        for (let c = 0; c < taps[tap].channels; c++) {
+          prog.copy(
+            features,
+            featureTargets[tap],
+            m * 4,
+            c * m * 4,
+            (c * pooled[tap] + tapPixels[tap]) * 4,
+          );
         }
+        tapPixels[tap] += m;
       });
     });
     const targets = loss === "gram" ? gramTargets : featureTargets;
@@ -244,30 +290,52 @@ export class TextureObjective implements GpuObjective {
     const normalizedGrad = norm ? own("normalized image gradient", size * 4) : null;
     const input = normalizedX ? toNetwork(evaluation, x, normalizedX, pixels) : x;
     if (loss === "gram") {
-      const largest = Math.max(...taps.map((t) => t.channels));
-      // Each layer's Gram matrix is read only by its loss, right after it is
-      // made, so one buffer serves every layer.
-      const current = own("gram", largest * largest * 4);
       const grams = taps.map((t) => new Gram(ctx, t.channels, t.height * t.width));
       const diffs = taps.map((t) => own(`gram diff ${t.index}`, t.channels * t.channels * 4));
       owned.push(...grams);
-      net.recordForwardBackward(
-        evaluation,
-        input,
-        normalizedGrad ?? grad,
-        (prog, tap, features) => {
-          grams[tap].forward(prog, features, current);
-          grams[tap].loss(prog, current, gramTargets[tap], diffs[tap], layerWeights[tap], {
-            scalars,
-            slot: SLOT.gram,
-            accumulate: true,
-          });
-        },
-        (prog, tap, features, g, accumulate) => {
-          grams[tap].backward(prog, diffs[tap], features, g, accumulate);
-        },
-      );
-    } else {
+      const recordLoss = (prog: Program, tap: number, g: GPUBuffer) =>
+        grams[tap].loss(prog, g, gramTargets[tap], diffs[tap], layerWeights[tap], {
+          scalars,
+          slot: SLOT.gram,
+          accumulate: true,
+        });
+      if (net instanceof TiledVgg19) {
+        // Gram matrices are sums over pixels: the first pass adds up each
+        // layer's over the tiles, the loss then gives its gradient, and the
+        // second pass carries that back through every tile.
+        const full = taps.map((t) => own(`gram ${t.index}`, t.channels * t.channels * 4));
+        net.recordForward(evaluation, input, (prog, tap, window, pixels, first) => {
+          grams[tap].forward(prog, window, full[tap], { pixels, accumulate: !first });
+        });
+        taps.forEach((_, tap) => recordLoss(evaluation, tap, full[tap]));
+        net.recordBackward(
+          evaluation,
+          input,
+          normalizedGrad ?? grad,
+          (prog, tap, window, pixels, windowGrad) => {
+            grams[tap].backward(prog, diffs[tap], window, windowGrad, false, pixels);
+          },
+        );
+      } else {
+        const largest = Math.max(...taps.map((t) => t.channels));
+        // Each layer's Gram matrix is read only by its loss, right after it is
+        // made, so one buffer serves every layer.
+        const current = own("gram", largest * largest * 4);
+        net.recordForwardBackward(
+          evaluation,
+          input,
+          normalizedGrad ?? grad,
+          (prog, tap, features) => {
+            grams[tap].forward(prog, features, current);
+            recordLoss(prog, tap, current);
+          },
+          (prog, tap, features, g, accumulate) => {
+            grams[tap].backward(prog, diffs[tap], features, g, accumulate);
+          },
+        );
+      }
+    } else if (net instanceof Vgg19) {
+      // Sliced Wasserstein: never tiled (checked above).
       const sws = taps.map((t, tap) =>
         new SlicedWasserstein(ctx, t.channels, t.height * t.width, tapPixels[tap])
       );
@@ -318,7 +386,6 @@ export class TextureObjective implements GpuObjective {
       net,
       owned,
       buffers,
-      layerWeights,
       size,
     });
   }

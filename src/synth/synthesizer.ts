@@ -1,4 +1,5 @@
-import { formatBytes, GpuContext } from "../gpu/context.ts";
+import { GpuContext } from "../gpu/context.ts";
+import { checkFits, networkFits, slicedWassersteinTooLarge } from "./fits.ts";
 import { Program } from "../gpu/program.ts";
 import { Resampler } from "../ops/resample.ts";
 import { Lbfgs, type StopReason } from "../optim/lbfgs.ts";
@@ -190,7 +191,13 @@ export class Synthesizer {
     const ctx = options.gpu ?? await GpuContext.create();
     const made: { destroy(): void }[] = [];
     try {
-      checkFits(ctx, width, height, "output", "--size");
+      // The network runs tile by tile when it must; the whole-image tensors
+      // left are the image, its gradient and (largest) its spectrum.
+      const perPixel = spec.spectrum === "color" ? 24 : 12;
+      checkFits(ctx, width, height, perPixel, "output", "--size");
+      if (options.loss === "sw" && !networkFits(ctx, height, width)) {
+        throw slicedWassersteinTooLarge(width, height);
+      }
       for (const image of images) {
         const f = options.exemplarSize
           ? options.exemplarSize / Math.min(image.width, image.height)
@@ -199,6 +206,7 @@ export class Synthesizer {
           ctx,
           Math.round(image.width * f),
           Math.round(image.height * f),
+          perPixel,
           "exemplar",
           "--exemplar-size",
         );
@@ -410,34 +418,6 @@ export class Synthesizer {
     this.#exemplars.forEach((e) => this.#ctx.destroyBuffer(e.buffer));
     if (this.#ownsContext) this.#ctx.destroy();
   }
-}
-
-/** Channels of VGG19's widest full-resolution activation (conv1_1, conv1_2). */
-const FIRST_BLOCK_CHANNELS = 64;
-
-/**
- * Fails before any work when an image of this size would need a tensor
- * larger than one storage binding of the adapter, naming the limit and the
- * largest size that fits.
- */
-function checkFits(
-  ctx: GpuContext,
-  width: number,
-  height: number,
-  what: string,
-  option: string,
-): void {
-  const limit = Math.min(ctx.info.maxStorageBufferBindingSize, ctx.info.maxBufferSize);
-  const bytes = FIRST_BLOCK_CHANNELS * width * height * 4;
-  if (bytes <= limit) return;
-  const side = Math.floor(Math.sqrt(limit / (FIRST_BLOCK_CHANNELS * 4)));
-  throw new TexSynthError(
-    `a ${width}×${height} ${what} needs ${
-      formatBytes(bytes)
-    } for one VGG19 activation, more than this GPU's ${
-      formatBytes(limit)
-    } storage binding limit: use a smaller ${option} (up to about ${side}×${side} px here)`,
-  );
 }
 
 function runResample(

@@ -177,3 +177,26 @@ Deno.test("Gram forward+loss+backward gradient matches central differences of fl
   assertClose(analytic, numeric, 1e-4, 1e-5 * maxAbs(numeric), "∂E/∂F");
   op.destroy();
 });
+
+Deno.test("Gram of a map in parts: the parts' products, each divided by the whole M, add up to G (rtol 1e-4, atol 1e-5·max|G|)", async () => {
+  const ctx = await gpu();
+  const [n, m] = [70, 4099];
+  const f = randomArray(n * m, 5);
+  const op = new Gram(ctx, n, m);
+  const out = ctx.createBuffer("g", n * n * 4);
+  const prog = await program();
+  // Parts as tiles hold them: each a contiguous [N, part] matrix of columns.
+  let start = 0;
+  for (const part of [1000, 3000, 99]) {
+    const columns = new Float32Array(n * part);
+    for (let c = 0; c < n; c++) {
+      columns.set(f.subarray(c * m + start, c * m + start + part), c * part);
+    }
+    op.forward(prog, ctx.upload("part", columns), out, { pixels: part, accumulate: start > 0 });
+    start += part;
+  }
+  const g = await runAndRead(prog, out, n * n);
+  const ref = gram(f, n, m);
+  assertClose(g, ref, 1e-4, 1e-5 * maxAbs(ref));
+  assertThrows(() => op.forward(prog, ctx.upload("f", f), out, { pixels: m + 1 }), RangeError);
+});

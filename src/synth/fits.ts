@@ -1,0 +1,55 @@
+import { formatBytes, type GpuContext } from "../gpu/context.ts";
+import { TexSynthError } from "../errors.ts";
+
+/** Channels of VGG19's widest full-resolution activation (conv1_1, conv1_2). */
+const FIRST_BLOCK_CHANNELS = 64;
+
+/** The largest tensor one storage binding of the adapter holds, in bytes. */
+function bindingLimit(ctx: GpuContext): number {
+  return Math.min(ctx.info.maxStorageBufferBindingSize, ctx.info.maxBufferSize);
+}
+
+/** Whether VGG19 runs on a height × width image in one pass (its widest activation fits one binding). */
+export function networkFits(ctx: GpuContext, height: number, width: number): boolean {
+  return FIRST_BLOCK_CHANNELS * height * width * 4 <= bindingLimit(ctx);
+}
+
+/** The side of the largest square image VGG19 runs on in one pass: the crop size of tiled evaluation. */
+export function largestNetworkSide(ctx: GpuContext): number {
+  return Math.floor(Math.sqrt(bindingLimit(ctx) / (FIRST_BLOCK_CHANNELS * 4)));
+}
+
+/**
+ * Fails before any work when an image of this size needs a whole-image
+ * tensor of more than `bytesPerPixel` × pixels past one storage binding
+ * (the network itself runs tile by tile, so the largest whole-image tensor
+ * is the spectrum's complex planes), naming the limit and the largest size
+ * that fits.
+ */
+export function checkFits(
+  ctx: GpuContext,
+  width: number,
+  height: number,
+  bytesPerPixel: number,
+  what: string,
+  option: string,
+): void {
+  const limit = bindingLimit(ctx);
+  const bytes = bytesPerPixel * width * height;
+  if (bytes <= limit) return;
+  const side = Math.floor(Math.sqrt(limit / bytesPerPixel));
+  throw new TexSynthError(
+    `a ${width}×${height} ${what} needs ${
+      formatBytes(bytes)
+    } for one whole-image tensor, more than this GPU's ${
+      formatBytes(limit)
+    } storage binding limit: use a smaller ${option} (up to about ${side}×${side} px here)`,
+  );
+}
+
+/** The sliced Wasserstein loss sorts each layer's pixels at once, so it needs the whole network in one pass. */
+export function slicedWassersteinTooLarge(width: number, height: number): TexSynthError {
+  return new TexSynthError(
+    `--loss sw sorts every pixel of a layer at once, which a ${width}×${height} output does not fit on this GPU: use --loss gram or a smaller --size`,
+  );
+}
