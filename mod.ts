@@ -43,7 +43,12 @@ export {
   type VggLayerSpec,
   type VggWeights,
 } from "./src/weights/vgg19_weights.ts";
-export { GpuContext, type GpuInfo } from "./src/gpu/context.ts";
+export {
+  GpuContext,
+  type GpuContextOptions,
+  type GpuInfo,
+  type Precision,
+} from "./src/gpu/context.ts";
 export { loadWeightsFile } from "./src/weights/load.ts";
 
 /** Options of {@link createSynthesizer}: those of {@link Synthesizer.create}, plus weights by path. */

@@ -7,10 +7,10 @@
  * /usr/bin/python3) at the same sizes and reports its figure and the ratio.
  *
  *   deno task bench [--sizes 64,128,256] [--evals 3] [--preset seed|liu]
- *     [--compare PEER] [--threads N] [--device cpu|cuda]
+ *     [--precision f32|f16] [--compare PEER] [--threads N] [--device cpu|cuda]
  */
 import { parseArgs } from "@std/cli/parse-args";
-import { GpuContext } from "../src/gpu/context.ts";
+import { GpuContext, type Precision } from "../src/gpu/context.ts";
 import { TextureObjective } from "../src/synth/objective.ts";
 import { VggConvs } from "../src/nn/vgg19_convs.ts";
 import { preset as presetNamed, type PresetName } from "../src/synth/presets.ts";
@@ -148,7 +148,7 @@ function _figures(
 
 if (import.meta.main) {
   const args = parseArgs(Deno.args, {
-    string: ["sizes", "evals", "preset", "compare", "threads", "device"],
+    string: ["sizes", "evals", "preset", "precision", "compare", "threads", "device"],
   });
   const sizes = (args.sizes ?? "64,128,256").split(",").map(Number);
   const evals = Number(args.evals ?? 3);
@@ -156,7 +156,7 @@ if (import.meta.main) {
   const threads = Number(args.threads ?? navigator.hardwareConcurrency);
   const device = args.device ?? "cpu";
   const taps = presetNamed(presetName).layers;
-  const ctx = await GpuContext.create();
+  const ctx = await GpuContext.create({ precision: args.precision as Precision | undefined });
   const results: Measurement[] = [];
   for (const size of sizes) {
     const withCp = await measure(ctx, size, presetName, true, evals);
@@ -192,7 +192,11 @@ if (import.meta.main) {
     console.error(line);
   }
   console.log(
-    JSON.stringify({ adapter: ctx.info.description, preset: presetName, results }, null, 2),
+    JSON.stringify(
+      { adapter: ctx.info.description, preset: presetName, precision: ctx.precision, results },
+      null,
+      2,
+    ),
   );
   ctx.destroy();
 }

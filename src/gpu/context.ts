@@ -6,6 +6,30 @@ const COPY_DST = 0x08;
 const MAP_READ = 0x01;
 const UNIFORM = 0x40;
 
+/**
+ * How the engine stores the large operands that tolerate it (the Winograd
+ * convolutions' transformed weights): "f16" halves their memory on devices
+ * with `shader-f16`; arithmetic accumulates in f32 either way.
+ */
+export type Precision = "f32" | "f16";
+
+/**
+ * The storage precision a context uses unless told otherwise. f32: on
+ * llvmpipe f16 weights made no evaluation faster, and they move each
+ * convolution's output by about 2e-3 of its rms (README, "Precision").
+ */
+export const DEFAULT_PRECISION: Precision = "f32";
+
+/** Options for {@link GpuContext.create}. */
+export interface GpuContextOptions {
+  /**
+   * Storage precision of the convolutions' transformed weights;
+   * {@link DEFAULT_PRECISION} by default. "f16" falls back to "f32" on an
+   * adapter without `shader-f16`.
+   */
+  precision?: Precision;
+}
+
 /** What the engine needs to know about the adapter it runs on. */
 export interface GpuInfo {
   /** The adapter's own description, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)". */
@@ -16,7 +40,7 @@ export interface GpuInfo {
   maxStorageBufferBindingSize: number;
   /** Workgroup shared memory in bytes. */
   maxComputeWorkgroupStorageSize: number;
-  /** Whether `shader-f16` is available. */
+  /** Whether the adapter offers `shader-f16` (the device then has it enabled). */
   shaderF16: boolean;
 }
 
@@ -43,6 +67,8 @@ export class GpuContext {
   readonly device: GPUDevice;
   /** The adapter's description and limits. */
   readonly info: GpuInfo;
+  /** The storage precision used: the one asked for, or "f32" without `shader-f16`. */
+  readonly precision: Precision;
   #live = new Map<GPUBuffer, number>();
   #liveBytes = 0;
   #peakBytes = 0;
@@ -50,19 +76,25 @@ export class GpuContext {
   #modules = new Map<string, GPUShaderModule>();
   #lost: string | null = null;
 
-  private constructor(device: GPUDevice, info: GpuInfo) {
+  private constructor(device: GPUDevice, info: GpuInfo, precision: Precision) {
     this.device = device;
     this.info = info;
+    this.precision = info.shaderF16 ? precision : "f32";
     device.lost.then((reason) => {
       this.#lost = reason.message || String(reason.reason);
     });
   }
 
   /**
-   * Opens the default adapter with its largest buffer limits. Fails with a
-   * {@link TexSynthError} when the runtime has no WebGPU or no adapter.
+   * Opens the default adapter with its largest buffer limits, and
+   * `shader-f16` where it is offered. Fails with a {@link TexSynthError} when
+   * the runtime has no WebGPU or no adapter.
    */
-  static async create(): Promise<GpuContext> {
+  static async create(options: GpuContextOptions = {}): Promise<GpuContext> {
+    const precision = options.precision ?? DEFAULT_PRECISION;
+    if (precision !== "f32" && precision !== "f16") {
+      throw new TexSynthError(`precision must be "f32" or "f16", got ${JSON.stringify(precision)}`);
+    }
     const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
     if (!gpu) {
       throw new TexSynthError(
@@ -79,6 +111,7 @@ export class GpuContext {
     const shaderF16 = adapter.features.has("shader-f16");
     const requiredFeatures: GPUFeatureName[] = [];
     if (adapter.features.has("timestamp-query")) requiredFeatures.push("timestamp-query");
+    if (shaderF16) requiredFeatures.push("shader-f16");
     const device = await adapter.requestDevice({
       requiredFeatures,
       requiredLimits: {
@@ -100,7 +133,7 @@ export class GpuContext {
       maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
       maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
       shaderF16,
-    });
+    }, precision);
   }
 
   /** Bytes held now by buffers this context made and has not destroyed. */
@@ -140,15 +173,16 @@ export class GpuContext {
   }
 
   /** A buffer holding `data`, ready for use as a storage binding. */
-  upload(label: string, data: Float32Array | Uint32Array): GPUBuffer {
+  upload(label: string, data: Float32Array | Uint32Array | Float16Array): GPUBuffer {
     const buffer = this.createBuffer(label, data.byteLength);
-    this.device.queue.writeBuffer(
-      buffer,
-      0,
-      data.buffer as ArrayBuffer,
-      data.byteOffset,
-      data.byteLength,
-    );
+    // writeBuffer takes whole 4-byte words: an odd count of f16s goes through a padded copy.
+    const bytes = data.byteLength % 4 === 0
+      ? new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength)
+      : new Uint8Array(Math.ceil(data.byteLength / 4) * 4);
+    if (bytes.buffer !== data.buffer) {
+      bytes.set(new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength));
+    }
+    this.device.queue.writeBuffer(buffer, 0, bytes.buffer, bytes.byteOffset, bytes.byteLength);
     return buffer;
   }
 

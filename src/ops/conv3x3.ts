@@ -1,5 +1,5 @@
 import source from "../../kernels/conv3x3.wgsl" with { type: "text" };
-import type { GpuContext } from "../gpu/context.ts";
+import type { GpuContext, Precision } from "../gpu/context.ts";
 import { grid, pack } from "../gpu/params.ts";
 import type { Program } from "../gpu/program.ts";
 import { TexSynthError } from "../errors.ts";
@@ -40,6 +40,12 @@ export interface Conv3x3Options {
    * tests set it to run both on one adapter.
    */
   blocks?: "software" | "gpu";
+  /**
+   * Storage precision of the Winograd weights: the context's
+   * ({@link GpuContext.precision}) by default. "f16" needs `shader-f16` and
+   * falls back to "f32" without it.
+   */
+  precision?: Precision;
 }
 
 /**
@@ -62,6 +68,7 @@ export class Conv3x3 {
   #weight: Float32Array;
   #algorithm: ConvAlgorithm;
   #cpu: boolean;
+  #precision: Precision;
   #layouts = new Map<string, GPUBuffer>();
   #bias: GPUBuffer;
   #zeroBias: GPUBuffer;
@@ -95,6 +102,7 @@ export class Conv3x3 {
     this.#cpu = options.blocks
       ? options.blocks === "software"
       : isSoftwareAdapter(ctx.info.description);
+    this.#precision = ctx.info.shaderF16 ? options.precision ?? ctx.precision : "f32";
     this.#bias = ctx.upload(`${label} bias`, bias);
     this.#zeroBias = ctx.createBuffer(`${label} zero bias`, cin * 4);
   }
@@ -161,11 +169,13 @@ export class Conv3x3 {
    * gradient).
    */
   #layout(winograd: WeightLayout | null, transposed: boolean): GPUBuffer {
-    const key = winograd ? `winograd ${winograd}` : `direct${transposed ? " transposed" : ""}`;
+    const key = winograd
+      ? `winograd ${winograd} ${this.#precision}`
+      : `direct${transposed ? " transposed" : ""}`;
     let buffer = this.#layouts.get(key);
     if (!buffer) {
       const data = winograd
-        ? winogradWeights(this.#weight, this.cin, this.cout, winograd)
+        ? winogradWeights(this.#weight, this.cin, this.cout, winograd, this.#precision)
         : _gemmWeights(this.#weight, this.cin, this.cout, transposed);
       buffer = this.#ctx.upload(`${this.#label} ${key} weights`, data);
       this.#layouts.set(key, buffer);
@@ -184,6 +194,7 @@ export class Conv3x3 {
       transposed,
       this.#ctx.info.maxStorageBufferBindingSize,
       this.#cpu,
+      this.#precision,
     );
     if (!plan || this.#algorithm === "winograd") return plan;
     // Padding tiles are paid in full, so images under about 4×4 pixels run

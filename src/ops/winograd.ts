@@ -1,8 +1,9 @@
 import inputSource from "../../kernels/winograd_input.wgsl" with { type: "text" };
-import gemmSource from "../../kernels/winograd_gemm.wgsl" with { type: "text" };
 import outputSource from "../../kernels/winograd_output.wgsl" with { type: "text" };
 import { grid, pack } from "../gpu/params.ts";
+import type { Precision } from "../gpu/context.ts";
 import type { Binding, Program } from "../gpu/program.ts";
+import { winogradGemmSource } from "./winograd_gemm_source.ts";
 
 /**
  * G of Winograd F(4×4, 3×3) for interpolation points 0, 1, −1, 1/2, −1/2, ∞
@@ -31,10 +32,10 @@ const TILE = 4;
 const POINTS = 36;
 
 /**
- * A GEMM block shape: rows (channels) × tiles per invocation, its entry
- * point in kernels/winograd_gemm.wgsl, and its time per product relative to
- * the wide block's, as measured on llvmpipe (few tiles or rows leave little
- * reuse per loaded value).
+ * A GEMM block shape: rows (channels) × tiles per invocation, the entry
+ * point of its generated kernel (winograd_gemm_source.ts), and its time per
+ * product relative to the wide block's, as measured on llvmpipe (few tiles
+ * or rows leave little reuse per loaded value).
  */
 export interface GemmBlock {
   entry: string;
@@ -65,15 +66,32 @@ export type WeightLayout = "blocks" | "slabs" | "slabs transposed";
 
 /**
  * Transformed weights U[ξ] = G·g·Gᵀ of every (input, output) channel pair,
- * computed in f64 and rounded once, in `layout`. `weight` is torch's
- * [cout, cin, 3, 3]; the input gradient flips the image, not the window.
+ * computed in f64 and rounded once, to f32 or (`precision` "f16") to f16,
+ * in `layout`. `weight` is torch's [cout, cin, 3, 3]; the input gradient
+ * flips the image, not the window.
  */
 export function winogradWeights(
   weight: Float32Array,
   cin: number,
   cout: number,
+  layout?: WeightLayout,
+  precision?: "f32",
+): Float32Array;
+/** The same rounded to f16, for a GEMM that stores its weights as f16. */
+export function winogradWeights(
+  weight: Float32Array,
+  cin: number,
+  cout: number,
+  layout: WeightLayout,
+  precision: Precision,
+): Float32Array | Float16Array;
+export function winogradWeights(
+  weight: Float32Array,
+  cin: number,
+  cout: number,
   layout: WeightLayout = "blocks",
-): Float32Array {
+  precision: Precision = "f32",
+): Float32Array | Float16Array {
   const cip = _align(cin);
   const cop = _align(cout);
   const transposed = layout === "slabs transposed";
@@ -81,7 +99,9 @@ export function winogradWeights(
   const rows = transposed ? cip : cop;
   const depth = Math.ceil((transposed ? cout : cin) / 4) * 4;
   const perPoint = layout === "blocks" ? cip * cop : rows * depth;
-  const out = new Float32Array(POINTS * perPoint);
+  const out = precision === "f16"
+    ? new Float16Array(POINTS * perPoint)
+    : new Float32Array(POINTS * perPoint);
   const t = new Float64Array(18);
   for (let co = 0; co < cout; co++) {
     for (let ci = 0; ci < cin; ci++) {
@@ -143,6 +163,8 @@ export interface WinogradPlan {
   software: boolean;
   /** The weight layout the GEMM reads: slabs on a software adapter, blocks on a GPU. */
   weights: WeightLayout;
+  /** How the transformed weights are stored; the GEMM accumulates in f32 either way. */
+  weightPrecision: Precision;
   /** Bytes of the transformed input and of the GEMM result, per chunk. */
   vBytes: number;
   mBytes: number;
@@ -152,7 +174,8 @@ export interface WinogradPlan {
  * Plans the forward pass (or, `transposed`, the input gradient) of a
  * cin → cout convolution over height × width; null when even one GEMM block
  * of tiles would pass `maxBinding` bytes. `cpu` picks the large GEMM blocks
- * that suit a software adapter.
+ * that suit a software adapter; `weightPrecision` "f16" needs a device with
+ * `shader-f16`.
  */
 export function planWinograd(
   height: number,
@@ -162,6 +185,7 @@ export function planWinograd(
   transposed: boolean,
   maxBinding: number,
   cpu: boolean,
+  weightPrecision: Precision = "f32",
 ): WinogradPlan | null {
   const k = transposed ? cout : cin;
   const m = transposed ? cin : cout;
@@ -205,6 +229,7 @@ export function planWinograd(
     block: s.block,
     software: cpu,
     weights: cpu ? (transposed ? "slabs transposed" : "slabs") : "blocks",
+    weightPrecision,
     vBytes: s.vBytes,
     mBytes: s.mBytes,
   };
@@ -269,9 +294,23 @@ export function recordInputTransform(
   );
 }
 
+/** Generated GEMM kernels by block entry point and weight precision. */
+const _gemmSources = new Map<string, string>();
+
+function _gemmSource(block: GemmBlock, precision: Precision): string {
+  const key = `${block.entry} ${precision}`;
+  let source = _gemmSources.get(key);
+  if (source === undefined) {
+    source = winogradGemmSource(block, { f16Weights: precision === "f16" });
+    _gemmSources.set(key, source);
+  }
+  return source;
+}
+
 /**
  * Records the batched GEMM m[ξ] = Σ_k u[ξ][k]·v[ξ][k] over the plan's tiles,
- * `u` in the plan's weight layout: `m` is [36][{@link productRows}][plan.quads·4].
+ * `u` in the plan's weight layout and precision: `m` is
+ * [36][{@link productRows}][plan.quads·4].
  */
 export function recordGemm(
   prog: Program,
@@ -287,7 +326,7 @@ export function recordGemm(
   const wg = plan.software ? _gemmWorkgroup(lanes) : 64;
   const slabs = plan.weights !== "blocks";
   prog.dispatch(
-    prog.ctx.pipeline(gemmSource, block.entry, {
+    prog.ctx.pipeline(_gemmSource(block, plan.weightPrecision), block.entry, {
       WG: wg,
       TRANSPOSED: plan.transposed && !slabs ? 1 : 0,
       SLABS: slabs ? 1 : 0,
@@ -349,7 +388,8 @@ export function recordOutputTransform(
  * Records output (=, or += when `accumulate`) act(conv3x3(input) + bias),
  * or for a transposed plan the input gradient of the convolution, as
  * Winograd passes: input transform, batched GEMM with the transformed
- * weights `u` (from {@link winogradWeights}, in `plan.weights`), output transform; once per
+ * weights `u` (from {@link winogradWeights}, in `plan.weights` and
+ * `plan.weightPrecision`), output transform; once per
  * chunk of tiles. The transformed operands live in the program's scratch
  * buffers.
  */
