@@ -142,6 +142,7 @@ async function synth(args: SynthArgs, signal: AbortSignal): Promise<number> {
     loss: args.loss,
     exemplarSize: args.exemplarSize,
     checkpointing: args.checkpointing,
+    precision: args.precision,
   });
   const log = args.log ? await JsonlLog.open(args.log) : null;
   const history: LossRecord[] = [];

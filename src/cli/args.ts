@@ -1,5 +1,6 @@
 import { parseArgs } from "@std/cli/parse-args";
 import type { PresetName } from "../synth/presets.ts";
+import type { Precision } from "../gpu/context.ts";
 
 /** A mistake in the command line: printed with a usage hint, exit code 2. */
 export class UsageError extends Error {
@@ -35,6 +36,7 @@ export interface SynthArgs {
   json: boolean;
   /** undefined: automatic. */
   checkpointing?: boolean;
+  precision: Precision;
 }
 
 /** `tex-synth weights fetch|path|verify`. */
@@ -134,6 +136,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: "checkpointing",
     value: "WHEN",
     help: "recompute activations to save GPU memory: auto (from 512×512 px), on or off",
+  },
+  {
+    name: "precision",
+    value: "P",
+    help: "convolution weight storage: f32 (default) or f16 (half the memory; needs shader-f16)",
   },
   {
     name: "keep-download",
@@ -243,6 +250,10 @@ export function parseCommandLine(argv: string[]): Args {
     throw new UsageError(`--checkpointing must be auto, on or off, got "${when}"`);
   }
   const checkpointing = when === "auto" ? undefined : when === "on";
+  const precision = a.precision ?? "f32";
+  if (precision !== "f32" && precision !== "f16") {
+    throw new UsageError(`--precision must be f32 or f16, got "${precision}"`);
+  }
   const snapshotEvery = integer("snapshot-every", a["snapshot-every"], 1);
   return {
     command: "synth",
@@ -268,5 +279,6 @@ export function parseCommandLine(argv: string[]): Args {
     quiet: a.quiet,
     json: a.json,
     checkpointing,
+    precision,
   };
 }

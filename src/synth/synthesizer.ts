@@ -1,4 +1,4 @@
-import { GpuContext } from "../gpu/context.ts";
+import { GpuContext, type Precision } from "../gpu/context.ts";
 import { checkFits, networkFits, slicedWassersteinTooLarge } from "./fits.ts";
 import { Program } from "../gpu/program.ts";
 import { Resampler } from "../ops/resample.ts";
@@ -61,6 +61,12 @@ export interface SynthesizerOptions {
   checkpointing?: boolean;
   /** L-BFGS history pairs. Default 100. */
   historySize?: number;
+  /**
+   * Storage of the convolutions' transformed weights when this synthesizer
+   * opens its own GPU context ("f16" needs `shader-f16`, else it stays f32).
+   * Default "f32". A shared `gpu` keeps its own precision.
+   */
+  precision?: Precision;
   /** A GPU context to share; one is opened (and later closed) otherwise. */
   gpu?: GpuContext;
 }
@@ -188,7 +194,7 @@ export class Synthesizer {
     const weights = options.weights === undefined || options.weights === "random"
       ? randomVggWeights(options.seed ?? 0, Math.max(...spec.layers))
       : options.weights;
-    const ctx = options.gpu ?? await GpuContext.create();
+    const ctx = options.gpu ?? await GpuContext.create({ precision: options.precision });
     const made: { destroy(): void }[] = [];
     try {
       // The network runs tile by tile when it must; the whole-image tensors

@@ -87,6 +87,7 @@ Deno.test("argument errors: one line, a usage hint, exit code 2", async () => {
       [["a.png", "--loss", "l2"], /--loss must be gram or sw/],
       [["a.png", "--scales", "0"], /--scales must be a whole number of at least 1/],
       [["a.png", "--checkpointing", "maybe"], /--checkpointing must be auto, on or off/],
+      [["a.png", "--precision", "f8"], /--precision must be f32 or f16/],
       [["weights", "download"], /weights needs fetch, path or verify/],
     ] as [string[], RegExp][]
   ) {
