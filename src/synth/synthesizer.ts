@@ -103,6 +103,11 @@ interface Stage {
 /** Outputs of at least this many pixels are checkpointed unless told otherwise. */
 const CHECKPOINT_FROM_PIXELS = 512 * 512;
 
+/** Whether an output (or scale) of this size is checkpointed unless told otherwise: from 512×512 px. */
+export function defaultCheckpointing(width: number, height: number): boolean {
+  return width * height >= CHECKPOINT_FROM_PIXELS;
+}
+
 /**
  * The default number of scales for an output: one below 512 px, then enough
  * halvings to start near 128 px.
@@ -269,7 +274,7 @@ export class Synthesizer {
         presetNamed(this.preset),
         {
           padding: this.#options.tile ? "circular" : "zero",
-          checkpointing: this.#options.checkpointing ?? height * width >= CHECKPOINT_FROM_PIXELS,
+          checkpointing: this.#options.checkpointing ?? defaultCheckpointing(width, height),
           loss: this.#options.loss,
           seed: this.#seed,
         },
