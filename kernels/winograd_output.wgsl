@@ -77,17 +77,17 @@ fn rowTransform(base: u32, i: u32) -> Four {
 
 // Writes one tile's 4×4 pixels (rows r0 … r3) at tile `t` of the chunk,
 // unless the tile is padding; pixels past the image are skipped.
-fn emitTile(o: u32, t: u32, bias: f32, r0: vec4f, r1: vec4f, r2: vec4f, r3: vec4f) {
+fn emitTile(o: u32, t: u32, bias: f32, rows: Four) {
   if (t >= p.tiles) {
     return;
   }
   let tile = p.firstTile + t;
   let y = (tile / p.tilesPerRow) * 4u;
   let x = (tile % p.tilesPerRow) * 4u;
-  emitRow(o, y, x, bias, r0);
-  emitRow(o, y + 1u, x, bias, r1);
-  emitRow(o, y + 2u, x, bias, r2);
-  emitRow(o, y + 3u, x, bias, r3);
+  emitRow(o, y, x, bias, rows.a);
+  emitRow(o, y + 1u, x, bias, rows.b);
+  emitRow(o, y + 2u, x, bias, rows.c);
+  emitRow(o, y + 3u, x, bias, rows.d);
 }
 
 fn emitRow(o: u32, y: u32, x: u32, bias: f32, v: vec4f) {
@@ -127,6 +127,16 @@ struct Quad {
   y3: Four,
 }
 
+// Tile k of the quad (k a constant: the vec4 lanes are the quad's tiles) as its four pixel rows.
+fn tileRows(z: Quad, k: u32) -> Four {
+  return Four(
+    vec4f(z.y0.a[k], z.y1.a[k], z.y2.a[k], z.y3.a[k]),
+    vec4f(z.y0.b[k], z.y1.b[k], z.y2.b[k], z.y3.b[k]),
+    vec4f(z.y0.c[k], z.y1.c[k], z.y2.c[k], z.y3.c[k]),
+    vec4f(z.y0.d[k], z.y1.d[k], z.y2.d[k], z.y3.d[k]),
+  );
+}
+
 // Aᵀ along rows, then along columns, for the invocation's quad; `c` reaches
 // the channel count for lanes past the work.
 fn quad(wid: vec3u, nwg: vec3u, li: u32) -> Quad {
@@ -163,42 +173,10 @@ fn main(
   }
   let o = z.c * p.height * p.width;
   let b = bias[z.c];
-  emitTile(
-    o,
-    z.t,
-    b,
-    vec4f(z.y0.a.x, z.y1.a.x, z.y2.a.x, z.y3.a.x),
-    vec4f(z.y0.b.x, z.y1.b.x, z.y2.b.x, z.y3.b.x),
-    vec4f(z.y0.c.x, z.y1.c.x, z.y2.c.x, z.y3.c.x),
-    vec4f(z.y0.d.x, z.y1.d.x, z.y2.d.x, z.y3.d.x),
-  );
-  emitTile(
-    o,
-    z.t + 1u,
-    b,
-    vec4f(z.y0.a.y, z.y1.a.y, z.y2.a.y, z.y3.a.y),
-    vec4f(z.y0.b.y, z.y1.b.y, z.y2.b.y, z.y3.b.y),
-    vec4f(z.y0.c.y, z.y1.c.y, z.y2.c.y, z.y3.c.y),
-    vec4f(z.y0.d.y, z.y1.d.y, z.y2.d.y, z.y3.d.y),
-  );
-  emitTile(
-    o,
-    z.t + 2u,
-    b,
-    vec4f(z.y0.a.z, z.y1.a.z, z.y2.a.z, z.y3.a.z),
-    vec4f(z.y0.b.z, z.y1.b.z, z.y2.b.z, z.y3.b.z),
-    vec4f(z.y0.c.z, z.y1.c.z, z.y2.c.z, z.y3.c.z),
-    vec4f(z.y0.d.z, z.y1.d.z, z.y2.d.z, z.y3.d.z),
-  );
-  emitTile(
-    o,
-    z.t + 3u,
-    b,
-    vec4f(z.y0.a.w, z.y1.a.w, z.y2.a.w, z.y3.a.w),
-    vec4f(z.y0.b.w, z.y1.b.w, z.y2.b.w, z.y3.b.w),
-    vec4f(z.y0.c.w, z.y1.c.w, z.y2.c.w, z.y3.c.w),
-    vec4f(z.y0.d.w, z.y1.d.w, z.y2.d.w, z.y3.d.w),
-  );
+  emitTile(o, z.t, b, tileRows(z, 0u));
+  emitTile(o, z.t + 1u, b, tileRows(z, 1u));
+  emitTile(o, z.t + 2u, b, tileRows(z, 2u));
+  emitTile(o, z.t + 3u, b, tileRows(z, 3u));
 }
 
 // One tile row of four pixels from a multiple-of-4 column: one vec4 store.
@@ -221,17 +199,17 @@ fn emitRow4(o: u32, y: u32, x: u32, bias: f32, v: vec4f) {
   out4[at] = r;
 }
 
-fn emitTile4(o: u32, t: u32, bias: f32, r0: vec4f, r1: vec4f, r2: vec4f, r3: vec4f) {
+fn emitTile4(o: u32, t: u32, bias: f32, rows: Four) {
   if (t >= p.tiles) {
     return;
   }
   let tile = p.firstTile + t;
   let y = (tile / p.tilesPerRow) * 4u;
   let x = (tile % p.tilesPerRow) * 4u;
-  emitRow4(o, y, x, bias, r0);
-  emitRow4(o, y + 1u, x, bias, r1);
-  emitRow4(o, y + 2u, x, bias, r2);
-  emitRow4(o, y + 3u, x, bias, r3);
+  emitRow4(o, y, x, bias, rows.a);
+  emitRow4(o, y + 1u, x, bias, rows.b);
+  emitRow4(o, y + 2u, x, bias, rows.c);
+  emitRow4(o, y + 3u, x, bias, rows.d);
 }
 
 // `main` for widths that are a multiple of 4: every tile is whole in x.
@@ -247,40 +225,8 @@ fn aligned(
   }
   let o = z.c * p.height * p.width;
   let b = bias[z.c];
-  emitTile4(
-    o,
-    z.t,
-    b,
-    vec4f(z.y0.a.x, z.y1.a.x, z.y2.a.x, z.y3.a.x),
-    vec4f(z.y0.b.x, z.y1.b.x, z.y2.b.x, z.y3.b.x),
-    vec4f(z.y0.c.x, z.y1.c.x, z.y2.c.x, z.y3.c.x),
-    vec4f(z.y0.d.x, z.y1.d.x, z.y2.d.x, z.y3.d.x),
-  );
-  emitTile4(
-    o,
-    z.t + 1u,
-    b,
-    vec4f(z.y0.a.y, z.y1.a.y, z.y2.a.y, z.y3.a.y),
-    vec4f(z.y0.b.y, z.y1.b.y, z.y2.b.y, z.y3.b.y),
-    vec4f(z.y0.c.y, z.y1.c.y, z.y2.c.y, z.y3.c.y),
-    vec4f(z.y0.d.y, z.y1.d.y, z.y2.d.y, z.y3.d.y),
-  );
-  emitTile4(
-    o,
-    z.t + 2u,
-    b,
-    vec4f(z.y0.a.z, z.y1.a.z, z.y2.a.z, z.y3.a.z),
-    vec4f(z.y0.b.z, z.y1.b.z, z.y2.b.z, z.y3.b.z),
-    vec4f(z.y0.c.z, z.y1.c.z, z.y2.c.z, z.y3.c.z),
-    vec4f(z.y0.d.z, z.y1.d.z, z.y2.d.z, z.y3.d.z),
-  );
-  emitTile4(
-    o,
-    z.t + 3u,
-    b,
-    vec4f(z.y0.a.w, z.y1.a.w, z.y2.a.w, z.y3.a.w),
-    vec4f(z.y0.b.w, z.y1.b.w, z.y2.b.w, z.y3.b.w),
-    vec4f(z.y0.c.w, z.y1.c.w, z.y2.c.w, z.y3.c.w),
-    vec4f(z.y0.d.w, z.y1.d.w, z.y2.d.w, z.y3.d.w),
-  );
+  emitTile4(o, z.t, b, tileRows(z, 0u));
+  emitTile4(o, z.t + 1u, b, tileRows(z, 1u));
+  emitTile4(o, z.t + 2u, b, tileRows(z, 2u));
+  emitTile4(o, z.t + 3u, b, tileRows(z, 3u));
 }
