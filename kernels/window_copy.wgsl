@@ -17,9 +17,15 @@ struct Params {
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 
+// Unsigned remainders only: a signed % of a negative value differs between
+// backends (naga's GLSL output leaves it to the driver, and llvmpipe's GL
+// rounds it the other way).
 fn wrap(v: i32, n: u32) -> u32 {
-  let m = v % i32(n);
-  return u32(select(m, m + i32(n), m < 0));
+  if (v >= 0) {
+    return u32(v) % n;
+  }
+  let r = u32(-v) % n;
+  return select(n - r, 0u, r == 0u);
 }
 
 @compute @workgroup_size(256)
