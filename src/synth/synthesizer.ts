@@ -1,7 +1,7 @@
 import { GpuContext, type Precision } from "../gpu/context.ts";
 import { checkFits, networkFits, slicedWassersteinTooLarge } from "./fits.ts";
 import { Program } from "../gpu/program.ts";
-import { Resampler } from "../ops/resample.ts";
+import { type ResampleFilter, Resampler } from "../ops/resample.ts";
 import { Lbfgs, type StopReason } from "../optim/lbfgs.ts";
 import type { PlanarImage } from "../io/image.ts";
 import { VggConvs } from "../nn/vgg19_convs.ts";
@@ -84,6 +84,20 @@ export interface RunOptions {
   onProgress?: (record: LossRecord) => void | Promise<void>;
 }
 
+/** How {@link Synthesizer.setImage} fitted the image it was given to the output. */
+export interface StartImageFit {
+  /** The size the image came in. */
+  from: { width: number; height: number };
+  /** The size it has now: the output's. */
+  to: { width: number; height: number };
+  /**
+   * The filter it was resized with, as exemplars are (Lanczos-3 widened by
+   * the scale when shrinking, bicubic when enlarging), or null when it
+   * already had the output's size.
+   */
+  filter: ResampleFilter | null;
+}
+
 /** What a run did. */
 export interface RunResult {
   /** Why it stopped. */
@@ -160,6 +174,7 @@ export class Synthesizer {
   #started = false;
   #lastTime = 0;
   #evaluationOffset = 0;
+  #disposed = false;
 
   private constructor(
     ctx: GpuContext,
@@ -308,6 +323,7 @@ export class Synthesizer {
    * runs `iterations` L-BFGS iterations at every scale, coarse to fine.
    */
   async synthesize(iterations: number, options: RunOptions = {}): Promise<RunResult> {
+    this.#checkAlive("synthesize");
     const rng = new Random(this.#seed, this.#variation++);
     this.#history = [];
     this.#evaluationOffset = 0;
@@ -346,23 +362,53 @@ export class Synthesizer {
     return result!;
   }
 
-  /** Replaces the current image (e.g. an init image) at full scale and starts a new history. */
-  async setImage(image: PlanarImage): Promise<void> {
-    if (image.width !== this.width || image.height !== this.height) {
+  /**
+   * Replaces the current image (e.g. an init image) at full scale and starts
+   * a new history. An image of another size is resized to the output's on
+   * the GPU with the exemplars' filters (stretched when the aspect ratios
+   * differ); the result says how.
+   */
+  async setImage(image: PlanarImage): Promise<StartImageFit> {
+    this.#checkAlive("setImage");
+    const { width, height } = image;
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+      throw new TexSynthError(`the start image is ${width}×${height}: it needs at least one pixel`);
+    }
+    if (image.data.length !== 3 * width * height) {
       throw new TexSynthError(
-        `the start image is ${image.width}×${image.height} but the output is ${this.width}×${this.height}: resize it or change the output size`,
+        `the start image holds ${image.data.length} values, not 3×${width}×${height}: pass planar RGB`,
       );
     }
+    const filter = width === this.width && height === this.height
+      ? null
+      : resizeFilter(height, width, this.height, this.width);
+    if (filter) checkFits(this.#ctx, width, height, 12, "start image", "start image");
     const stage = await this.#fullScale();
-    this.#ctx.write(stage.objective.x, image.data);
+    if (filter) {
+      const source = this.#ctx.upload("start image", image.data);
+      try {
+        runResample(
+          this.#ctx,
+          new Resampler(this.#ctx, 3, height, width, this.height, this.width, filter),
+          source,
+          stage.objective.x,
+        );
+      } finally {
+        this.#ctx.destroyBuffer(source);
+      }
+    } else {
+      this.#ctx.write(stage.objective.x, image.data);
+    }
     stage.optimizer.reset();
     this.#history = [];
     this.#evaluationOffset = 0;
     this.#started = false;
+    return { from: { width, height }, to: { width: this.width, height: this.height }, filter };
   }
 
   /** Continues the current variation at full scale for `iterations` more L-BFGS iterations. */
   async optimize(iterations: number, options: RunOptions = {}): Promise<RunResult> {
+    this.#checkAlive("optimize");
     if (!this.#stage || this.#stage.scale !== 0) {
       throw new TexSynthError("nothing to continue: call synthesize() or setImage() first");
     }
@@ -379,12 +425,13 @@ export class Synthesizer {
       if (limit !== undefined) limit = Math.max(0, limit - 1);
       await this.#record(this.#history.at(-1)?.iteration ?? 0, r.scalars, options);
     }
-    const offset = this.#history[this.#history.length - 1].iteration;
+    // Each accepted iteration follows the last record, whatever the
+    // optimizer counted before (an earlier call, a coarser scale).
     const result = await stage.optimizer.run({
       iterations,
       evaluations: limit,
       signal: options.signal,
-      onIteration: (r) => this.#record(offset + r.iteration, r.scalars, options),
+      onIteration: (r) => this.#record(this.#history.at(-1)!.iteration + 1, r.scalars, options),
     });
     return { stop: result.stop, last: this.#history[this.#history.length - 1] };
   }
@@ -408,6 +455,7 @@ export class Synthesizer {
 
   /** Downloads the current image (at the current scale's size while a multi-scale run is under way). */
   async image(): Promise<PlanarImage> {
+    this.#checkAlive("image");
     const stage = this.#stage ?? await this.#fullScale();
     const data = await this.#ctx.read(stage.objective.x, 0, stage.objective.size);
     return { width: stage.width, height: stage.height, data };
@@ -415,6 +463,7 @@ export class Synthesizer {
 
   /** Downloads the exemplars as the objective sees them at full scale (after `exemplarSize`). */
   async exemplars(): Promise<PlanarImage[]> {
+    this.#checkAlive("exemplars");
     return await Promise.all(this.#exemplars.map(async (e) => ({
       width: e.width,
       height: e.height,
@@ -422,13 +471,36 @@ export class Synthesizer {
     })));
   }
 
-  /** Frees the GPU resources (and the device, when this synthesizer opened it). */
+  #checkAlive(method: string): void {
+    if (this.#disposed) {
+      throw new TexSynthError(
+        `${method}() was called after dispose(): this synthesizer was disposed, create a new one`,
+      );
+    }
+  }
+
+  /**
+   * Frees the GPU resources (and the device, when this synthesizer opened
+   * it). Calling it again does nothing; any other method then throws.
+   */
   dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
     this.#dropStage();
     this.#convs.destroy();
     this.#exemplars.forEach((e) => this.#ctx.destroyBuffer(e.buffer));
     if (this.#ownsContext) this.#ctx.destroy();
   }
+}
+
+/** The exemplars' filter for a resize: Lanczos-3 (widened) when either side shrinks, else bicubic. */
+function resizeFilter(
+  height: number,
+  width: number,
+  toHeight: number,
+  toWidth: number,
+): ResampleFilter {
+  return toHeight < height || toWidth < width ? "lanczos3" : "bicubic";
 }
 
 function runResample(
@@ -454,7 +526,7 @@ function resampled(
   const h = Math.max(1, height);
   const w = Math.max(1, width);
   const buffer = ctx.createBuffer("exemplar", 3 * h * w * 4);
-  const filter = h < e.height || w < e.width ? "lanczos3" : "bicubic";
+  const filter = resizeFilter(e.height, e.width, h, w);
   runResample(ctx, new Resampler(ctx, 3, e.height, e.width, h, w, filter), e.buffer, buffer);
   return { buffer, height: h, width: w };
 }
