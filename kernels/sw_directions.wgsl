@@ -1,8 +1,8 @@
 // Random unit directions for sliced Wasserstein, drawn on the GPU: row k of
 // `dirs` ([count, channels]) is a normalized vector of standard normals.
-// The draw is a hash of (seed, evaluation, k, c), the evaluation number read
-// from scalars[counter], so every evaluation slices anew without the CPU and
-// the same run always draws the same directions.
+// The draw is a hash of (seed, draw, k, c), the draw number read from
+// scalars[counter], so each draw slices anew without the CPU and the same run
+// always draws the same directions.
 struct Params { count: u32, channels: u32, seed: u32, counter: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -29,8 +29,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   if (k >= p.count) {
     return;
   }
-  let evaluation = u32(scalars[p.counter]);
-  let base = pcg(p.seed ^ pcg(evaluation ^ pcg(k)));
+  let draw = u32(scalars[p.counter]);
+  let base = pcg(p.seed ^ pcg(draw ^ pcg(k)));
   var s = 0.0;
   for (var c = li; c < p.channels; c += WG) {
     let h1 = pcg(base ^ pcg(2u * c));

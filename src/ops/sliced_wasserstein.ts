@@ -231,8 +231,8 @@ export class SlicedWasserstein {
 
 /**
  * Records drawing `count` random unit directions in R^`channels` into `dirs`
- * on the GPU, a hash of `seed`, the row and the evaluation number held in
- * `scalars[counterSlot]`: new slices every evaluation, the same ones every run.
+ * on the GPU, a hash of `seed`, the row and the draw number held in
+ * `scalars[counterSlot]`: new slices for every draw, the same ones every run.
  */
 export function recordRandomDirections(
   prog: Program,

@@ -20,7 +20,12 @@
  *   forms ρ and H from the exact f32 dot products (see lbfgs_pair.wgsl);
  * - the evaluation budget is strict: a line search never runs past it;
  * - a second {@link Lbfgs.run} continues from the stored point and gradient
- *   instead of re-evaluating, as torch's `step()` does.
+ *   instead of re-evaluating, as torch's `step()` does;
+ * - a stochastic objective (see {@link GpuObjective.resample}) is drawn anew
+ *   only between iterations, every `resampleEvery` of them, and the current
+ *   point is re-evaluated on the new draw: a line search whose trial points
+ *   each saw another function compares losses that differ by the draw more
+ *   than by the step, and stops within a few iterations.
  *
  * @module
  */
@@ -51,6 +56,13 @@ export interface GpuObjective {
   readonly reportSlots: number;
   /** Forward + loss + backward at x, replayed for every evaluation. */
   readonly evaluation: Program;
+  /**
+   * For a stochastic objective (one realization of a random loss, such as
+   * sliced Wasserstein on random directions): draws the next realization.
+   * `evaluation` must be deterministic between draws; the optimizer draws
+   * only between iterations (see {@link LbfgsOptions.resampleEvery}).
+   */
+  readonly resample?: Program | null;
 }
 
 /** Tuning of {@link Lbfgs}; the defaults are torch.optim.LBFGS's. */
@@ -67,6 +79,11 @@ export interface LbfgsOptions {
   c2?: number;
   /** Most line-search iterations per step. Default 25. */
   maxLineSearch?: number;
+  /**
+   * Iterations between draws of a stochastic objective (one with
+   * `resample`). Default 1: every iteration after the first draws anew.
+   */
+  resampleEvery?: number;
 }
 
 /** The figures of one evaluation. */
@@ -183,6 +200,7 @@ export class Lbfgs {
   readonly #c1: number;
   readonly #c2: number;
   readonly #maxLs: number;
+  readonly #resampleEvery: number;
   readonly #reportSlots: number;
   readonly #xk: GPUBuffer;
   readonly #gk: GPUBuffer;
@@ -205,6 +223,8 @@ export class Lbfgs {
   #started = false;
   #evaluations = 0;
   #iteration = 0;
+  /** The iteration count when the objective was last drawn (or the optimizer reset). */
+  #drawnAt = 0;
   #busy = false;
 
   /** Allocates the optimizer's vectors (6·size f32 plus the history, added as it fills). */
@@ -221,6 +241,12 @@ export class Lbfgs {
     this.#c1 = options.c1 ?? 1e-4;
     this.#c2 = options.c2 ?? 0.9;
     this.#maxLs = options.maxLineSearch ?? 25;
+    this.#resampleEvery = options.resampleEvery ?? 1;
+    if (!Number.isInteger(this.#resampleEvery) || this.#resampleEvery < 1) {
+      throw new TexSynthError(
+        `L-BFGS resampleEvery must be a positive integer, not ${this.#resampleEvery}`,
+      );
+    }
     this.#reportSlots = Math.max(1, objective.reportSlots);
 
     const n = objective.size;
@@ -307,6 +333,7 @@ export class Lbfgs {
     this.#started = false;
     this.#evaluations = 0;
     this.#iteration = 0;
+    this.#drawnAt = 0;
     this.#ctx.write(this.#scalars, new Float32Array([1]), H * 4);
   }
 
@@ -359,6 +386,10 @@ export class Lbfgs {
       for (;;) {
         if (used() >= maxEvaluations) return result("evaluations");
         signal?.throwIfAborted();
+        if (this.#obj.resample && this.#iteration - this.#drawnAt >= this.#resampleEvery) {
+          await this.#redraw();
+          if (used() >= maxEvaluations) return result("evaluations");
+        }
         const step = await this.#iterate(maxEvaluations - used(), signal);
         if (step === null) return result("tolerance-change");
         iterations++;
@@ -424,9 +455,22 @@ export class Lbfgs {
     return { point: search.point, dNorm, previousLoss: start.f };
   }
 
-  /** Evaluates at x (copied into x_k) and makes it the current point. */
-  async #evaluateCurrent(): Promise<_Current> {
+  /**
+   * Draws the objective anew and re-evaluates x_k on the new draw, so the
+   * coming iteration's line search and its history pair see one function.
+   * The history stays: each pair is an exact secant pair of one draw, and
+   * the draws share their expected curvature (forgetting it at every draw
+   * left the loss 4× higher after 20 iterations of sliced Wasserstein).
+   */
+  async #redraw(): Promise<void> {
+    this.#drawnAt = this.#iteration;
+    await this.#evaluateCurrent(true);
+  }
+
+  /** Evaluates at x (copied into x_k) and makes it the current point; first draws anew with `draw`. */
+  async #evaluateCurrent(draw = false): Promise<_Current> {
     const out = await this.#submitAndRead((encoder) => {
+      if (draw) this.#obj.resample?.encode(encoder);
       this.#initial.encode(encoder);
       this.#obj.evaluation.encode(encoder);
       this.#figures.encode(encoder);

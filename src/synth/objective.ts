@@ -17,7 +17,7 @@ import type { Preset } from "./presets.ts";
 import { type Spectrum, transferSpectra } from "./spectrum_transfer.ts";
 
 /** Slots of the scalars buffer the evaluation writes (and a few it keeps for itself). */
-export const SLOT = { total: 0, gram: 1, spectrum: 2, one: 6, evaluation: 7, norms: 8 } as const;
+export const SLOT = { total: 0, gram: 1, spectrum: 2, one: 6, draw: 7, norms: 8 } as const;
 
 /** The feature-statistics loss: Gram matrices, or sliced Wasserstein (Heitz et al. 2021). */
 export type FeatureLoss = "gram" | "sw";
@@ -94,6 +94,11 @@ export class TextureObjective implements GpuObjective {
   readonly scalars: GPUBuffer;
   readonly reportSlots = 3;
   readonly evaluation: Program;
+  /**
+   * Sliced Wasserstein only: draws new slice directions (the next of the
+   * seed's draws) and sorts the exemplars' projections on them. Null for Gram.
+   */
+  readonly resample: Program | null;
   /** The output's network: whole, or tile by tile for large outputs. */
   readonly net: Vgg19 | TiledVgg19;
   #ctx: GpuContext;
@@ -107,6 +112,7 @@ export class TextureObjective implements GpuObjective {
       grad: GPUBuffer;
       scalars: GPUBuffer;
       evaluation: Program;
+      resample: Program | null;
       net: Vgg19 | TiledVgg19;
       owned: { destroy(): void }[];
       buffers: GPUBuffer[];
@@ -118,6 +124,7 @@ export class TextureObjective implements GpuObjective {
     this.grad = parts.grad;
     this.scalars = parts.scalars;
     this.evaluation = parts.evaluation;
+    this.resample = parts.resample;
     this.net = parts.net;
     this.#owned = parts.owned;
     this.#buffers = parts.buffers;
@@ -285,6 +292,7 @@ export class TextureObjective implements GpuObjective {
     const spectrumWeight = preset.spectrumWeight / (preset.spectrumPerPixel ? size : 1);
 
     const evaluation = new Program(ctx);
+    let resample: Program | null = null;
     evaluation.clear(scalars, SLOT.gram * 4, 4);
     const normalizedX = norm ? own("normalized image", size * 4) : null;
     const normalizedGrad = norm ? own("normalized image gradient", size * 4) : null;
@@ -341,20 +349,26 @@ export class TextureObjective implements GpuObjective {
       );
       const dirs = taps.map((t) => own(`directions ${t.index}`, t.channels * t.channels * 4));
       owned.push(...sws);
-      combineScalars(evaluation, scalars, SLOT.evaluation, 1, SLOT.evaluation, 1, SLOT.one);
+      // The directions change only when the optimizer asks (between its
+      // iterations), so every evaluation of a line search sees one function;
+      // the exemplar's sorted projections are made once per draw.
+      const draw = new Program(ctx);
+      resample = draw;
+      combineScalars(draw, scalars, SLOT.draw, 1, SLOT.draw, 1, SLOT.one);
       taps.forEach((t, tap) => {
         const seed = ((options.seed ?? 0) * 1000003 + t.index) >>> 0;
         recordRandomDirections(
-          evaluation,
+          draw,
           dirs[tap],
           t.channels,
           t.channels,
           seed,
           scalars,
-          SLOT.evaluation,
+          SLOT.draw,
         );
-        sws[tap].setTarget(evaluation, featureTargets[tap], dirs[tap]);
+        sws[tap].setTarget(draw, featureTargets[tap], dirs[tap]);
       });
+      draw.run();
       net.recordForwardBackward(
         evaluation,
         input,
@@ -383,6 +397,7 @@ export class TextureObjective implements GpuObjective {
       grad,
       scalars,
       evaluation,
+      resample,
       net,
       owned,
       buffers,
@@ -393,6 +408,7 @@ export class TextureObjective implements GpuObjective {
   /** Frees every GPU buffer the objective holds (not the shared weights). */
   destroy(): void {
     this.evaluation.destroy();
+    this.resample?.destroy();
     this.#owned.forEach((o) => o.destroy());
     this.#buffers.forEach((b) => this.#ctx.destroyBuffer(b));
   }

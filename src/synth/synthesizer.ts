@@ -114,6 +114,17 @@ interface Stage {
   width: number;
 }
 
+/**
+ * L-BFGS iterations between draws of sliced Wasserstein directions. Fixed
+ * directions within an iteration make each line search see one function.
+ * Measured at 48 px (cracks, random weights, 122 evaluations), judged by the
+ * sliced Wasserstein loss on directions of another seed: new directions
+ * every 1, 2, 4 or 8 iterations all end within 3% of each other, one set for
+ * the whole run 29% worse (it fits its own directions); every 4 iterations
+ * sorts the exemplars' projections a quarter as often as every iteration.
+ */
+const SLICE_ITERATIONS = 4;
+
 /** Outputs of at least this many pixels are checkpointed unless told otherwise. */
 const CHECKPOINT_FROM_PIXELS = 512 * 512;
 
@@ -296,6 +307,7 @@ export class Synthesizer {
       );
       const optimizer = new Lbfgs(this.#ctx, objective, {
         historySize: this.#options.historySize ?? 100,
+        resampleEvery: SLICE_ITERATIONS,
       });
       return { scale, objective, optimizer, height, width };
     } finally {
