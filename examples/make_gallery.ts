@@ -1,0 +1,329 @@
+/**
+ * `deno task gallery`: regenerates every picture of the README's gallery and
+ * the captions beside them.
+ *
+ * - each bundled example (`examples/*.png`) beside its synthesis at 256 px,
+ *   the exemplar at the output's scale (`exemplarSize`);
+ * - each texture of `../shared/textures` the same way, read from there and
+ *   never copied: its picture shows exemplar and synthesis as half-size
+ *   thumbnails;
+ * - a `tile` synthesis laid 2×2 (it repeats without a seam);
+ * - a 512 px multi-scale synthesis (coarse to fine, the default scales);
+ * - a sliced Wasserstein (`loss: "sw"`) synthesis.
+ *
+ * It runs the engine through the library API with one GPU context, composes
+ * the side-by-side PNGs itself, writes them to `docs/gallery/` and rewrites
+ * the README's gallery section (between its gallery markers) with a caption
+ * per picture: the weights, the settings, the loss and the time it took.
+ *
+ *   deno task gallery [--weights random|FILE] [--iterations N] [--only NAME,…]
+ *   deno task gallery --quick   # tiny sizes, 3 iterations, into .out/gallery; README untouched
+ *
+ * The whole gallery is heavy on a software adapter (tens of minutes to
+ * hours); `--quick` checks the script in about a minute.
+ *
+ * @module
+ */
+import { parseArgs } from "@std/cli/parse-args";
+import { basename, fromFileUrl, join, relative } from "@std/path";
+import {
+  createSynthesizer,
+  GpuContext,
+  loadWeightsFile,
+  type PlanarImage,
+  type SynthesizerOptions,
+  type VggWeights,
+  writePng,
+} from "../mod.ts";
+import { writeFileAtomic } from "../src/io/atomic_write.ts";
+
+const ROOT = fromFileUrl(new URL("../", import.meta.url));
+const START = "<!-- gallery: written by `deno task gallery`; edit examples/make_gallery.ts -->";
+const END = "<!-- /gallery -->";
+/** White space between the images of a picture, in pixels. */
+const GAP = 8;
+
+const args = parseArgs(Deno.args, {
+  string: ["weights", "iterations", "only", "textures", "out"],
+  boolean: ["quick"],
+  default: { weights: "random", textures: join(ROOT, "../shared/textures") },
+});
+const quick = args.quick;
+/** Output side of the exemplar pictures, of the tile and of the multi-scale picture. */
+const SIZE = quick ? 48 : 256;
+const LARGE = quick ? 96 : 512;
+const iterations = Number(args.iterations ?? (quick ? 3 : 200));
+const out = args.out ?? join(ROOT, quick ? ".out/gallery" : "docs/gallery");
+const only = args.only ? new Set(args.only.split(",")) : null;
+const writesReadme = !quick && !args.out;
+
+const weights: VggWeights | "random" = args.weights === "random"
+  ? "random"
+  : await loadWeightsFile(args.weights);
+const weightsCaption = args.weights === "random"
+  ? "random VGG19 weights (seeded He initialization: no trained weights were at hand)"
+  : `VGG19 weights from ${basename(args.weights)}`;
+
+// ---- pictures -------------------------------------------------------------
+
+/** A white canvas of this size. */
+function canvas(width: number, height: number): PlanarImage {
+  return { width, height, data: new Float32Array(3 * width * height).fill(1) };
+}
+
+/** Copies `src` into `dst` with its top-left corner at (x, y). */
+function paste(dst: PlanarImage, src: PlanarImage, x: number, y: number): void {
+  for (let c = 0; c < 3; c++) {
+    for (let row = 0; row < src.height; row++) {
+      const from = (c * src.height + row) * src.width;
+      dst.data.set(
+        src.data.subarray(from, from + src.width),
+        (c * dst.height + y + row) * dst.width + x,
+      );
+    }
+  }
+}
+
+/** Images left to right, top-aligned, GAP apart. */
+function sideBySide(images: PlanarImage[]): PlanarImage {
+  const width = images.reduce((w, i) => w + i.width, 0) + GAP * (images.length - 1);
+  const out = canvas(width, Math.max(...images.map((i) => i.height)));
+  let x = 0;
+  for (const image of images) {
+    paste(out, image, x, 0);
+    x += image.width + GAP;
+  }
+  return out;
+}
+
+/** The image repeated 2×2, to show the seams a tile would have (none, for `tile`). */
+function tile2x2(image: PlanarImage): PlanarImage {
+  const out = canvas(2 * image.width, 2 * image.height);
+  for (const [x, y] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
+    paste(out, image, x * image.width, y * image.height);
+  }
+  return out;
+}
+
+/** Half size by 2×2 averages (exact box filter), for thumbnails. */
+function halve(image: PlanarImage): PlanarImage {
+  const w = Math.floor(image.width / 2);
+  const h = Math.floor(image.height / 2);
+  const data = new Float32Array(3 * w * h);
+  const at = (c: number, y: number, x: number) =>
+    image.data[(c * image.height + y) * image.width + x];
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        data[(c * h + y) * w + x] = (at(c, 2 * y, 2 * x) + at(c, 2 * y, 2 * x + 1) +
+          at(c, 2 * y + 1, 2 * x) + at(c, 2 * y + 1, 2 * x + 1)) / 4;
+      }
+    }
+  }
+  return { width: w, height: h, data };
+}
+
+// ---- runs -----------------------------------------------------------------
+
+interface Job {
+  /** File name (without .png) and --only key. */
+  name: string;
+  exemplar: string;
+  /** Options beyond the shared ones (weights, seed, size). */
+  options: Partial<SynthesizerOptions>;
+  size: number;
+  /** The picture from the exemplar (as the objective saw it) and the result. */
+  compose: (exemplar: PlanarImage, result: PlanarImage) => PlanarImage;
+  /** What the picture shows, for the caption. */
+  title: string;
+  /** Alt text. */
+  alt: string;
+}
+
+interface Made {
+  job: Job;
+  file: string;
+  seconds: number;
+  iterations: number;
+  loss: number;
+  startLoss: number;
+  stop: string;
+  scales: number;
+}
+
+const pngs = async (dir: string): Promise<string[]> => {
+  try {
+    const names: string[] = [];
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isFile && e.name.endsWith(".png")) names.push(join(dir, e.name));
+    }
+    return names.sort();
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+};
+
+const bundled = await pngs(join(ROOT, "examples"));
+const shared = await pngs(args.textures);
+if (shared.length === 0) {
+  console.error(`no textures in ${args.textures}: the gallery shows the bundled examples only`);
+}
+const stem = (path: string) => basename(path, ".png");
+const example = (name: string) => join(ROOT, "examples", `${name}.png`);
+const matched = { exemplarSize: SIZE };
+
+const jobs: Job[] = [
+  ...bundled.map((path): Job => ({
+    name: stem(path),
+    exemplar: path,
+    options: matched,
+    size: SIZE,
+    compose: (e, r) => sideBySide([e, r]),
+    title: `\`examples/${stem(path)}.png\` | synthesis`,
+    alt: `the bundled ${stem(path)} exemplar beside its synthesis`,
+  })),
+  ...shared.map((path): Job => ({
+    name: `dtd_${stem(path)}`,
+    exemplar: path,
+    options: matched,
+    size: SIZE,
+    compose: (e, r) => sideBySide([halve(e), halve(r)]),
+    title: `\`${
+      stem(path)
+    }.png\` (Describable Textures Dataset, in \`../shared/textures\`) | synthesis, both at half size`,
+    alt: `${stem(path)} from the Describable Textures Dataset beside its synthesis`,
+  })),
+  ...features(),
+].filter((j) => !only || only.has(j.name));
+
+/** The pictures of single features: tiling, multi-scale, sliced Wasserstein. */
+function features(): Job[] {
+  return [{
+    name: "tile_cracks_2x2",
+    exemplar: example("cracks"),
+    options: { ...matched, tile: true },
+    size: SIZE,
+    compose: (_, r) => tile2x2(r),
+    title: "`tile: true` (`--tile`) synthesis of `examples/cracks.png`, laid 2×2: no seams",
+    alt: "a --tile synthesis of cracks repeated 2×2",
+  }, {
+    name: `multiscale_bricks_${LARGE}`,
+    exemplar: example("bricks"),
+    // At the full size the default scales apply (3 at 512 px); the quick
+    // run's 96 px would get one, so it asks for two.
+    options: { exemplarSize: SIZE, scales: quick ? 2 : undefined },
+    size: LARGE,
+    compose: (e, r) => sideBySide([e, r]),
+    title:
+      `\`examples/bricks.png\` (${SIZE} px) | ${LARGE} px multi-scale synthesis (default scales, coarse to fine)`,
+    alt: `the bricks exemplar beside a ${LARGE} px multi-scale synthesis`,
+  }, {
+    name: "sw_cracks",
+    exemplar: example("cracks"),
+    options: { ...matched, loss: "sw" },
+    size: SIZE,
+    compose: (e, r) => sideBySide([e, r]),
+    title: '`examples/cracks.png` | sliced Wasserstein synthesis (`loss: "sw"`, `--loss sw`)',
+    alt: "the cracks exemplar beside a sliced Wasserstein synthesis",
+  }];
+}
+
+await Deno.mkdir(out, { recursive: true });
+const gpu = await GpuContext.create();
+const made: Made[] = [];
+for (const [k, job] of jobs.entries()) {
+  const started = performance.now();
+  const synth = await createSynthesizer(job.exemplar, {
+    ...job.options,
+    weights,
+    seed: 0,
+    width: job.size,
+    height: job.size,
+    gpu,
+  });
+  try {
+    const label = `[${k + 1}/${jobs.length}] ${job.name}: ${job.size} px, ${
+      synth.scales > 1 ? `${synth.scales} scales × ` : ""
+    }${iterations} iterations`;
+    console.error(`${label} …`);
+    const run = await synth.synthesize(iterations, {
+      onProgress: (r) => {
+        if (r.iteration > 0 && r.iteration % 25 === 0) {
+          console.error(
+            `  iteration ${r.iteration}${
+              synth.scales > 1 ? ` (scale 1/${2 ** r.scale})` : ""
+            }: loss ${r.loss.toExponential(2)}, ${
+              ((performance.now() - started) / 1000).toFixed(0)
+            } s`,
+          );
+        }
+      },
+    });
+    const picture = job.compose((await synth.exemplars())[0], await synth.image());
+    const file = join(out, `${job.name}.png`);
+    await writePng(file, picture);
+    const seconds = (performance.now() - started) / 1000;
+    const first = synth.history[0];
+    made.push({
+      job,
+      file,
+      seconds,
+      iterations: run.last.iteration,
+      loss: run.last.loss,
+      startLoss: first.loss,
+      stop: run.stop,
+      scales: synth.scales,
+    });
+    console.error(
+      `${label}: loss ${first.loss.toExponential(2)} → ${
+        run.last.loss.toExponential(2)
+      }, stopped by ${run.stop}, ${seconds.toFixed(0)} s → ${relative(Deno.cwd(), file)}`,
+    );
+  } finally {
+    synth.dispose();
+  }
+}
+gpu.destroy();
+
+if (writesReadme) {
+  const readmePath = join(ROOT, "README.md");
+  const readme = await Deno.readTextFile(readmePath);
+  const [before, rest] = readme.split(START);
+  const after = rest?.split(END)[1];
+  if (after === undefined) {
+    throw new Error(`README.md lacks the gallery markers ${START} … ${END}`);
+  }
+  await writeFileAtomic(
+    readmePath,
+    new TextEncoder().encode(`${before}${START}\n${section(made)}${END}${after}`),
+  );
+  console.error(`rewrote the gallery section of ${readmePath}`);
+}
+
+function section(pictures: Made[]): string {
+  const adapter = gpu.info.description;
+  const lines = [
+    "",
+    `Every picture: preset \`liu\`, ${weightsCaption}, seed 0, L-BFGS from seeded noise, ` +
+    `the exemplar at the output's scale (\`--exemplar-size ${SIZE}\`); made on ${adapter}.`,
+    "",
+  ];
+  for (const m of pictures) {
+    const src = relative(ROOT, m.file);
+    const steps = m.scales > 1
+      ? `${m.scales} scales × ${iterations} iterations`
+      : `${m.iterations} iterations`;
+    lines.push(
+      `![${m.job.alt}](${src})`,
+      "",
+      `_${m.job.title}. ${m.job.size} px, ${steps}, loss ${m.startLoss.toExponential(2)} → ${
+        m.loss.toExponential(2)
+      }${m.stop === "iterations" ? "" : ` (stopped: ${m.stop})`}, ${m.seconds.toFixed(0)} s; ${
+        args.weights === "random" ? "random weights" : weightsCaption
+      }._`,
+      "",
+    );
+  }
+  return lines.join("\n");
+}
