@@ -86,13 +86,13 @@ async function _checkFile(o: PlannedOutput, folders: ReadonlySet<string>): Promi
   if (_endsWithSeparator(o.path)) {
     throw new UsageError(`${o.what} ${o.path} names a folder: give a file name`);
   }
+  const problem = await writeProblem(o.path);
+  if (problem) throw new UsageError(`${o.what} ${o.path} ${problem}`);
   if (o.extensions && !o.extensions.includes(_extension(o.path))) {
     throw new UsageError(
       `${o.what} ${o.path}: the file name must end in ${o.extensions.join(", ")}`,
     );
   }
-  const problem = await writeProblem(o.path);
-  if (problem) throw new UsageError(`${o.what} ${o.path} ${problem}`);
   const dir = dirname(await writeTarget(o.path)) || ".";
   // A file in a folder the run creates is checked where that folder will be.
   const probe = folders.has(resolve(dir)) && !(await statOrNull(dir))
