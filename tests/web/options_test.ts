@@ -3,12 +3,20 @@
 // the command line's own parser into the same run. Also the redraw pacing
 // and the ETA arithmetic.
 import { assert, assertEquals } from "@std/assert";
-import { parseCommandLine, type SynthArgs } from "../../src/cli/args.ts";
+import { parseOptions } from "../../src/cli/options.ts";
+import {
+  GENERATION_OPTIONS,
+  outputSize as cliOutputSize,
+  SYNTH_SPEC,
+  type SynthArgs,
+  synthArgs,
+} from "../../src/cli/synth.ts";
 import {
   cliCommand,
   DEFAULTS,
   exemplarPath,
   outputName,
+  outputSize,
   type PageOptions,
   parseQuery,
   QUERY_OPTIONS,
@@ -59,20 +67,47 @@ Deno.test("options: every option round-trips through the query", () => {
   const { options, problems } = parseQuery(new URLSearchParams(query));
   assertEquals(problems, []);
   assertEquals(options, all);
-  for (const spec of QUERY_OPTIONS) {
+  for (const spec of QUERY_OPTIONS.filter((o) => o.name !== "width" && o.name !== "height")) {
     assert(query.includes(`${spec.name}=`), `${spec.name} is not written to the query`);
+  }
+  assert(query.includes("size=96x48"), query);
+  for (const side of [{ width: 40 }, { height: 30 }]) {
+    const one = { ...DEFAULTS, ...side };
+    assertEquals(parseQuery(new URLSearchParams(toQuery(one))).options, one);
   }
   assertEquals(toQuery(DEFAULTS), "");
   assertEquals(parseQuery(new URLSearchParams("")).options, DEFAULTS);
 });
 
+Deno.test("options: the query takes the command line's generation options, names, ranges and choices", () => {
+  const page = new Map(QUERY_OPTIONS.map((o) => [o.name, o]));
+  for (const cli of GENERATION_OPTIONS) {
+    const mine = page.get(cli.name);
+    if (!mine) throw new Error(`--${cli.name} has no query parameter`);
+    assertEquals(mine.kind, cli.kind, cli.name);
+    assertEquals([mine.min, mine.max, mine.choices], [cli.min, cli.max, cli.choices], cli.name);
+  }
+  const extra = [...page.keys()].filter((n) => !GENERATION_OPTIONS.some((o) => o.name === n));
+  assertEquals(extra, ["exemplar", "autostart"]);
+  for (
+    const [asked, exemplar] of [
+      [{}, { width: 256, height: 128 }],
+      [{ width: 100 }, { width: 256, height: 128 }],
+      [{ height: 33 }, { width: 256, height: 100 }],
+      [{ width: 7, height: 9 }, { width: 256, height: 128 }],
+    ] as const
+  ) {
+    assertEquals(outputSize(asked, exemplar), cliOutputSize(asked, exemplar));
+  }
+});
+
 Deno.test("options: bad values and unknown names are reported, one line each, defaults kept", () => {
   const { options, problems } = parseQuery(
-    new URLSearchParams("size=0&seed=-1&iterations=ten&loss=l1&tile=maybe&colour=red&scales=2"),
+    new URLSearchParams("size=0&seed=x&iterations=ten&loss=l1&tile=maybe&colour=red&scales=2"),
   );
   assertEquals(problems.length, 6, problems.join("\n"));
   assert(problems.some((p) => p.startsWith(`unknown option "colour"`)));
-  assert(problems.includes(`size must be a whole number of at least 1, got "0"`));
+  assert(problems.includes(`size must be N or WxH, each side from 1 to 16384, got "0"`));
   assert(problems.includes(`loss takes gram or sw, got "l1"`));
   assertEquals([options.width, options.seed, options.iterations, options.scales], [
     undefined,
@@ -106,9 +141,7 @@ function shellWords(command: string): string[] {
 function run(command: string): SynthArgs {
   const words = shellWords(command);
   assertEquals(words[0], "tex-synth");
-  const args = parseCommandLine(words.slice(1));
-  if (args.command !== "synth") throw new Error(`${command} is not a synthesis`);
-  return args;
+  return synthArgs(parseOptions(SYNTH_SPEC, words.slice(1)));
 }
 
 Deno.test("options: the page's command parses with the command line's parser into the same run", () => {

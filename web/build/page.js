@@ -259,6 +259,7 @@ var DEFAULTS = Object.freeze({
   precision: "f32",
   autostart: false
 });
+var MAX_SIDE = 16384;
 var QUERY_OPTIONS = [
   {
     name: "exemplar",
@@ -266,18 +267,19 @@ var QUERY_OPTIONS = [
   },
   {
     name: "size",
-    kind: "int",
-    min: 1
+    kind: "text"
   },
   {
     name: "width",
     kind: "int",
-    min: 1
+    min: 1,
+    max: MAX_SIDE
   },
   {
     name: "height",
     kind: "int",
-    min: 1
+    min: 1,
+    max: MAX_SIDE
   },
   {
     name: "tile",
@@ -286,7 +288,8 @@ var QUERY_OPTIONS = [
   {
     name: "scales",
     kind: "int",
-    min: 1
+    min: 1,
+    max: 10
   },
   {
     name: "loss",
@@ -299,17 +302,20 @@ var QUERY_OPTIONS = [
   {
     name: "exemplar-size",
     kind: "int",
-    min: 1
+    min: 1,
+    max: MAX_SIDE
   },
   {
     name: "iterations",
     kind: "int",
-    min: 1
+    min: 0,
+    max: 1e6
   },
   {
     name: "seed",
     kind: "int",
-    min: 0
+    min: -(2 ** 31),
+    max: 2 ** 31 - 1
   },
   {
     name: "preset",
@@ -345,6 +351,39 @@ var QUERY_OPTIONS = [
     kind: "flag"
   }
 ];
+function parseSize(raw) {
+  const m = /^\s*(\d+)\s*(?:[xX×]\s*(\d+))?\s*$/.exec(raw);
+  const width = m ? Number(m[1]) : NaN;
+  const height = m ? Number(m[2] ?? m[1]) : NaN;
+  const ok = (v) => Number.isSafeInteger(v) && v >= 1 && v <= MAX_SIDE;
+  return ok(width) && ok(height) ? {
+    width,
+    height
+  } : null;
+}
+function outputSize(asked, exemplar) {
+  const { width, height } = asked;
+  if (width !== void 0 && height !== void 0) return {
+    width,
+    height
+  };
+  if (width !== void 0) {
+    return {
+      width,
+      height: Math.max(1, Math.round(width * exemplar.height / exemplar.width))
+    };
+  }
+  if (height !== void 0) {
+    return {
+      width: Math.max(1, Math.round(height * exemplar.width / exemplar.height)),
+      height
+    };
+  }
+  return {
+    width: exemplar.width,
+    height: exemplar.height
+  };
+}
 var FLAG_VALUES = {
   "": true,
   "1": true,
@@ -378,6 +417,16 @@ function parseQuery(query) {
       continue;
     }
     const raw = values[values.length - 1].trim();
+    if (spec.name === "size") {
+      const size = parseSize(raw);
+      if (!size) {
+        problems.push(`size must be N or WxH, each side from 1 to ${MAX_SIDE}, got "${raw}"`);
+      } else [options.width, options.height] = [
+        size.width,
+        size.height
+      ];
+      continue;
+    }
     const value = _value(spec, raw);
     if (typeof value === "string" && spec.kind !== "choice" && spec.kind !== "text") {
       problems.push(value);
@@ -400,8 +449,8 @@ function _value(spec, raw) {
   }
   if (spec.kind === "int") {
     const n = Number(raw);
-    if (!/^\+?\d+$/.test(raw) || !Number.isSafeInteger(n) || n < spec.min) {
-      return `${spec.name} must be a whole number of at least ${spec.min}, got "${raw}"`;
+    if (!/^[+-]?\d+$/.test(raw) || !Number.isSafeInteger(n) || n < spec.min || n > spec.max) {
+      return `${spec.name} must be a whole number from ${spec.min} to ${spec.max}, got "${raw}"`;
     }
     return n;
   }
@@ -409,9 +458,6 @@ function _value(spec, raw) {
 }
 function _assign(o, name, value) {
   switch (name) {
-    case "size":
-      o.width = o.height = value;
-      break;
     case "exemplar-size":
       o.exemplarSize = value;
       break;
@@ -425,11 +471,8 @@ function _assign(o, name, value) {
 function toQuery(o) {
   const q = new URLSearchParams();
   for (const e of o.exemplars) q.append("exemplar", e);
-  if (o.width !== void 0 && o.width === o.height) q.set("size", String(o.width));
-  else {
-    if (o.width !== void 0) q.set("width", String(o.width));
-    if (o.height !== void 0) q.set("height", String(o.height));
-  }
+  const [flag, size] = _sizeWords(o);
+  if (flag) q.set(flag.slice(2), size);
   if (o.tile) q.set("tile", "1");
   if (o.scales !== void 0) q.set("scales", String(o.scales));
   if (o.loss !== DEFAULTS.loss) q.set("loss", o.loss);
@@ -442,6 +485,24 @@ function toQuery(o) {
   if (o.precision !== DEFAULTS.precision) q.set("precision", o.precision);
   if (o.autostart) q.set("autostart", "1");
   return q.toString();
+}
+function _sizeWords(o) {
+  const { width, height } = o;
+  if (width !== void 0 && height !== void 0) {
+    return [
+      "--size",
+      width === height ? String(width) : `${width}x${height}`
+    ];
+  }
+  if (width !== void 0) return [
+    "--width",
+    String(width)
+  ];
+  if (height !== void 0) return [
+    "--height",
+    String(height)
+  ];
+  return [];
 }
 function shellQuote(word) {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
@@ -464,10 +525,7 @@ function cliCommand(o, files) {
     ...files.exemplars
   ];
   words.push("-o", outputName(files.exemplars[0] ?? "exemplar.png"));
-  if (o.width !== void 0 && o.width === o.height) words.push("--size", String(o.width));
-  else if (o.width !== void 0 && o.height !== void 0) {
-    words.push("--width", String(o.width), "--height", String(o.height));
-  }
+  words.push(..._sizeWords(o));
   if (o.tile) words.push("--tile");
   if (o.scales !== void 0) words.push("--scales", String(o.scales));
   if (o.loss !== DEFAULTS.loss) words.push("--loss", o.loss);
@@ -629,12 +687,13 @@ function messageOf(e) {
 function field(name) {
   return ui.form.elements.namedItem(name);
 }
-function optionalInt(name, min) {
+function optionalInt(name) {
   const raw = field(name).value.trim();
   if (raw === "") return void 0;
+  const { min, max } = QUERY_OPTIONS.find((o) => o.name === name);
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < min) {
-    throw new TexSynthError3(`${name} must be a whole number of at least ${min}, got "${raw}"`);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new TexSynthError3(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return n;
 }
@@ -644,14 +703,14 @@ function readForm() {
     exemplars: exemplars.flatMap((e) => e.url ? [
       e.url
     ] : []),
-    width: optionalInt("width", 1),
-    height: optionalInt("height", 1),
+    width: optionalInt("width"),
+    height: optionalInt("height"),
     tile: field("tile").checked,
-    scales: optionalInt("scales", 1),
+    scales: optionalInt("scales"),
     loss: field("loss").value,
-    exemplarSize: optionalInt("exemplar-size", 1),
-    iterations: optionalInt("iterations", 1) ?? DEFAULTS.iterations,
-    seed: optionalInt("seed", 0) ?? DEFAULTS.seed,
+    exemplarSize: optionalInt("exemplar-size"),
+    iterations: optionalInt("iterations") ?? DEFAULTS.iterations,
+    seed: optionalInt("seed") ?? DEFAULTS.seed,
     preset: field("preset").value,
     weights: weights === "url" ? field("weights").dataset.url ?? DEFAULTS.weights : weights,
     checkpointing: field("checkpointing").value,
@@ -847,12 +906,13 @@ async function prepare(o) {
   synth?.dispose();
   synth = null;
   synthKey = "";
+  const size = outputSize(o, exemplars[0].image);
   synth = await Synthesizer.create(exemplars.map((e) => e.image), {
     preset: o.preset,
     weights,
     seed: o.seed,
-    width: o.width,
-    height: o.height,
+    width: size.width,
+    height: size.height,
     exemplarSize: o.exemplarSize,
     tile: o.tile,
     scales: o.scales,

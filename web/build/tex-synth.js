@@ -864,6 +864,373 @@ function formatBytes(bytes) {
   return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
 
+// src/gpu/buffer_pool.ts
+var BufferPool = class {
+  ctx;
+  #free = [];
+  #owned = /* @__PURE__ */ new Set();
+  constructor(ctx) {
+    this.ctx = ctx;
+  }
+  /** Bytes of every buffer the pool has made: what its schedule needs at once. */
+  get bytes() {
+    let total = 0;
+    for (const buffer of this.#owned) total += buffer.size;
+    return total;
+  }
+  /** A buffer of at least `bytes`: the smallest free one that fits, else a new one. */
+  acquire(label, bytes) {
+    let best = -1;
+    for (let i = 0; i < this.#free.length; i++) {
+      const size = this.#free[i].size;
+      if (size >= bytes && (best < 0 || size < this.#free[best].size)) best = i;
+    }
+    if (best >= 0) return this.#free.splice(best, 1)[0];
+    const buffer = this.ctx.createBuffer(label, bytes);
+    this.#owned.add(buffer);
+    return buffer;
+  }
+  /** Returns a buffer for reuse by later steps of the recording. */
+  release(buffer) {
+    if (!this.#owned.has(buffer)) throw new Error("released a buffer the pool does not own");
+    if (this.#free.includes(buffer)) throw new Error("released a buffer twice");
+    this.#free.push(buffer);
+  }
+  /** Destroys every buffer the pool made. */
+  destroy() {
+    for (const buffer of this.#owned) this.ctx.destroyBuffer(buffer);
+    this.#owned.clear();
+    this.#free = [];
+  }
+};
+
+// kernels/relu.wgsl
+var relu_default = "// out[i] = max(in[i], 0), one element per invocation.\nstruct Params { n: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> input: array<f32>;\n@group(0) @binding(2) var<storage, read_write> output: array<f32>;\n\n@compute @workgroup_size(256)\nfn main(\n  @builtin(workgroup_id) wid: vec3u,\n  @builtin(num_workgroups) nwg: vec3u,\n  @builtin(local_invocation_index) li: u32,\n) {\n  let i = (wid.x + wid.y * nwg.x) * 256u + li;\n  if (i < p.n) {\n    output[i] = max(input[i], 0.0);\n  }\n}\n";
+
+// kernels/relu_backward.wgsl
+var relu_backward_default = "// ReLU's backward pass in place: the gradient survives where the activation\n// is positive. Pre- and post-ReLU activations have the same sign test.\n// Four elements per invocation: a software adapter pays per load, not per\n// byte. Buffers hold whole vec4s (the engine rounds sizes up to 16 bytes);\n// elements past n keep their values.\nstruct Params { n: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> grad: array<vec4f>;\n@group(0) @binding(2) var<storage, read> activation: array<vec4f>;\n\n@compute @workgroup_size(256)\nfn main(\n  @builtin(workgroup_id) wid: vec3u,\n  @builtin(num_workgroups) nwg: vec3u,\n  @builtin(local_invocation_index) li: u32,\n) {\n  let i = (wid.x + wid.y * nwg.x) * 256u + li;\n  if (i * 4u >= p.n) {\n    return;\n  }\n  let g = grad[i];\n  let kept = select(vec4f(0.0), g, activation[i] > vec4f(0.0));\n  grad[i] = select(g, kept, vec4u(i * 4u) + vec4u(0u, 1u, 2u, 3u) < vec4u(p.n));\n}\n";
+
+// src/gpu/params.ts
+function f32(value) {
+  return {
+    f32: value
+  };
+}
+function pack(...fields) {
+  const bytes = Math.max(16, Math.ceil(fields.length * 4 / 16) * 16);
+  const buffer = new ArrayBuffer(bytes);
+  const view = new DataView(buffer);
+  fields.forEach((field, i) => {
+    if (typeof field === "number") {
+      if (!Number.isInteger(field)) {
+        throw new Error(`uniform field ${i} is not an integer: ${field}`);
+      }
+      if (field < 0) view.setInt32(i * 4, field, true);
+      else view.setUint32(i * 4, field, true);
+    } else {
+      view.setFloat32(i * 4, field.f32, true);
+    }
+  });
+  return buffer;
+}
+var MAX_GROUPS_PER_DIM = 65535;
+function grid(count) {
+  if (count <= MAX_GROUPS_PER_DIM) return [
+    Math.max(1, count),
+    1,
+    1
+  ];
+  const y = Math.ceil(count / MAX_GROUPS_PER_DIM);
+  return [
+    Math.ceil(count / y),
+    y,
+    1
+  ];
+}
+
+// src/ops/relu.ts
+function relu(prog, input, output, n) {
+  if (input === output) throw new RangeError("relu: input and output must differ");
+  prog.dispatch(prog.ctx.pipeline(relu_default), [
+    input,
+    output
+  ], grid(Math.ceil(n / 256)), pack(n));
+}
+function reluBackwardInPlace(prog, grad, activation, n) {
+  if (grad === activation) {
+    throw new RangeError("reluBackwardInPlace: grad and activation must differ");
+  }
+  prog.dispatch(prog.ctx.pipeline(relu_backward_default), [
+    grad,
+    activation
+  ], grid(Math.ceil(n / 1024)), pack(n));
+}
+
+// kernels/avgpool2x2_forward.wgsl
+var avgpool2x2_forward_default = "// 2\xD72 average pooling, stride 2, as torch's AvgPool2d(2, 2): the output is\n// \u230AH/2\u230B \xD7 \u230AW/2\u230B and an odd last row or column is dropped. One output\n// element per invocation.\nstruct Params { channels: u32, height: u32, width: u32, outHeight: u32, outWidth: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> input: array<f32>;\n@group(0) @binding(2) var<storage, read_write> output: array<f32>;\n\n@compute @workgroup_size(256)\nfn main(\n  @builtin(workgroup_id) wid: vec3u,\n  @builtin(num_workgroups) nwg: vec3u,\n  @builtin(local_invocation_index) li: u32,\n) {\n  let i = (wid.x + wid.y * nwg.x) * 256u + li;\n  let plane = p.outHeight * p.outWidth;\n  if (i >= p.channels * plane) {\n    return;\n  }\n  let c = i / plane;\n  let r = i % plane;\n  let y = 2u * (r / p.outWidth);\n  let x = 2u * (r % p.outWidth);\n  let top = (c * p.height + y) * p.width + x;\n  let bottom = top + p.width;\n  output[i] = 0.25 * ((input[top] + input[top + 1u]) + (input[bottom] + input[bottom + 1u]));\n}\n";
+
+// kernels/avgpool2x2_backward.wgsl
+var avgpool2x2_backward_default = "// Input gradient of 2\xD72 average pooling: each input pixel gets a quarter of\n// its window's output gradient, and 0 on the odd row or column the forward\n// dropped. One input element per invocation, so every element is written.\nstruct Params { channels: u32, height: u32, width: u32, outHeight: u32, outWidth: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> gradOut: array<f32>;\n@group(0) @binding(2) var<storage, read_write> gradIn: array<f32>;\n\n@compute @workgroup_size(256)\nfn main(\n  @builtin(workgroup_id) wid: vec3u,\n  @builtin(num_workgroups) nwg: vec3u,\n  @builtin(local_invocation_index) li: u32,\n) {\n  let i = (wid.x + wid.y * nwg.x) * 256u + li;\n  let plane = p.height * p.width;\n  if (i >= p.channels * plane) {\n    return;\n  }\n  let c = i / plane;\n  let r = i % plane;\n  let oy = (r / p.width) / 2u;\n  let ox = (r % p.width) / 2u;\n  var g = 0.0;\n  if (oy < p.outHeight && ox < p.outWidth) {\n    g = 0.25 * gradOut[(c * p.outHeight + oy) * p.outWidth + ox];\n  }\n  gradIn[i] = g;\n}\n";
+
+// src/ops/avgpool2x2.ts
+function avgPool2x2Forward(prog, input, output, channels, height, width) {
+  const oh = Math.floor(height / 2);
+  const ow = Math.floor(width / 2);
+  prog.dispatch(prog.ctx.pipeline(avgpool2x2_forward_default), [
+    input,
+    output
+  ], grid(Math.ceil(channels * oh * ow / 256)), pack(channels, height, width, oh, ow));
+}
+function avgPool2x2Backward(prog, gradOut, gradIn, channels, height, width) {
+  prog.dispatch(prog.ctx.pipeline(avgpool2x2_backward_default), [
+    gradOut,
+    gradIn
+  ], grid(Math.ceil(channels * height * width / 256)), pack(channels, height, width, Math.floor(height / 2), Math.floor(width / 2)));
+}
+
+// src/nn/vgg19.ts
+var POOL_INDICES = [
+  4,
+  9,
+  18,
+  27,
+  36
+];
+function bytesOf(s) {
+  return s.channels * s.height * s.width * 4;
+}
+var Vgg19 = class {
+  taps;
+  input;
+  options;
+  #ops = [];
+  #blocks = [];
+  #pool;
+  #ownsPool;
+  constructor(ctx, convs, tapIndices, height, width, options) {
+    this.options = options;
+    this.input = {
+      channels: 3,
+      height,
+      width
+    };
+    this.#pool = options.pool ?? new BufferPool(ctx);
+    this.#ownsPool = !options.pool;
+    const deepest = Math.max(...tapIndices);
+    const tapSet = new Set(tapIndices);
+    let shape = this.input;
+    const convAt = convs.byIndex;
+    for (let index = 0; index <= deepest; index++) {
+      const conv = convAt.get(index);
+      if (conv) {
+        if (conv.cin !== shape.channels) {
+          throw new Error(`conv ${index} expects ${conv.cin} channels`);
+        }
+        shape = {
+          ...shape,
+          channels: conv.cout
+        };
+        const fuse = !tapSet.has(index) && index + 1 <= deepest;
+        this.#ops.push({
+          kind: "conv",
+          conv,
+          relu: fuse,
+          index: fuse ? index + 1 : index,
+          out: shape
+        });
+        if (fuse) index++;
+      } else if (POOL_INDICES.includes(index)) {
+        if (shape.height < 2 || shape.width < 2) {
+          throw new TexSynthError(`the image is too small for VGG19 layer ${index} (${this.input.height}\xD7${this.input.width}): use at least ${2 ** (POOL_INDICES.indexOf(index) + 1)} px per side`);
+        }
+        shape = {
+          ...shape,
+          height: Math.floor(shape.height / 2),
+          width: Math.floor(shape.width / 2)
+        };
+        this.#ops.push({
+          kind: "pool",
+          index,
+          out: shape
+        });
+      } else if (convAt.has(index - 1)) {
+        this.#ops.push({
+          kind: "relu",
+          index,
+          out: shape
+        });
+      } else {
+        throw new Error(`weights lack the conv layer before features.${index}`);
+      }
+    }
+    const produced = new Map(this.#ops.map((op) => [
+      op.index,
+      op.out
+    ]));
+    this.taps = tapIndices.map((index) => {
+      const out = produced.get(index);
+      if (!out) throw new Error(`features.${index} is not an activation this network produces`);
+      return {
+        index,
+        ...out
+      };
+    });
+    let block = [];
+    for (const op of this.#ops) {
+      block.push(op);
+      if (op.kind === "pool") {
+        this.#blocks.push(block);
+        block = [];
+      }
+    }
+    if (block.length) this.#blocks.push(block);
+  }
+  #forwardOp(prog, op, input, output, inShape) {
+    const { height, width } = inShape;
+    if (op.kind === "conv") {
+      op.conv.forward(prog, input, output, height, width, {
+        relu: op.relu,
+        padding: this.options.padding
+      });
+    } else if (op.kind === "relu") {
+      relu(prog, input, output, op.out.channels * op.out.height * op.out.width);
+    } else {
+      avgPool2x2Forward(prog, input, output, inShape.channels, height, width);
+    }
+  }
+  /**
+   * Records a forward pass of one block from `input`, keeping every
+   * activation; calls `onTap` at loss layers when given.
+   */
+  #forwardBlock(prog, block, input, inShape, onTap) {
+    const outs = [];
+    let cur = input;
+    let shape = inShape;
+    for (const op of block) {
+      const out = this.#pool.acquire(`features.${op.index}`, bytesOf(op.out));
+      this.#forwardOp(prog, op, cur, out, shape);
+      const tap = this.taps.findIndex((t) => t.index === op.index);
+      if (tap >= 0 && onTap) onTap(prog, tap, out);
+      outs.push(out);
+      cur = out;
+      shape = op.out;
+    }
+    return outs;
+  }
+  #blockInputShape(b) {
+    return b === 0 ? this.input : this.#blocks[b - 1][this.#blocks[b - 1].length - 1].out;
+  }
+  /**
+   * Records a forward pass only, for targets: `onTap` sees each loss layer's
+   * activation while it is live. Keeps nothing past the call.
+   */
+  recordForward(prog, input, onTap) {
+    let cur = input;
+    for (let b = 0; b < this.#blocks.length; b++) {
+      const outs = this.#forwardBlock(prog, this.#blocks[b], cur, this.#blockInputShape(b), onTap);
+      if (b > 0) this.#pool.release(cur);
+      outs.slice(0, -1).forEach((o) => this.#pool.release(o));
+      cur = outs[outs.length - 1];
+    }
+    if (cur !== input) this.#pool.release(cur);
+  }
+  /**
+   * Records one evaluation: the forward pass (calling `onTap` at loss
+   * layers), then the backward pass to `gradInput` (written, not added to),
+   * calling `onTapBackward` to inject each loss layer's gradient.
+   */
+  recordForwardBackward(prog, input, gradInput, onTap, onTapBackward) {
+    const blocks = this.#blocks;
+    const last = blocks.length - 1;
+    const blockInputs = [
+      input
+    ];
+    const kept = [];
+    blocks.forEach((block, b) => {
+      const outs = this.#forwardBlock(prog, block, blockInputs[b], this.#blockInputShape(b), onTap);
+      blockInputs.push(outs[outs.length - 1]);
+      if (this.options.checkpointing && b !== last) {
+        outs.slice(0, -1).forEach((o) => this.#pool.release(o));
+        kept.push([]);
+      } else {
+        kept.push(outs);
+      }
+    });
+    let grad = null;
+    for (let b = last; b >= 0; b--) {
+      const block = blocks[b];
+      let acts = kept[b];
+      if (acts.length === 0) {
+        const recomputed = this.#forwardBlock(prog, block.slice(0, -1), blockInputs[b], this.#blockInputShape(b));
+        acts = [
+          ...recomputed,
+          blockInputs[b + 1]
+        ];
+      }
+      for (let k = block.length - 1; k >= 0; k--) {
+        const op = block[k];
+        const out = acts[k];
+        const tap = this.taps.findIndex((t) => t.index === op.index);
+        if (tap >= 0) {
+          const fresh = grad === null;
+          grad ??= this.#pool.acquire(`grad features.${op.index}`, bytesOf(op.out));
+          onTapBackward(prog, tap, out, grad, !fresh);
+        }
+        const n = op.out.channels * op.out.height * op.out.width;
+        if (grad && (op.kind === "relu" || op.kind === "conv" && op.relu)) {
+          reluBackwardInPlace(prog, grad, out, n);
+        }
+        this.#pool.release(out);
+        if (!grad || op.kind === "relu") continue;
+        const inShape = k > 0 ? block[k - 1].out : this.#blockInputShape(b);
+        const first = b === 0 && k === 0;
+        const gradIn = first ? gradInput : this.#pool.acquire(`grad features.${op.index - 1}`, bytesOf(inShape));
+        if (op.kind === "conv") {
+          op.conv.backwardInput(prog, grad, gradIn, inShape.height, inShape.width, {
+            padding: this.options.padding
+          });
+        } else {
+          avgPool2x2Backward(prog, grad, gradIn, inShape.channels, inShape.height, inShape.width);
+        }
+        this.#pool.release(grad);
+        grad = first ? null : gradIn;
+      }
+    }
+  }
+  /** GPU bytes of activations and their gradients that recorded programs need at once. */
+  get activationBytes() {
+    return this.#pool.bytes;
+  }
+  /**
+   * The receptive field of the deepest loss layer: crops of the input with
+   * margins of this reach give that layer exactly the values it has on the
+   * whole image, away from the crop's borders.
+   */
+  get reach() {
+    let stride = 1;
+    let before = 0;
+    let after = 0;
+    for (const op of this.#ops) {
+      if (op.kind === "conv") {
+        before += stride;
+        after += stride;
+      } else if (op.kind === "pool") {
+        after += stride;
+        stride *= 2;
+      }
+    }
+    return {
+      stride,
+      before,
+      after: after - (stride - 1)
+    };
+  }
+  /** Frees every scratch buffer (the weights belong to the {@link VggConvs}; a shared pool to its owner). */
+  destroy() {
+    if (this.#ownsPool) this.#pool.destroy();
+  }
+};
+
 // src/synth/fits.ts
 var FIRST_BLOCK_CHANNELS = 64;
 function bindingLimit(ctx) {
@@ -885,6 +1252,23 @@ function checkFits(ctx, width, height, bytesPerPixel, what, option) {
 function slicedWassersteinTooLarge(width, height) {
   return new TexSynthError(`--loss sw sorts every pixel of a layer at once, which a ${width}\xD7${height} output does not fit on this GPU: use --loss gram or a smaller --size`);
 }
+function minimumSide(deepest) {
+  return 2 ** POOL_INDICES.filter((p) => p <= deepest).length;
+}
+function checkLargeEnough(images, presetName, deepest) {
+  const min = minimumSide(deepest);
+  const small = images.find((i) => Math.min(i.width, i.height) < min);
+  if (!small) return;
+  const layer = POOL_NAMES[POOL_INDICES.indexOf(deepest)] ?? `features.${deepest}`;
+  throw new TexSynthError(`the ${small.what} is ${small.width}\xD7${small.height} px, smaller than the ${min} px per side that preset ${presetName}'s deepest layer (${layer}) needs: ${small.fix}`);
+}
+var POOL_NAMES = [
+  "pool1",
+  "pool2",
+  "pool3",
+  "pool4",
+  "pool5"
+];
 
 // src/gpu/program.ts
 var Scratch = class {
@@ -1068,44 +1452,6 @@ var Program = class {
 
 // kernels/resample_axis.wgsl
 var resample_axis_default = "// One separable resampling pass along one axis. The tensor is viewed as\n// [outer, nIn, inner] \u2192 [outer, nOut, inner]; output line position o takes\n// \u03A3_k weights[o\xB7taps + k] \xB7 x[outer, taps_at[o\xB7taps + k], inner]. Edge handling\n// (clamp or wrap) and the filter live entirely in the CPU-built tables, so\n// one kernel serves every filter, mode and axis.\nstruct Params { total: u32, nIn: u32, nOut: u32, inner: u32, taps: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> x: array<f32>;\n@group(0) @binding(2) var<storage, read> taps_at: array<u32>;\n@group(0) @binding(3) var<storage, read> weights: array<f32>;\n@group(0) @binding(4) var<storage, read_write> y: array<f32>;\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let g = (wid.x + wid.y * nwg.x) * 256u + li;\n  if (g >= p.total) {\n    return;\n  }\n  let i = g % p.inner;\n  let line = g / p.inner;\n  let o = line % p.nOut;\n  let base = (line / p.nOut) * p.nIn * p.inner + i;\n  let t0 = o * p.taps;\n  var s = 0.0;\n  for (var k = 0u; k < p.taps; k++) {\n    s += weights[t0 + k] * x[base + taps_at[t0 + k] * p.inner];\n  }\n  y[g] = s;\n}\n";
-
-// src/gpu/params.ts
-function f32(value) {
-  return {
-    f32: value
-  };
-}
-function pack(...fields) {
-  const bytes = Math.max(16, Math.ceil(fields.length * 4 / 16) * 16);
-  const buffer = new ArrayBuffer(bytes);
-  const view = new DataView(buffer);
-  fields.forEach((field, i) => {
-    if (typeof field === "number") {
-      if (!Number.isInteger(field)) {
-        throw new Error(`uniform field ${i} is not an integer: ${field}`);
-      }
-      if (field < 0) view.setInt32(i * 4, field, true);
-      else view.setUint32(i * 4, field, true);
-    } else {
-      view.setFloat32(i * 4, field.f32, true);
-    }
-  });
-  return buffer;
-}
-var MAX_GROUPS_PER_DIM = 65535;
-function grid(count) {
-  if (count <= MAX_GROUPS_PER_DIM) return [
-    Math.max(1, count),
-    1,
-    1
-  ];
-  const y = Math.ceil(count / MAX_GROUPS_PER_DIM);
-  return [
-    Math.ceil(count / y),
-    y,
-    1
-  ];
-}
 
 // src/ops/resample.ts
 var WORKGROUP = 256;
@@ -1464,6 +1810,16 @@ async function strongWolfe(start, first, dNorm, evaluate, options) {
 }
 
 // src/optim/lbfgs.ts
+var NonFiniteError = class extends TexSynthError {
+  /** Whether it happened at the very first evaluation (nothing was accepted yet). */
+  atStart;
+  /** Creates the error; `atStart` when no point had been accepted yet. */
+  constructor(atStart, message) {
+    super(message);
+    this.name = "NonFiniteError";
+    this.atStart = atStart;
+  }
+};
 var T = 0;
 var GTD = 1;
 var GMAX = 2;
@@ -1789,6 +2145,11 @@ var Lbfgs = class {
   }
   #pointFigures(out) {
     const figures = out.subarray(this.#reportSlots);
+    const finiteLoss = Number.isFinite(out[0]);
+    if (!finiteLoss || !Number.isFinite(figures[GMAX]) || !Number.isFinite(figures[GSUM])) {
+      if (this.#current) this.#restore();
+      throw new NonFiniteError(this.#current === null, `the ${finiteLoss ? "gradient" : "loss"} became NaN or infinite`);
+    }
     return {
       f: out[0],
       gmax: figures[GMAX],
@@ -2859,335 +3220,6 @@ function _take(tensors, source, key, shape) {
   }
   return t.data;
 }
-
-// src/gpu/buffer_pool.ts
-var BufferPool = class {
-  ctx;
-  #free = [];
-  #owned = /* @__PURE__ */ new Set();
-  constructor(ctx) {
-    this.ctx = ctx;
-  }
-  /** Bytes of every buffer the pool has made: what its schedule needs at once. */
-  get bytes() {
-    let total = 0;
-    for (const buffer of this.#owned) total += buffer.size;
-    return total;
-  }
-  /** A buffer of at least `bytes`: the smallest free one that fits, else a new one. */
-  acquire(label, bytes) {
-    let best = -1;
-    for (let i = 0; i < this.#free.length; i++) {
-      const size = this.#free[i].size;
-      if (size >= bytes && (best < 0 || size < this.#free[best].size)) best = i;
-    }
-    if (best >= 0) return this.#free.splice(best, 1)[0];
-    const buffer = this.ctx.createBuffer(label, bytes);
-    this.#owned.add(buffer);
-    return buffer;
-  }
-  /** Returns a buffer for reuse by later steps of the recording. */
-  release(buffer) {
-    if (!this.#owned.has(buffer)) throw new Error("released a buffer the pool does not own");
-    if (this.#free.includes(buffer)) throw new Error("released a buffer twice");
-    this.#free.push(buffer);
-  }
-  /** Destroys every buffer the pool made. */
-  destroy() {
-    for (const buffer of this.#owned) this.ctx.destroyBuffer(buffer);
-    this.#owned.clear();
-    this.#free = [];
-  }
-};
-
-// kernels/relu.wgsl
-var relu_default = "// out[i] = max(in[i], 0), one element per invocation.\nstruct Params { n: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> input: array<f32>;\n@group(0) @binding(2) var<storage, read_write> output: array<f32>;\n\n@compute @workgroup_size(256)\nfn main(\n  @builtin(workgroup_id) wid: vec3u,\n  @builtin(num_workgroups) nwg: vec3u,\n  @builtin(local_invocation_index) li: u32,\n) {\n  let i = (wid.x + wid.y * nwg.x) * 256u + li;\n  if (i < p.n) {\n    output[i] = max(input[i], 0.0);\n  }\n}\n";
-
-// kernels/relu_backward.wgsl
-var relu_backward_default = "// ReLU's backward pass in place: the gradient survives where the activation\n// is positive. Pre- and post-ReLU activations have the same sign test.\n// Four elements per invocation: a software adapter pays per load, not per\n// byte. Buffers hold whole vec4s (the engine rounds sizes up to 16 bytes);\n// elements past n keep their values.\nstruct Params { n: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> grad: array<vec4f>;\n@group(0) @binding(2) var<storage, read> activation: array<vec4f>;\n\n@compute @workgroup_size(256)\nfn main(\n  @builtin(workgroup_id) wid: vec3u,\n  @builtin(num_workgroups) nwg: vec3u,\n  @builtin(local_invocation_index) li: u32,\n) {\n  let i = (wid.x + wid.y * nwg.x) * 256u + li;\n  if (i * 4u >= p.n) {\n    return;\n  }\n  let g = grad[i];\n  let kept = select(vec4f(0.0), g, activation[i] > vec4f(0.0));\n  grad[i] = select(g, kept, vec4u(i * 4u) + vec4u(0u, 1u, 2u, 3u) < vec4u(p.n));\n}\n";
-
-// src/ops/relu.ts
-function relu(prog, input, output, n) {
-  if (input === output) throw new RangeError("relu: input and output must differ");
-  prog.dispatch(prog.ctx.pipeline(relu_default), [
-    input,
-    output
-  ], grid(Math.ceil(n / 256)), pack(n));
-}
-function reluBackwardInPlace(prog, grad, activation, n) {
-  if (grad === activation) {
-    throw new RangeError("reluBackwardInPlace: grad and activation must differ");
-  }
-  prog.dispatch(prog.ctx.pipeline(relu_backward_default), [
-    grad,
-    activation
-  ], grid(Math.ceil(n / 1024)), pack(n));
-}
-
-// kernels/avgpool2x2_forward.wgsl
-var avgpool2x2_forward_default = "// 2\xD72 average pooling, stride 2, as torch's AvgPool2d(2, 2): the output is\n// \u230AH/2\u230B \xD7 \u230AW/2\u230B and an odd last row or column is dropped. One output\n// element per invocation.\nstruct Params { channels: u32, height: u32, width: u32, outHeight: u32, outWidth: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> input: array<f32>;\n@group(0) @binding(2) var<storage, read_write> output: array<f32>;\n\n@compute @workgroup_size(256)\nfn main(\n  @builtin(workgroup_id) wid: vec3u,\n  @builtin(num_workgroups) nwg: vec3u,\n  @builtin(local_invocation_index) li: u32,\n) {\n  let i = (wid.x + wid.y * nwg.x) * 256u + li;\n  let plane = p.outHeight * p.outWidth;\n  if (i >= p.channels * plane) {\n    return;\n  }\n  let c = i / plane;\n  let r = i % plane;\n  let y = 2u * (r / p.outWidth);\n  let x = 2u * (r % p.outWidth);\n  let top = (c * p.height + y) * p.width + x;\n  let bottom = top + p.width;\n  output[i] = 0.25 * ((input[top] + input[top + 1u]) + (input[bottom] + input[bottom + 1u]));\n}\n";
-
-// kernels/avgpool2x2_backward.wgsl
-var avgpool2x2_backward_default = "// Input gradient of 2\xD72 average pooling: each input pixel gets a quarter of\n// its window's output gradient, and 0 on the odd row or column the forward\n// dropped. One input element per invocation, so every element is written.\nstruct Params { channels: u32, height: u32, width: u32, outHeight: u32, outWidth: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> gradOut: array<f32>;\n@group(0) @binding(2) var<storage, read_write> gradIn: array<f32>;\n\n@compute @workgroup_size(256)\nfn main(\n  @builtin(workgroup_id) wid: vec3u,\n  @builtin(num_workgroups) nwg: vec3u,\n  @builtin(local_invocation_index) li: u32,\n) {\n  let i = (wid.x + wid.y * nwg.x) * 256u + li;\n  let plane = p.height * p.width;\n  if (i >= p.channels * plane) {\n    return;\n  }\n  let c = i / plane;\n  let r = i % plane;\n  let oy = (r / p.width) / 2u;\n  let ox = (r % p.width) / 2u;\n  var g = 0.0;\n  if (oy < p.outHeight && ox < p.outWidth) {\n    g = 0.25 * gradOut[(c * p.outHeight + oy) * p.outWidth + ox];\n  }\n  gradIn[i] = g;\n}\n";
-
-// src/ops/avgpool2x2.ts
-function avgPool2x2Forward(prog, input, output, channels, height, width) {
-  const oh = Math.floor(height / 2);
-  const ow = Math.floor(width / 2);
-  prog.dispatch(prog.ctx.pipeline(avgpool2x2_forward_default), [
-    input,
-    output
-  ], grid(Math.ceil(channels * oh * ow / 256)), pack(channels, height, width, oh, ow));
-}
-function avgPool2x2Backward(prog, gradOut, gradIn, channels, height, width) {
-  prog.dispatch(prog.ctx.pipeline(avgpool2x2_backward_default), [
-    gradOut,
-    gradIn
-  ], grid(Math.ceil(channels * height * width / 256)), pack(channels, height, width, Math.floor(height / 2), Math.floor(width / 2)));
-}
-
-// src/nn/vgg19.ts
-var POOL_INDICES = [
-  4,
-  9,
-  18,
-  27,
-  36
-];
-function bytesOf(s) {
-  return s.channels * s.height * s.width * 4;
-}
-var Vgg19 = class {
-  taps;
-  input;
-  options;
-  #ops = [];
-  #blocks = [];
-  #pool;
-  #ownsPool;
-  constructor(ctx, convs, tapIndices, height, width, options) {
-    this.options = options;
-    this.input = {
-      channels: 3,
-      height,
-      width
-    };
-    this.#pool = options.pool ?? new BufferPool(ctx);
-    this.#ownsPool = !options.pool;
-    const deepest = Math.max(...tapIndices);
-    const tapSet = new Set(tapIndices);
-    let shape = this.input;
-    const convAt = convs.byIndex;
-    for (let index = 0; index <= deepest; index++) {
-      const conv = convAt.get(index);
-      if (conv) {
-        if (conv.cin !== shape.channels) {
-          throw new Error(`conv ${index} expects ${conv.cin} channels`);
-        }
-        shape = {
-          ...shape,
-          channels: conv.cout
-        };
-        const fuse = !tapSet.has(index) && index + 1 <= deepest;
-        this.#ops.push({
-          kind: "conv",
-          conv,
-          relu: fuse,
-          index: fuse ? index + 1 : index,
-          out: shape
-        });
-        if (fuse) index++;
-      } else if (POOL_INDICES.includes(index)) {
-        if (shape.height < 2 || shape.width < 2) {
-          throw new TexSynthError(`the image is too small for VGG19 layer ${index} (${this.input.height}\xD7${this.input.width}): use at least ${2 ** (POOL_INDICES.indexOf(index) + 1)} px per side`);
-        }
-        shape = {
-          ...shape,
-          height: Math.floor(shape.height / 2),
-          width: Math.floor(shape.width / 2)
-        };
-        this.#ops.push({
-          kind: "pool",
-          index,
-          out: shape
-        });
-      } else if (convAt.has(index - 1)) {
-        this.#ops.push({
-          kind: "relu",
-          index,
-          out: shape
-        });
-      } else {
-        throw new Error(`weights lack the conv layer before features.${index}`);
-      }
-    }
-    const produced = new Map(this.#ops.map((op) => [
-      op.index,
-      op.out
-    ]));
-    this.taps = tapIndices.map((index) => {
-      const out = produced.get(index);
-      if (!out) throw new Error(`features.${index} is not an activation this network produces`);
-      return {
-        index,
-        ...out
-      };
-    });
-    let block = [];
-    for (const op of this.#ops) {
-      block.push(op);
-      if (op.kind === "pool") {
-        this.#blocks.push(block);
-        block = [];
-      }
-    }
-    if (block.length) this.#blocks.push(block);
-  }
-  #forwardOp(prog, op, input, output, inShape) {
-    const { height, width } = inShape;
-    if (op.kind === "conv") {
-      op.conv.forward(prog, input, output, height, width, {
-        relu: op.relu,
-        padding: this.options.padding
-      });
-    } else if (op.kind === "relu") {
-      relu(prog, input, output, op.out.channels * op.out.height * op.out.width);
-    } else {
-      avgPool2x2Forward(prog, input, output, inShape.channels, height, width);
-    }
-  }
-  /**
-   * Records a forward pass of one block from `input`, keeping every
-   * activation; calls `onTap` at loss layers when given.
-   */
-  #forwardBlock(prog, block, input, inShape, onTap) {
-    const outs = [];
-    let cur = input;
-    let shape = inShape;
-    for (const op of block) {
-      const out = this.#pool.acquire(`features.${op.index}`, bytesOf(op.out));
-      this.#forwardOp(prog, op, cur, out, shape);
-      const tap = this.taps.findIndex((t) => t.index === op.index);
-      if (tap >= 0 && onTap) onTap(prog, tap, out);
-      outs.push(out);
-      cur = out;
-      shape = op.out;
-    }
-    return outs;
-  }
-  #blockInputShape(b) {
-    return b === 0 ? this.input : this.#blocks[b - 1][this.#blocks[b - 1].length - 1].out;
-  }
-  /**
-   * Records a forward pass only, for targets: `onTap` sees each loss layer's
-   * activation while it is live. Keeps nothing past the call.
-   */
-  recordForward(prog, input, onTap) {
-    let cur = input;
-    for (let b = 0; b < this.#blocks.length; b++) {
-      const outs = this.#forwardBlock(prog, this.#blocks[b], cur, this.#blockInputShape(b), onTap);
-      if (b > 0) this.#pool.release(cur);
-      outs.slice(0, -1).forEach((o) => this.#pool.release(o));
-      cur = outs[outs.length - 1];
-    }
-    if (cur !== input) this.#pool.release(cur);
-  }
-  /**
-   * Records one evaluation: the forward pass (calling `onTap` at loss
-   * layers), then the backward pass to `gradInput` (written, not added to),
-   * calling `onTapBackward` to inject each loss layer's gradient.
-   */
-  recordForwardBackward(prog, input, gradInput, onTap, onTapBackward) {
-    const blocks = this.#blocks;
-    const last = blocks.length - 1;
-    const blockInputs = [
-      input
-    ];
-    const kept = [];
-    blocks.forEach((block, b) => {
-      const outs = this.#forwardBlock(prog, block, blockInputs[b], this.#blockInputShape(b), onTap);
-      blockInputs.push(outs[outs.length - 1]);
-      if (this.options.checkpointing && b !== last) {
-        outs.slice(0, -1).forEach((o) => this.#pool.release(o));
-        kept.push([]);
-      } else {
-        kept.push(outs);
-      }
-    });
-    let grad = null;
-    for (let b = last; b >= 0; b--) {
-      const block = blocks[b];
-      let acts = kept[b];
-      if (acts.length === 0) {
-        const recomputed = this.#forwardBlock(prog, block.slice(0, -1), blockInputs[b], this.#blockInputShape(b));
-        acts = [
-          ...recomputed,
-          blockInputs[b + 1]
-        ];
-      }
-      for (let k = block.length - 1; k >= 0; k--) {
-        const op = block[k];
-        const out = acts[k];
-        const tap = this.taps.findIndex((t) => t.index === op.index);
-        if (tap >= 0) {
-          const fresh = grad === null;
-          grad ??= this.#pool.acquire(`grad features.${op.index}`, bytesOf(op.out));
-          onTapBackward(prog, tap, out, grad, !fresh);
-        }
-        const n = op.out.channels * op.out.height * op.out.width;
-        if (grad && (op.kind === "relu" || op.kind === "conv" && op.relu)) {
-          reluBackwardInPlace(prog, grad, out, n);
-        }
-        this.#pool.release(out);
-        if (!grad || op.kind === "relu") continue;
-        const inShape = k > 0 ? block[k - 1].out : this.#blockInputShape(b);
-        const first = b === 0 && k === 0;
-        const gradIn = first ? gradInput : this.#pool.acquire(`grad features.${op.index - 1}`, bytesOf(inShape));
-        if (op.kind === "conv") {
-          op.conv.backwardInput(prog, grad, gradIn, inShape.height, inShape.width, {
-            padding: this.options.padding
-          });
-        } else {
-          avgPool2x2Backward(prog, grad, gradIn, inShape.channels, inShape.height, inShape.width);
-        }
-        this.#pool.release(grad);
-        grad = first ? null : gradIn;
-      }
-    }
-  }
-  /** GPU bytes of activations and their gradients that recorded programs need at once. */
-  get activationBytes() {
-    return this.#pool.bytes;
-  }
-  /**
-   * The receptive field of the deepest loss layer: crops of the input with
-   * margins of this reach give that layer exactly the values it has on the
-   * whole image, away from the crop's borders.
-   */
-  get reach() {
-    let stride = 1;
-    let before = 0;
-    let after = 0;
-    for (const op of this.#ops) {
-      if (op.kind === "conv") {
-        before += stride;
-        after += stride;
-      } else if (op.kind === "pool") {
-        after += stride;
-        stride *= 2;
-      }
-    }
-    return {
-      stride,
-      before,
-      after: after - (stride - 1)
-    };
-  }
-  /** Frees every scratch buffer (the weights belong to the {@link VggConvs}; a shared pool to its owner). */
-  destroy() {
-    if (this.#ownsPool) this.#pool.destroy();
-  }
-};
 
 // kernels/window_copy.wgsl
 var window_copy_default = "// A rectangle of a planar [C, H, W] tensor onto a rectangle of another, both\n// addressed periodically: for each covered destination pixel (i, j),\n//   dst[c, (dy + i) mod DH, (dx + j) mod DW] (+)= \u03A3 src[c, (sy + a) mod SH, (sx + b) mod SW]\n// over the a < eh, b < ew with a \u2261 i (mod DH), b \u2261 j (mod DW). One invocation\n// owns one destination pixel and sums every source pixel that folds onto it,\n// so a rectangle larger than the destination (a periodic image's margins)\n// adds up without races or atomics.\nstruct Params {\n  channels: u32,\n  sh: u32, sw: u32, sy: i32, sx: i32,\n  dh: u32, dw: u32, dy: i32, dx: i32,\n  eh: u32, ew: u32,\n  accumulate: u32,\n}\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> src: array<f32>;\n@group(0) @binding(2) var<storage, read_write> dst: array<f32>;\n\n// Unsigned remainders only: a signed % of a negative value differs between\n// backends (naga's GLSL output leaves it to the driver, and llvmpipe's GL\n// rounds it the other way).\nfn wrap(v: i32, n: u32) -> u32 {\n  if (v >= 0) {\n    return u32(v) % n;\n  }\n  let r = u32(-v) % n;\n  return select(n - r, 0u, r == 0u);\n}\n\n@compute @workgroup_size(256)\nfn main(\n  @builtin(workgroup_id) wid: vec3u,\n  @builtin(num_workgroups) nwg: vec3u,\n  @builtin(local_invocation_index) li: u32,\n) {\n  let idx = (wid.x + wid.y * nwg.x) * 256u + li;\n  let ch = min(p.eh, p.dh);\n  let cw = min(p.ew, p.dw);\n  if (idx >= p.channels * ch * cw) {\n    return;\n  }\n  let j = idx % cw;\n  let i = (idx / cw) % ch;\n  let c = idx / (cw * ch);\n  let srcPlane = c * p.sh * p.sw;\n  var s = 0.0;\n  for (var a = i; a < p.eh; a += p.dh) {\n    let row = srcPlane + wrap(p.sy + i32(a), p.sh) * p.sw;\n    for (var b = j; b < p.ew; b += p.dw) {\n      s += src[row + wrap(p.sx + i32(b), p.sw)];\n    }\n  }\n  let o = c * p.dh * p.dw + wrap(p.dy + i32(i), p.dh) * p.dw + wrap(p.dx + i32(j), p.dw);\n  if (p.accumulate != 0u) {\n    dst[o] += s;\n  } else {\n    dst[o] = s;\n  }\n}\n";
@@ -4617,7 +4649,8 @@ var Synthesizer = class _Synthesizer {
     if (images.length === 0) throw new TexSynthError("no exemplar given: pass at least one image");
     const width = options.width ?? images[0].width;
     const height = options.height ?? images[0].height;
-    const scales = options.scales ?? defaultScales(width, height);
+    const spec = preset(options.preset ?? "liu");
+    const scales = options.scales ?? _scalesThatFit(images, width, height, options.exemplarSize, Math.max(...spec.layers));
     for (const [name, v] of [
       [
         "width",
@@ -4636,7 +4669,12 @@ var Synthesizer = class _Synthesizer {
         throw new TexSynthError(`${name} must be a positive whole number, got ${v}`);
       }
     }
-    const spec = preset(options.preset ?? "liu");
+    checkLargeEnough(_imagesSeen(images, {
+      width,
+      height,
+      scales,
+      exemplarSize: options.exemplarSize
+    }), spec.name, Math.max(...spec.layers));
     const weights = options.weights === void 0 || options.weights === "random" ? randomVggWeights(options.seed ?? 0, Math.max(...spec.layers)) : options.weights;
     const ctx = options.gpu ?? await GpuContext.create({
       precision: options.precision
@@ -4785,6 +4823,15 @@ var Synthesizer = class _Synthesizer {
     return await this.#run(iterations, options);
   }
   async #run(iterations, options) {
+    try {
+      return await this.#runStage(iterations, options);
+    } catch (e) {
+      if (!(e instanceof NonFiniteError)) throw e;
+      const last = this.#history.at(-1);
+      throw new NonFiniteError(e.atStart, e.atStart || !last ? `${e.message} at the start image: the weights probably hold huge or non-finite values (check the weights file; --weights random tests the rest of the setup)` : `${e.message} after iteration ${last.iteration}: the optimization diverged, which weights with huge values make likely (check the weights file)`);
+    }
+  }
+  async #runStage(iterations, options) {
     const stage = this.#stage;
     let limit = options.maxEvaluations;
     if (!this.#started) {
@@ -4848,6 +4895,43 @@ var Synthesizer = class _Synthesizer {
     if (this.#ownsContext) this.#ctx.destroy();
   }
 };
+function _scalesThatFit(images, width, height, exemplarSize, deepest) {
+  let scales = defaultScales(width, height);
+  const fits = (k) => _imagesSeen(images, {
+    width,
+    height,
+    scales: k,
+    exemplarSize
+  }).every((i) => Math.min(i.width, i.height) >= minimumSide(deepest));
+  while (scales > 1 && !fits(scales)) scales--;
+  return scales;
+}
+function _atScale(side, scale2) {
+  return Math.max(1, Math.round(side / 2 ** scale2));
+}
+function _imagesSeen(images, o) {
+  const seen = [];
+  const many = images.length > 1;
+  for (let scale2 = o.scales - 1; scale2 >= 0; scale2--) {
+    const at = scale2 === 0 ? "" : ` at scale ${scale2 + 1} of ${o.scales} (1/${2 ** scale2} size)`;
+    seen.push({
+      what: `output${at}`,
+      width: _atScale(o.width, scale2),
+      height: _atScale(o.height, scale2),
+      fix: scale2 === 0 ? "use a larger --size" : "use fewer --scales or a larger --size"
+    });
+    images.forEach((image, i) => {
+      const f = o.exemplarSize ? o.exemplarSize / Math.min(image.width, image.height) : 1;
+      seen.push({
+        what: `exemplar${many ? ` ${i + 1}` : ""}${at}`,
+        width: _atScale(Math.round(image.width * f), scale2),
+        height: _atScale(Math.round(image.height * f), scale2),
+        fix: scale2 === 0 ? "use a larger exemplar or a larger --exemplar-size" : "use fewer --scales, a larger exemplar or a larger --exemplar-size"
+      });
+    });
+  }
+  return seen;
+}
 function runResample(ctx, resampler, input, output) {
   const prog = new Program(ctx);
   resampler.record(prog, input, output);

@@ -31,8 +31,10 @@ import {
   DEFAULTS,
   exemplarPath,
   outputName,
+  outputSize,
   type PageOptions,
   parseQuery,
+  QUERY_OPTIONS,
   toQuery,
 } from "./options.ts";
 import { drawImage } from "./render.ts";
@@ -138,12 +140,14 @@ function field(name: string): HTMLInputElement | HTMLSelectElement {
   return ui.form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement;
 }
 
-function optionalInt(name: string, min: number): number | undefined {
+/** A whole-number field within the command line's range for it; blank is undefined. */
+function optionalInt(name: string): number | undefined {
   const raw = field(name).value.trim();
   if (raw === "") return undefined;
+  const { min, max } = QUERY_OPTIONS.find((o) => o.name === name)!;
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < min) {
-    throw new TexSynthError(`${name} must be a whole number of at least ${min}, got "${raw}"`);
+  if (!Number.isSafeInteger(n) || n < min! || n > max!) {
+    throw new TexSynthError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return n;
 }
@@ -152,14 +156,14 @@ function readForm(): PageOptions {
   const weights = field("weights").value;
   return {
     exemplars: exemplars.flatMap((e) => (e.url ? [e.url] : [])),
-    width: optionalInt("width", 1),
-    height: optionalInt("height", 1),
+    width: optionalInt("width"),
+    height: optionalInt("height"),
     tile: (field("tile") as HTMLInputElement).checked,
-    scales: optionalInt("scales", 1),
+    scales: optionalInt("scales"),
     loss: field("loss").value as PageOptions["loss"],
-    exemplarSize: optionalInt("exemplar-size", 1),
-    iterations: optionalInt("iterations", 1) ?? DEFAULTS.iterations,
-    seed: optionalInt("seed", 0) ?? DEFAULTS.seed,
+    exemplarSize: optionalInt("exemplar-size"),
+    iterations: optionalInt("iterations") ?? DEFAULTS.iterations,
+    seed: optionalInt("seed") ?? DEFAULTS.seed,
     preset: field("preset").value as PageOptions["preset"],
     weights: weights === "url" ? (field("weights").dataset.url ?? DEFAULTS.weights) : weights,
     checkpointing: field("checkpointing").value as PageOptions["checkpointing"],
@@ -360,12 +364,13 @@ async function prepare(o: PageOptions): Promise<Synthesizer> {
   synth?.dispose();
   synth = null;
   synthKey = "";
+  const size = outputSize(o, exemplars[0].image);
   synth = await Synthesizer.create(exemplars.map((e) => e.image), {
     preset: o.preset,
     weights,
     seed: o.seed,
-    width: o.width,
-    height: o.height,
+    width: size.width,
+    height: size.height,
     exemplarSize: o.exemplarSize,
     tile: o.tile,
     scales: o.scales,

@@ -48,31 +48,69 @@ export const DEFAULTS: Readonly<PageOptions> = Object.freeze({
   autostart: false,
 });
 
-interface _Spec {
+/** How a query parameter is read and checked, with the command line's ranges. */
+export interface QuerySpec {
+  /** The command line's long name. */
   name: string;
   kind: "int" | "flag" | "choice" | "text";
   min?: number;
+  max?: number;
   choices?: readonly string[];
 }
 
-/** The query parameters the page reads, under the CLI's long names. */
-export const QUERY_OPTIONS: readonly _Spec[] = [
+/** Largest output or exemplar side, as the command line takes it. */
+export const MAX_SIDE = 16384;
+
+/**
+ * The query parameters the page reads: the command line's generation options
+ * under their long names and ranges (a test holds them to the CLI's table),
+ * plus `exemplar` (the CLI's positional arguments) and `autostart`.
+ */
+export const QUERY_OPTIONS: readonly QuerySpec[] = [
   { name: "exemplar", kind: "text" },
-  { name: "size", kind: "int", min: 1 },
-  { name: "width", kind: "int", min: 1 },
-  { name: "height", kind: "int", min: 1 },
+  { name: "size", kind: "text" },
+  { name: "width", kind: "int", min: 1, max: MAX_SIDE },
+  { name: "height", kind: "int", min: 1, max: MAX_SIDE },
   { name: "tile", kind: "flag" },
-  { name: "scales", kind: "int", min: 1 },
+  { name: "scales", kind: "int", min: 1, max: 10 },
   { name: "loss", kind: "choice", choices: ["gram", "sw"] },
-  { name: "exemplar-size", kind: "int", min: 1 },
-  { name: "iterations", kind: "int", min: 1 },
-  { name: "seed", kind: "int", min: 0 },
+  { name: "exemplar-size", kind: "int", min: 1, max: MAX_SIDE },
+  { name: "iterations", kind: "int", min: 0, max: 1_000_000 },
+  { name: "seed", kind: "int", min: -(2 ** 31), max: 2 ** 31 - 1 },
   { name: "preset", kind: "choice", choices: ["liu", "seed"] },
   { name: "weights", kind: "text" },
   { name: "checkpointing", kind: "choice", choices: ["auto", "on", "off"] },
   { name: "precision", kind: "choice", choices: ["f32", "f16"] },
   { name: "autostart", kind: "flag" },
 ];
+
+/** `N` or `WxH` (also `W×H`), each side from 1 to {@link MAX_SIDE}, as the CLI's `--size`. */
+export function parseSize(raw: string): { width: number; height: number } | null {
+  const m = /^\s*(\d+)\s*(?:[xX×]\s*(\d+))?\s*$/.exec(raw);
+  const width = m ? Number(m[1]) : NaN;
+  const height = m ? Number(m[2] ?? m[1]) : NaN;
+  const ok = (v: number) => Number.isSafeInteger(v) && v >= 1 && v <= MAX_SIDE;
+  return ok(width) && ok(height) ? { width, height } : null;
+}
+
+/**
+ * The output size, by the command line's rule: as asked, or the first
+ * exemplar's; one side alone keeps the exemplar's aspect ratio.
+ */
+export function outputSize(
+  asked: { width?: number; height?: number },
+  exemplar: { width: number; height: number },
+): { width: number; height: number } {
+  const { width, height } = asked;
+  if (width !== undefined && height !== undefined) return { width, height };
+  if (width !== undefined) {
+    return { width, height: Math.max(1, Math.round((width * exemplar.height) / exemplar.width)) };
+  }
+  if (height !== undefined) {
+    return { width: Math.max(1, Math.round((height * exemplar.width) / exemplar.height)), height };
+  }
+  return { width: exemplar.width, height: exemplar.height };
+}
 
 const FLAG_VALUES: Record<string, boolean> = {
   "": true,
@@ -124,6 +162,13 @@ export function parseQuery(query: URLSearchParams): ParsedQuery {
       continue;
     }
     const raw = values[values.length - 1].trim();
+    if (spec.name === "size") {
+      const size = parseSize(raw);
+      if (!size) {
+        problems.push(`size must be N or WxH, each side from 1 to ${MAX_SIDE}, got "${raw}"`);
+      } else [options.width, options.height] = [size.width, size.height];
+      continue;
+    }
     const value = _value(spec, raw);
     if (typeof value === "string" && spec.kind !== "choice" && spec.kind !== "text") {
       problems.push(value);
@@ -138,7 +183,7 @@ export function parseQuery(query: URLSearchParams): ParsedQuery {
   return { options, problems };
 }
 
-function _value(spec: _Spec, raw: string): number | boolean | string {
+function _value(spec: QuerySpec, raw: string): number | boolean | string {
   if (spec.kind === "flag") {
     return raw.toLowerCase() in FLAG_VALUES
       ? FLAG_VALUES[raw.toLowerCase()]
@@ -146,8 +191,8 @@ function _value(spec: _Spec, raw: string): number | boolean | string {
   }
   if (spec.kind === "int") {
     const n = Number(raw);
-    if (!/^\+?\d+$/.test(raw) || !Number.isSafeInteger(n) || n < spec.min!) {
-      return `${spec.name} must be a whole number of at least ${spec.min}, got "${raw}"`;
+    if (!/^[+-]?\d+$/.test(raw) || !Number.isSafeInteger(n) || n < spec.min! || n > spec.max!) {
+      return `${spec.name} must be a whole number from ${spec.min} to ${spec.max}, got "${raw}"`;
     }
     return n;
   }
@@ -156,9 +201,6 @@ function _value(spec: _Spec, raw: string): number | boolean | string {
 
 function _assign(o: PageOptions, name: string, value: number | boolean | string): void {
   switch (name) {
-    case "size":
-      o.width = o.height = value as number;
-      break;
     case "exemplar-size":
       o.exemplarSize = value as number;
       break;
@@ -185,11 +227,8 @@ function _assign(o: PageOptions, name: string, value: number | boolean | string)
 export function toQuery(o: PageOptions): string {
   const q = new URLSearchParams();
   for (const e of o.exemplars) q.append("exemplar", e);
-  if (o.width !== undefined && o.width === o.height) q.set("size", String(o.width));
-  else {
-    if (o.width !== undefined) q.set("width", String(o.width));
-    if (o.height !== undefined) q.set("height", String(o.height));
-  }
+  const [flag, size] = _sizeWords(o);
+  if (flag) q.set(flag.slice(2), size);
   if (o.tile) q.set("tile", "1");
   if (o.scales !== undefined) q.set("scales", String(o.scales));
   if (o.loss !== DEFAULTS.loss) q.set("loss", o.loss);
@@ -202,6 +241,17 @@ export function toQuery(o: PageOptions): string {
   if (o.precision !== DEFAULTS.precision) q.set("precision", o.precision);
   if (o.autostart) q.set("autostart", "1");
   return q.toString();
+}
+
+/** The size as the command line says it: `--size N`, `--size WxH`, or one side alone. */
+function _sizeWords(o: PageOptions): string[] {
+  const { width, height } = o;
+  if (width !== undefined && height !== undefined) {
+    return ["--size", width === height ? String(width) : `${width}x${height}`];
+  }
+  if (width !== undefined) return ["--width", String(width)];
+  if (height !== undefined) return ["--height", String(height)];
+  return [];
 }
 
 /** What the command line is told besides the options: names of files it will read. */
@@ -257,10 +307,7 @@ export function cliCommand(o: PageOptions, files: CommandFiles): string {
   const variations = (files.variation ?? 0) + 1;
   const words = ["tex-synth", ...files.exemplars];
   words.push("-o", outputName(files.exemplars[0] ?? "exemplar.png"));
-  if (o.width !== undefined && o.width === o.height) words.push("--size", String(o.width));
-  else if (o.width !== undefined && o.height !== undefined) {
-    words.push("--width", String(o.width), "--height", String(o.height));
-  }
+  words.push(..._sizeWords(o));
   if (o.tile) words.push("--tile");
   if (o.scales !== undefined) words.push("--scales", String(o.scales));
   if (o.loss !== DEFAULTS.loss) words.push("--loss", o.loss);
