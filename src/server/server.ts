@@ -41,6 +41,9 @@ export interface PageServer {
   shutdown(): Promise<void>;
 }
 
+/** Paths a browser asks for by habit: the page at `/`, and `/favicon.ico` when a page names no icon. */
+const ALIASES = new Map([["", "index.html"], ["favicon.ico", "favicon.svg"]]);
+
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
 const CSP = [
@@ -164,8 +167,8 @@ export function startPageServer(options: PageServerOptions = {}): PageServer {
     if (request.method !== "GET" && !head) {
       return _plain(405, "only GET and HEAD", { allow: "GET, HEAD" });
     }
-    const path = url.pathname === "/" ? "index.html" : url.pathname.slice(1);
-    const asset = assets.get(path);
+    const path = url.pathname.slice(1);
+    const asset = assets.get(ALIASES.get(path) ?? path);
     if (asset) return _asset(asset, head);
     if (path === WEIGHTS_ROUTE) return await _weightsResponse(weightsFile(), head);
     if (path === WEIGHTS_STATUS_ROUTE) return await _weightsStatus(weightsFile(), head);

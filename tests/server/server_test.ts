@@ -64,6 +64,7 @@ Deno.test("server: serves the page, its bundles and the examples byte for byte, 
         ["index.html", "web/index.html"],
         ["style.css", "web/style.css"],
         ["favicon.svg", "web/favicon.svg"],
+        ["favicon.ico", "web/favicon.svg"],
         ["page.js", "web/build/page.js"],
         ["tex-synth.js", "web/build/tex-synth.js"],
         ["examples/dots.png", "examples/dots.png"],
@@ -140,6 +141,8 @@ Deno.test("server: no path outside its files, however spelled; no listings", asy
         "/weights/vgg19.json",
         "/index.html/",
         "/examples/dots.png/..%2f..%2fdeno.json",
+        "/constructor",
+        "/__proto__",
       ];
       for (const target of targets) {
         const reply = await raw(port, target);
