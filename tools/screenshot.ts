@@ -12,7 +12,7 @@
  */
 import { parseArgs } from "@std/cli/parse-args";
 import { startPageServer } from "../src/server/server.ts";
-import { launch, NO_BROWSER } from "../tests/web/_browser.ts";
+import { launch, NO_BROWSER, waitFor } from "../tests/web/_browser.ts";
 
 const args = parseArgs(Deno.args, {
   string: ["out", "size", "iterations", "exemplar", "weights"],
@@ -38,15 +38,7 @@ try {
   });
   const started = performance.now();
   await page.goto(`${server.url}?${query}`);
-  await page.waitForFunction(
-    `["done", "error"].includes(document.body.dataset.state)`,
-    undefined,
-    { timeout: 30 * 60_000, polling: 1000 },
-  );
-  const state = await page.evaluate(`document.body.dataset.state`);
-  if (state !== "done") {
-    throw new Error(`the page stopped with an error: ${await page.textContent("#error")}`);
-  }
+  await waitFor(page, `document.body.dataset.state === "done"`, 30 * 60_000);
   await page.screenshot({ path: args.out, fullPage: true });
   console.log(
     `wrote ${args.out}: ${args.exemplar}, ${args.size} px, ${args.iterations} iterations, ${weights} weights, ${

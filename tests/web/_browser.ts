@@ -47,3 +47,29 @@ export async function openPage(browser: Browser, errors: string[]): Promise<Page
   page.on("requestfailed", (r) => errors.push(`request failed: ${r.url()}`));
   return page;
 }
+
+/** The page's `document.body.dataset`: state, iteration, loss. */
+export async function dataset(page: Page): Promise<Record<string, string>> {
+  return await page.evaluate(`({ ...document.body.dataset })`);
+}
+
+/**
+ * Polls `condition` (a page expression) until it holds, failing with the
+ * page's error message when its state turns to "error". Playwright's
+ * waitForFunction evaluates strings with eval, which the page's
+ * Content-Security-Policy forbids, as it should.
+ */
+export async function waitFor(
+  page: Page,
+  condition: string,
+  timeoutMs = 15 * 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await page.evaluate(`!!(${condition})`))) {
+    if ((await dataset(page)).state === "error") {
+      throw new Error(`the page shows an error: ${await page.textContent("#error")}`);
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${condition}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
