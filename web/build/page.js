@@ -754,7 +754,7 @@ function refreshCommand() {
   } catch {
     return;
   }
-  const current = synth && synthOptions;
+  const current = synth && synthOptions && keyOf(o) === synthKey;
   ui.command.textContent = cliCommand(current ? synthOptions : o, {
     exemplars: exemplars.length > 0 ? exemplars.map((e) => e.path) : [
       "EXEMPLAR.png"
@@ -923,6 +923,7 @@ async function prepare(o) {
   synthKey = keyOf(o);
   synthOptions = o;
   variation = -1;
+  shown = null;
   return synth;
 }
 async function redraw(s) {

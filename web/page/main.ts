@@ -215,7 +215,9 @@ function refreshCommand(): void {
   } catch {
     return;
   }
-  const current = synth && synthOptions;
+  // The command makes the image shown while the form still describes it;
+  // once the form asks for something else, it makes what Start would.
+  const current = synth && synthOptions && keyOf(o) === synthKey;
   ui.command.textContent = cliCommand(current ? synthOptions! : o, {
     exemplars: exemplars.length > 0 ? exemplars.map((e) => e.path) : ["EXEMPLAR.png"],
     weightsFile: ui.weightsFile.files?.[0]?.name,
@@ -381,6 +383,7 @@ async function prepare(o: PageOptions): Promise<Synthesizer> {
   synthKey = keyOf(o);
   synthOptions = o;
   variation = -1;
+  shown = null;
   return synth;
 }
 
