@@ -30,7 +30,12 @@ import { preset as presetNamed } from "./src/synth/presets.ts";
 import { loadWeightsFile } from "./src/weights/load.ts";
 import type { VggWeights } from "./src/weights/vgg19_weights.ts";
 import { cacheDir } from "./src/weights/cache.ts";
-import { ensureWeights, verifyCachedWeights, weightsPath } from "./src/weights/ensure.ts";
+import {
+  ensureWeights,
+  loadCachedWeights,
+  verifyCachedWeights,
+  weightsPath,
+} from "./src/weights/ensure.ts";
 
 const EXIT_ERROR = 1;
 const EXIT_USAGE = 2;
@@ -87,8 +92,11 @@ async function loadWeights(args: SynthArgs, signal: AbortSignal): Promise<VggWei
   if (args.weights) return await loadWeightsFile(args.weights, deepest);
   const progress = new ByteProgress({ quiet: args.quiet });
   try {
-    const path = await ensureWeights({ onProgress: (p) => progress.update(p), signal });
-    return await loadWeightsFile(path, deepest);
+    return await loadCachedWeights({
+      onProgress: (p) => progress.update(p),
+      signal,
+      upTo: deepest,
+    });
   } finally {
     progress.done();
   }
