@@ -134,7 +134,8 @@ export class ByteProgress {
       if (this.#phase && this.#tty) this.#out("\n");
       this.#phase = p.phase;
       this.#start = now;
-      this.#lastLine = 0;
+      // The first report of a phase always prints (performance.now() starts near 0).
+      this.#lastLine = -Infinity;
     }
     const seconds = (now - this.#start) / 1000;
     const rate = seconds > 0 ? p.bytes / seconds : 0;

@@ -52,7 +52,7 @@ export async function prepareCacheDir(dir: string, alternatives: string): Promis
       ? "permission denied"
       : e instanceof Deno.errors.NotADirectory || e instanceof Deno.errors.AlreadyExists
       ? "part of that path is a file"
-      : (e as Error).message.replace(/\s+/g, " ").trim();
+      : _reason(e);
     throw new TexSynthError(
       `cannot create the cache folder ${dir}${_origin(dir)}: ${why} (${
         _fix(dir)
@@ -76,7 +76,7 @@ export async function cacheDirExists(dir: string, alternatives: string): Promise
       ? "part of that path is a file"
       : e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable
       ? "permission denied"
-      : (e as Error).message.replace(/\s+/g, " ").trim();
+      : _reason(e);
     throw new TexSynthError(
       `cannot use the cache folder ${dir}${_origin(dir)}: ${why} (${
         _fix(dir)
@@ -87,6 +87,12 @@ export async function cacheDirExists(dir: string, alternatives: string): Promise
   throw new TexSynthError(
     `the cache folder ${dir}${_origin(dir)} is not a folder (${_fix(dir)}, or use ${alternatives})`,
   );
+}
+
+/** An OS error's own words, less the call and path Deno appends ("…: mkdir '/x'"). */
+function _reason(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return message.replace(/:\s*\w+ '.*'$/s, "").replace(/\s+/g, " ").trim();
 }
 
 /** " (TEX_SYNTH_CACHE)" when the folder came from that variable, so the user knows what to change. */

@@ -356,15 +356,6 @@ export async function verifyCachedWeights(
   }
   const source = await openFileSource(path);
   try {
-    let header;
-    try {
-      header = await readSafetensorsHeader(source, path);
-    } catch (e) {
-      if (!(e instanceof TexSynthError)) throw e;
-      throw new TexSynthError(`cached weights ${path} are not a valid safetensors file: ${redo}`);
-    }
-    const problem = _layoutProblem(header.entries, header.metadata);
-    if (problem) throw new TexSynthError(`cached weights ${path} ${problem}: ${redo}`);
     const record = await readCacheRecord(dir);
     if (record === null) {
       throw new TexSynthError(
@@ -376,6 +367,15 @@ export async function verifyCachedWeights(
         `cached weights ${path} are ${source.size} bytes, their record says ${record.bytes} (damaged file): ${redo}`,
       );
     }
+    let header;
+    try {
+      header = await readSafetensorsHeader(source, path);
+    } catch (e) {
+      if (!(e instanceof TexSynthError)) throw e;
+      throw new TexSynthError(`cached weights ${path} are not a valid safetensors file: ${redo}`);
+    }
+    const problem = _layoutProblem(header.entries, header.metadata);
+    if (problem) throw new TexSynthError(`cached weights ${path} ${problem}: ${redo}`);
     const hash = createHash("sha256");
     const step = 8 << 20;
     for (let at = 0; at < source.size; at += step) {
