@@ -22,6 +22,7 @@ import { JsonlLog } from "./src/cli/jsonl_log.ts";
 import { lossPlotSvg } from "./src/cli/plot.ts";
 import { TexSynthError } from "./src/errors.ts";
 import { GpuContext } from "./src/gpu/context.ts";
+import { quietMesa } from "./src/gpu/quiet_mesa.ts";
 import { readImageFile } from "./src/io/image_file.ts";
 import { encodePng, type PlanarImage } from "./src/io/image.ts";
 import { writeFileAtomic } from "./src/io/atomic_write.ts";
@@ -330,21 +331,6 @@ async function info(json: boolean): Promise<number> {
     `weights:  ${report.weightsPath} (${report.weights})`,
   ].join("\n"));
   return 0;
-}
-
-/**
- * Mesa's EGL prints "XDG_RUNTIME_DIR is invalid" on every start when the
- * variable is unset (headless machines, CI): give it a private folder.
- */
-function quietMesa(): void {
-  if (Deno.build.os !== "linux" || Deno.env.get("XDG_RUNTIME_DIR")) return;
-  const dir = `/tmp/tex-synth-runtime-${Deno.uid() ?? 0}`;
-  try {
-    Deno.mkdirSync(dir, { mode: 0o700, recursive: true });
-    Deno.env.set("XDG_RUNTIME_DIR", dir);
-  } catch {
-    // Only a warning is at stake; Mesa works without the folder.
-  }
 }
 
 /** Runs the command line; returns the process exit code. */

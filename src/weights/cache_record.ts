@@ -64,12 +64,6 @@ export async function writeCacheRecord(dir: string, record: CacheRecord): Promis
   }
 }
 
-/** Whether `bytes` are exactly the file `record` describes (size, then SHA-256). */
-export function bytesMatchRecord(bytes: Uint8Array, record: CacheRecord): boolean {
-  return bytes.length === record.bytes &&
-    createHash("sha256").update(bytes).digest("hex") === record.sha256;
-}
-
 /**
  * Whether the file at `path` is exactly what `record` describes: its size
  * first (free), then its SHA-256, hashed as it streams.
@@ -77,24 +71,37 @@ export function bytesMatchRecord(bytes: Uint8Array, record: CacheRecord): boolea
 export async function fileMatchesRecord(path: string, record: CacheRecord): Promise<boolean> {
   let file: Deno.FsFile;
   try {
-    const info = await Deno.stat(path);
-    if (!info.isFile || info.size !== record.bytes) return false;
     file = await Deno.open(path, { read: true });
   } catch {
     return false;
   }
+  try {
+    return await openFileMatchesRecord(file, record);
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * Whether the open `file` is exactly what `record` describes (size, then
+ * SHA-256 from its first byte). The caller keeps the handle, so it can go on
+ * to read the very bytes that were checked.
+ */
+export async function openFileMatchesRecord(
+  file: Deno.FsFile,
+  record: CacheRecord,
+): Promise<boolean> {
+  const info = await file.stat();
+  if (!info.isFile || info.size !== record.bytes) return false;
+  await file.seek(0, Deno.SeekMode.Start);
   const hash = createHash("sha256");
   const buffer = new Uint8Array(8 << 20);
   let total = 0;
-  try {
-    for (;;) {
-      const n = await file.read(buffer);
-      if (n === null) break;
-      hash.update(buffer.subarray(0, n));
-      total += n;
-    }
-  } finally {
-    file.close();
+  for (;;) {
+    const n = await file.read(buffer);
+    if (n === null) break;
+    hash.update(buffer.subarray(0, n));
+    total += n;
   }
   return total === record.bytes && hash.digest("hex") === record.sha256;
 }

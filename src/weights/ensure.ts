@@ -3,13 +3,12 @@
 import { createHash } from "node:crypto";
 import manifest from "../../weights/vgg19.json" with { type: "json" };
 import { TexSynthError } from "../errors.ts";
-import { memorySource } from "./byte_source.ts";
 import { cacheDir, cacheDirExists, cacheFilePath, joinPath, prepareCacheDir } from "./cache.ts";
 import { ifLockFree, withCacheLock } from "./cache_lock.ts";
 import {
-  bytesMatchRecord,
   type CacheRecord,
   fileMatchesRecord,
+  openFileMatchesRecord,
   readCacheRecord,
   RECORD_FILE,
   recordPath,
@@ -17,7 +16,7 @@ import {
 } from "./cache_record.ts";
 import { downloadFile, hashFile } from "./download.ts";
 import { readWeightTensors } from "./formats.ts";
-import { openFileSource } from "./load.ts";
+import { fileSource, openFileSource } from "./load.ts";
 import { f32Bytes, readSafetensorsHeader, safetensorsHeader } from "./safetensors.ts";
 import type { TensorData } from "./tensor.ts";
 import {
@@ -103,7 +102,7 @@ export async function ensureWeights(options: EnsureWeightsOptions = {}): Promise
 
 /**
  * The cached VGG19 weights, loaded (fetched and converted first when
- * missing, as {@link ensureWeights} does). The file is read once, whole, and
+ * missing, as {@link ensureWeights} does). The open file is hashed and
  * checked against its record before any of it is parsed; a file that fails is
  * rebuilt and read again. `upTo` keeps only layers up to that `features`
  * index.
@@ -112,23 +111,27 @@ export async function loadCachedWeights(
   options: EnsureWeightsOptions & { upTo?: number } = {},
 ): Promise<VggWeights> {
   return await _useCache(options, async (path, record) => {
-    let bytes: Uint8Array;
+    let file: Deno.FsFile;
     try {
-      const info = await Deno.stat(path);
-      if (!info.isFile || info.size !== record.bytes) return null;
-      bytes = await Deno.readFile(path);
+      file = await Deno.open(path, { read: true });
     } catch {
       return null;
     }
-    if (!bytesMatchRecord(bytes, record)) return null;
-    const wanted = new Set(vggTensorNames(options.upTo));
-    const names: string[] = [];
-    const tensors = await readWeightTensors(memorySource(bytes, path), (name) => {
-      names.push(name);
-      return wanted.has(name);
-    }, path);
-    checkVggKeyNames(names, path);
-    return vggWeightsFromTensors(tensors, path, options.upTo);
+    const source = fileSource(file, record.bytes, path);
+    try {
+      // The bytes parsed are the bytes checked: one open file, whatever is renamed meanwhile.
+      if (!(await openFileMatchesRecord(file, record))) return null;
+      const wanted = new Set(vggTensorNames(options.upTo));
+      const names: string[] = [];
+      const tensors = await readWeightTensors(source, (name) => {
+        names.push(name);
+        return wanted.has(name);
+      }, path);
+      checkVggKeyNames(names, path);
+      return vggWeightsFromTensors(tensors, path, options.upTo);
+    } finally {
+      source.close();
+    }
   });
 }
 
