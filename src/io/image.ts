@@ -257,9 +257,7 @@ function _jpegSize(bytes: Uint8Array, bad: _Bad, name: string): [number, number]
       `${name} is ${kind}, which tex-synth's JPEG decoder cannot read: re-save it as a baseline or progressive 8-bit JPEG, or as PNG`,
     );
   }
-  return header.orientation >= 5
-    ? [header.height, header.width]
-    : [header.width, header.height];
+  return header.orientation >= 5 ? [header.height, header.width] : [header.width, header.height];
 }
 
 /** The GIF screen size, and the first frame's, which must fit the same limits. */
