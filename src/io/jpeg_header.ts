@@ -122,9 +122,12 @@ function _exifOrientation(app1: Uint8Array): number {
     const entry = ifd + 2 + 12 * i;
     if (entry + 12 > view.byteLength) return 1;
     if (view.getUint16(entry, little) !== 0x0112) continue;
-    // SHORT, one value, stored in the entry itself.
-    if (view.getUint16(entry + 2, little) !== 3) return 1;
-    const value = view.getUint16(entry + 8, little);
+    // One SHORT as the standard has it (some writers use a LONG), stored in the entry itself.
+    const type = view.getUint16(entry + 2, little);
+    if (type !== 3 && type !== 4) return 1;
+    const value = type === 3
+      ? view.getUint16(entry + 8, little)
+      : view.getUint32(entry + 8, little);
     return value >= 1 && value <= 8 ? value : 1;
   }
   return 1;

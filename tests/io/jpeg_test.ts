@@ -90,6 +90,17 @@ Deno.test("a damaged EXIF block only loses the orientation; the image still deco
   broken.set(new TextEncoder().encode("XX"), exif + 6); // neither "II" nor "MM"
   const image = await decodeImage(broken, "broken-exif.jpg");
   assertEquals([image.width, image.height], [UPRIGHT.height, UPRIGHT.width], "as stored");
+  // The tag as a LONG (some writers do that) still counts. The fixture's EXIF is big-endian.
+  const tiff = exif + 6;
+  assertEquals(String.fromCharCode(bytes[tiff], bytes[tiff + 1]), "MM");
+  const ifd = tiff +
+    ((bytes[tiff + 4] << 24) | (bytes[tiff + 5] << 16) | (bytes[tiff + 6] << 8) | bytes[tiff + 7]);
+  const count = (bytes[ifd] << 8) | bytes[ifd + 1];
+  const entry = Array.from({ length: count }, (_, i) => ifd + 2 + 12 * i)
+    .find((at) => bytes[at] === 0x01 && bytes[at + 1] === 0x12)!;
+  const long = bytes.slice();
+  long.set([0, 4, 0, 0, 0, 1, 0, 0, 0, 6], entry + 2);
+  assertEquals(worstLevel(await decodeImage(long, "long-tag.jpg")) <= 6, true);
 });
 
 Deno.test("orientImage moves pixels exactly as EXIF defines each orientation", () => {
