@@ -120,6 +120,13 @@ Deno.test("a download killed with SIGKILL: the waiting process says so, takes ov
         new RegExp(`waiting for another tex-synth process \\(pid ${first.child.pid}\\)`),
       );
       assertEquals(server.requests.length, 1, "the waiting process must not download");
+      // A waiter stops at once on Ctrl-C, holder or not.
+      const third = startCli(["weights", "fetch"], env);
+      await third.waitFor(/waiting for another tex-synth process/);
+      const interrupted = Date.now();
+      third.child.kill("SIGINT");
+      assertEquals((await third.done).code, 130);
+      assert(Date.now() - interrupted < 3000, "a waiter ignored Ctrl-C");
       first.child.kill("SIGKILL");
       const killed = Date.now();
       assertEquals((await first.done).code, 137);
