@@ -50,8 +50,12 @@ export async function prepareCacheDir(dir: string, alternatives: string): Promis
   } catch (e) {
     const why = e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable
       ? "permission denied"
-      : e instanceof Deno.errors.NotADirectory || e instanceof Deno.errors.AlreadyExists
+      : e instanceof Deno.errors.NotADirectory
       ? "part of that path is a file"
+      : e instanceof Deno.errors.AlreadyExists
+      ? "something that is not a folder is there (a broken symlink?)"
+      : e instanceof Deno.errors.NotFound
+      ? "that place does not exist and cannot be made"
       : _reason(e);
     throw new TexSynthError(
       `cannot create the cache folder ${dir}${_origin(dir)}: ${why} (${

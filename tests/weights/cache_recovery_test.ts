@@ -350,12 +350,14 @@ Deno.test("a truncated cache file, or one whose record is gone, is downloaded an
 Deno.test("TEX_SYNTH_CACHE naming a file or an unusable folder: one line with the fix, before any work", async () => {
   await withDir(async (dir) => {
     await Deno.writeTextFile(`${dir}/a-file`, "not a folder");
+    await Deno.symlink(`${dir}/nowhere/cache`, `${dir}/dangling`);
     const png = new URL("../../examples/bricks.png", import.meta.url).pathname;
     const cases: [string, string[], RegExp][] = [
       [`${dir}/a-file`, ["weights", "fetch"], /is not a folder/],
       [`${dir}/a-file`, [png, "-o", `${dir}/out.png`, "-n", "1"], /is not a folder/],
       [`${dir}/a-file/sub`, ["weights", "fetch"], /part of that path is a file/],
       ["/proc/tex-synth-cache", ["weights", "fetch"], /cannot create the cache folder/],
+      [`${dir}/dangling`, ["weights", "fetch"], /a broken symlink/],
       [`${dir}/a-file`, ["weights", "verify"], /no cached weights|is not a folder/],
     ];
     for (const [cache, args, why] of cases) {
@@ -371,6 +373,6 @@ Deno.test("TEX_SYNTH_CACHE naming a file or an unusable folder: one line with th
       assertMatch(stderr, why);
       if (!args.includes("verify")) assertMatch(stderr, /TEX_SYNTH_CACHE/);
     }
-    assertEquals(await listing(dir), ["a-file"]);
+    assertEquals(await listing(dir), ["a-file", "dangling"]);
   });
 });
