@@ -301,3 +301,86 @@ Deno.test("sizes beyond the adapter's limits fail at once with the limit and the
     assert(Date.now() - started < 30_000, "refusing took too long");
   });
 });
+
+Deno.test("sizes as users write them: WxH, and one side alone keeps the exemplar's aspect ratio", async () => {
+  await withDir(async (dir) => {
+    await writeExemplar(`${dir}/wide.png`, 48, 24);
+    const cases: [string[], [number, number]][] = [
+      [["--size", "40x16"], [40, 16]],
+      [["--width", "32"], [32, 16]],
+      [["--height", "20"], [40, 20]],
+      [["--width", "32", "--height", "32"], [32, 32]],
+      [[], [48, 24]],
+    ];
+    for (const [args, size] of cases) {
+      const run = await tex([
+        `${dir}/wide.png`,
+        ...args,
+        "-n",
+        "0",
+        "-w",
+        "random",
+        "-o",
+        `${dir}/o.png`,
+        "-q",
+      ]);
+      assertEquals(run.code, 0, run.stderr);
+      const out = await decodeImage(await Deno.readFile(`${dir}/o.png`));
+      assertEquals([out.width, out.height], size, args.join(" "));
+    }
+  });
+});
+
+Deno.test("an early stop is explained on stderr and in --json", async () => {
+  await withDir(async (dir) => {
+    await writeExemplar(`${dir}/ex.png`);
+    // Started at the exemplar itself, the gradient is already nothing.
+    const run = await tex([
+      `${dir}/ex.png`,
+      "--init",
+      `${dir}/ex.png`,
+      "-n",
+      "20",
+      "-w",
+      "random",
+      "-o",
+      `${dir}/o.png`,
+      "--json",
+    ]);
+    assertEquals(run.code, 0, run.stderr);
+    assertMatch(
+      run.stderr,
+      /stopped after 0 of 20 iterations: the gradient vanished \(a minimum was reached\); wrote .*o\.png/,
+    );
+    const v = JSON.parse(run.stdout).variations[0];
+    assertEquals([v.stop, v.stopMessage], [
+      "tolerance-grad",
+      "the gradient vanished (a minimum was reached)",
+    ]);
+  });
+});
+
+Deno.test("the package's main module with `cli` first is the command line; importing it runs nothing", async () => {
+  const mod = new URL("../../mod.ts", import.meta.url).pathname;
+  const run = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", ...args],
+      stdout: "piped",
+      stderr: "piped",
+    })
+      .output();
+  const help = await run([mod, "cli", "--help"]);
+  assertEquals(help.code, 0);
+  assertEquals(new TextDecoder().decode(help.stdout), commandHelp(COMMANDS[0]) + "\n");
+  const bad = await run([mod, "cli", "--bogus"]);
+  assertEquals(bad.code, 2);
+  await withDir(async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/use.ts`,
+      `import * as m from ${JSON.stringify(mod)};\nconsole.log(typeof m.createSynthesizer);\n`,
+    );
+    const imported = await run([`${dir}/use.ts`, "cli", "--help"]);
+    assertEquals(new TextDecoder().decode(imported.stdout), "function\n");
+    assertEquals(imported.code, 0);
+  });
+});
