@@ -8,6 +8,95 @@ var TexSynthError = class extends Error {
   }
 };
 
+// src/io/jpeg_header.ts
+var PROCESSES = {
+  192: "baseline",
+  193: "extended sequential",
+  194: "progressive",
+  195: "lossless",
+  197: "hierarchical (differential sequential)",
+  198: "hierarchical (differential progressive)",
+  199: "hierarchical (differential lossless)",
+  201: "arithmetic-coded (extended sequential)",
+  202: "arithmetic-coded progressive",
+  203: "arithmetic-coded lossless",
+  205: "arithmetic-coded hierarchical (differential sequential)",
+  206: "arithmetic-coded hierarchical (differential progressive)",
+  207: "arithmetic-coded hierarchical (differential lossless)"
+};
+function readJpegHeader(bytes, bad) {
+  const truncated = "the file is truncated or corrupt: it ends before its frame header";
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let orientation = 1;
+  let p = 2;
+  for (; ; ) {
+    if (p >= bytes.length) throw bad(truncated);
+    if (bytes[p] !== 255) throw bad(`no marker at byte ${p}: the file is corrupt`);
+    while (p < bytes.length && bytes[p] === 255) p++;
+    if (p >= bytes.length) throw bad(truncated);
+    const marker = bytes[p++];
+    if (marker === 1 || marker >= 208 && marker <= 216) continue;
+    if (marker === 217 || marker === 218) {
+      throw bad("image data comes before any frame header: the file is corrupt");
+    }
+    if (p + 2 > bytes.length) throw bad(truncated);
+    const length = view.getUint16(p);
+    if (length < 2) throw bad(`a segment of length ${length}: the file is corrupt`);
+    if (Object.hasOwn(PROCESSES, marker)) {
+      if (p + 8 > bytes.length) throw bad(truncated);
+      return {
+        sof: marker,
+        precision: bytes[p + 2],
+        height: view.getUint16(p + 3),
+        width: view.getUint16(p + 5),
+        components: bytes[p + 7],
+        orientation
+      };
+    }
+    if (marker === 225 && orientation === 1) {
+      orientation = _exifOrientation(bytes.subarray(p + 2, Math.min(bytes.length, p + length)));
+    }
+    p += length;
+  }
+}
+function unsupportedJpeg(h) {
+  const sof = `SOF${h.sof - 192}`;
+  if (h.sof !== 192 && h.sof !== 193 && h.sof !== 194) {
+    return `${_article(PROCESSES[h.sof])} ${PROCESSES[h.sof]} JPEG (${sof})`;
+  }
+  if (h.precision !== 8) return `a ${h.precision}-bit JPEG (${sof}, ${PROCESSES[h.sof]})`;
+  if (h.components !== 1 && h.components !== 3 && h.components !== 4) {
+    return `a JPEG with ${h.components} colour components`;
+  }
+  return null;
+}
+function _article(word) {
+  return /^[aeiou]/.test(word) ? "an" : "a";
+}
+function _exifOrientation(app1) {
+  const tiff = 6;
+  if (app1.length < tiff + 8) return 1;
+  if (String.fromCharCode(...app1.subarray(0, 6)) !== "Exif\0\0") return 1;
+  const view = new DataView(app1.buffer, app1.byteOffset + tiff, app1.length - tiff);
+  const order = view.getUint16(0);
+  if (order !== 18761 && order !== 19789) return 1;
+  const little = order === 18761;
+  if (view.getUint16(2, little) !== 42) return 1;
+  const ifd = view.getUint32(4, little);
+  if (ifd + 2 > view.byteLength) return 1;
+  const count = view.getUint16(ifd, little);
+  for (let i = 0; i < count; i++) {
+    const entry = ifd + 2 + 12 * i;
+    if (entry + 12 > view.byteLength) return 1;
+    if (view.getUint16(entry, little) !== 274) continue;
+    const type = view.getUint16(entry + 2, little);
+    if (type !== 3 && type !== 4) return 1;
+    const value = type === 3 ? view.getUint16(entry + 8, little) : view.getUint32(entry + 8, little);
+    return value >= 1 && value <= 8 ? value : 1;
+  }
+  return 1;
+}
+
 // src/io/png.ts
 var SIGNATURE = [
   137,
@@ -451,7 +540,7 @@ function probeImage(bytes, name = "image") {
   }
   const bad = (why) => new TexSynthError(`${name} is not a readable ${format} (${why}): re-export it as PNG`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const [width, height] = format === "PNG" ? _pngSize(bytes, view, bad) : format === "JPEG" ? _jpegSize(bytes, view, bad) : _gifSize(bytes, view, bad);
+  const [width, height] = format === "PNG" ? _pngSize(bytes, view, bad) : format === "JPEG" ? _jpegSize(bytes, bad, name) : _gifSize(bytes, view, bad);
   if (width < 1 || height < 1) {
     throw new TexSynthError(`${name} declares a ${width}\xD7${height} ${format} image, which has no pixels: re-export it as PNG`);
   }
@@ -549,32 +638,19 @@ function _pngSize(bytes, view, bad) {
     view.getUint32(20)
   ];
 }
-function _jpegSize(bytes, view, bad) {
-  const truncated = "the file is truncated or corrupt: it ends before its frame header";
-  let p = 2;
-  for (; ; ) {
-    if (p >= bytes.length) throw bad(truncated);
-    if (bytes[p] !== 255) throw bad(`no marker at byte ${p}: the file is corrupt`);
-    while (p < bytes.length && bytes[p] === 255) p++;
-    if (p >= bytes.length) throw bad(truncated);
-    const marker = bytes[p++];
-    if (marker === 1 || marker >= 208 && marker <= 216) continue;
-    if (marker === 217 || marker === 218) {
-      throw bad("image data comes before any frame header: the file is corrupt");
-    }
-    if (p + 2 > bytes.length) throw bad(truncated);
-    const length = view.getUint16(p);
-    if (length < 2) throw bad(`a segment of length ${length}: the file is corrupt`);
-    const sof = marker >= 192 && marker <= 207 && marker !== 196 && marker !== 200 && marker !== 204;
-    if (sof) {
-      if (p + 7 > bytes.length) throw bad(truncated);
-      return [
-        view.getUint16(p + 5),
-        view.getUint16(p + 3)
-      ];
-    }
-    p += length;
+function _jpegSize(bytes, bad, name) {
+  const header = readJpegHeader(bytes, bad);
+  const kind = unsupportedJpeg(header);
+  if (kind) {
+    throw new TexSynthError(`${name} is ${kind}, which tex-synth's JPEG decoder cannot read: re-save it as a baseline or progressive 8-bit JPEG, or as PNG`);
   }
+  return header.orientation >= 5 ? [
+    header.height,
+    header.width
+  ] : [
+    header.width,
+    header.height
+  ];
 }
 function _gifSize(bytes, view, bad) {
   const truncated = "the file is truncated or corrupt: it ends before its first frame";
@@ -4642,11 +4718,14 @@ var Synthesizer = class _Synthesizer {
     this.scales = size.scales;
   }
   /** Prepares synthesis from one or more exemplars: uploads the network, checks the sizes. */
-  static async create(exemplar, options = {}) {
+  static async create(exemplar, options) {
     const images = Array.isArray(exemplar) ? exemplar : [
       exemplar
     ];
     if (images.length === 0) throw new TexSynthError("no exemplar given: pass at least one image");
+    if (options?.weights === void 0) {
+      throw new TexSynthError('Synthesizer.create needs weights: pass trained VggWeights (trainedWeights() or loadWeightsFile()) or weights: "random"; createSynthesizer() fetches the trained ones by itself');
+    }
     const width = options.width ?? images[0].width;
     const height = options.height ?? images[0].height;
     const spec = preset(options.preset ?? "liu");
@@ -4675,7 +4754,7 @@ var Synthesizer = class _Synthesizer {
       scales,
       exemplarSize: options.exemplarSize
     }), spec.name, Math.max(...spec.layers));
-    const weights = options.weights === void 0 || options.weights === "random" ? randomVggWeights(options.seed ?? 0, Math.max(...spec.layers)) : options.weights;
+    const weights = options.weights === "random" ? randomVggWeights(options.seed ?? 0, Math.max(...spec.layers)) : options.weights;
     const ctx = options.gpu ?? await GpuContext.create({
       precision: options.precision
     });
@@ -5033,6 +5112,7 @@ function _halfToFloat(h) {
 }
 
 // src/weights/pickle.ts
+var HIGHEST_PROTOCOL = 5;
 var MAX_MARKS = 256;
 var MAX_STACK = 1e6;
 var MAX_MEMO = 1e6;
@@ -5217,10 +5297,7 @@ var OPCODE_NAMES = {
   143: "EMPTY_SET",
   144: "ADDITEMS",
   145: "FROZENSET",
-  146: "NEWOBJ_EX",
-  150: "BYTEARRAY8",
-  151: "NEXT_BUFFER",
-  152: "READONLY_BUFFER"
+  146: "NEWOBJ_EX"
 };
 var _Unpickler = class {
   #b;
@@ -5257,9 +5334,18 @@ var _Unpickler = class {
   }
   #step(op, at) {
     switch (op) {
-      case 128:
-        if (this.#u8() > 5) throw this.#bad("unknown pickle protocol");
+      case 128: {
+        const protocol = this.#u8();
+        if (protocol > HIGHEST_PROTOCOL) {
+          throw new TexSynthError(`${this.#what} is written with pickle protocol ${protocol}, newer than the protocols 1\u2013${HIGHEST_PROTOCOL} this reader knows: re-save it with torch.save(..., pickle_protocol=${HIGHEST_PROTOCOL}), or convert it to .safetensors`);
+        }
         return;
+      }
+      case 80:
+        throw new TexSynthError(`${this.#what} is written with pickle protocol 0, whose text storage ids torch.load cannot read back either: re-save it with torch.save(..., pickle_protocol=2) or higher, or convert it to .safetensors`);
+      case 151:
+      case 152:
+        throw new TexSynthError(`${this.#what} uses pickle protocol 5's out-of-band buffers, which torch.save never writes and a file cannot carry: re-save it with torch.save(..., pickle_protocol=4)`);
       case 149:
         this.#take(8);
         return;
@@ -5328,6 +5414,7 @@ var _Unpickler = class {
       case 67:
         return this.#push(this.#take(this.#u8()).slice());
       case 142:
+      case 150:
         return this.#push(this.#take(this.#length(this.#u64())).slice());
       case 41:
         return this.#push(this.#tuple([]));
@@ -6106,11 +6193,13 @@ function _count(shape, label, bad) {
 }
 
 // src/weights/formats.ts
+var LEGACY_TEXT_MAGIC = "L119547037146038";
 function sniffWeightsFormat(head) {
   if (head.length >= 4 && head[0] === 80 && head[1] === 75 && head[2] === 3 && head[3] === 4) {
     return "pth-zip";
   }
-  if (head.length >= 2 && head[0] === 128 && head[1] >= 2 && head[1] <= 5) return "pth-legacy";
+  if (head.length >= 2 && head[0] === 128 && head[1] >= 2) return "pth-legacy";
+  if (new TextDecoder().decode(head.subarray(0, 16)) === LEGACY_TEXT_MAGIC) return "pth-legacy";
   if (head.length >= 9 && head[6] === 0 && head[7] === 0 && head[8] === 123) return "safetensors";
   return null;
 }
