@@ -4,6 +4,7 @@
 // no `..`, encoded or absolute path can reach another file. Deno.* lives here.
 import { TexSynthError } from "../errors.ts";
 import { weightsPath } from "../weights/ensure.ts";
+import { openFileMatchesRecord, readCacheRecord } from "../weights/cache_record.ts";
 import { type Asset, pageAssets } from "./assets.ts";
 
 /** The path the page fetches the cached trained weights from. */
@@ -89,6 +90,11 @@ function _defaultWeights(): string | null {
   }
 }
 
+/** The folder part of a path. */
+function _folder(path: string): string {
+  return path.replace(/[\\/][^\\/]*$/, "") || "/";
+}
+
 /**
  * The weights file opened read-only, when it is a regular file inside its own
  * folder: a symlink that leads out of the cache folder is not followed.
@@ -97,8 +103,7 @@ async function _openWeights(path: string | null): Promise<Deno.FsFile | null> {
   if (!path) return null;
   try {
     const real = await Deno.realPath(path);
-    const folder = (await Deno.realPath(path.replace(/[\\/][^\\/]*$/, "") || "/"))
-      .replace(/[\\/]$/, "");
+    const folder = (await Deno.realPath(_folder(path))).replace(/[\\/]$/, "");
     if (!real.startsWith(folder) || !/^[\\/][^\\/]+$/.test(real.slice(folder.length))) {
       return null;
     }
@@ -111,23 +116,39 @@ async function _openWeights(path: string | null): Promise<Deno.FsFile | null> {
   return null;
 }
 
+const NO_WEIGHTS = "no cached weights: run `tex-synth weights fetch`, then reload the page";
+
+/**
+ * The cached weights, streamed from the very handle whose size and SHA-256
+ * were just checked against the record written at conversion, as the command
+ * line checks them before use: a damaged or unrecorded file is not handed out.
+ */
 async function _weightsResponse(path: string | null, head: boolean): Promise<Response> {
   const file = await _openWeights(path);
-  if (!file) {
-    return _plain(404, "no cached weights: run `tex-synth weights fetch`, then reload the page");
+  if (!file) return _plain(404, NO_WEIGHTS);
+  const record = await readCacheRecord(_folder(path!));
+  if (!record || !(await openFileMatchesRecord(file, record))) {
+    file.close();
+    return _plain(
+      404,
+      "the cached weights do not match their record (damaged or unchecked): run `tex-synth weights fetch` to rebuild them",
+    );
   }
-  const size = (await file.stat()).size;
+  await file.seek(0, Deno.SeekMode.Start);
   if (head) file.close();
   return new Response(head ? null : file.readable, {
-    headers: _headers("application/octet-stream", size),
+    headers: _headers("application/octet-stream", record.bytes),
   });
 }
 
+/** Whether cached weights are there, by their record's size (the digest is checked when served). */
 async function _weightsStatus(path: string | null, head: boolean): Promise<Response> {
   const file = await _openWeights(path);
-  const status = { cached: file !== null, bytes: file ? (await file.stat()).size : 0 };
+  const record = file ? await readCacheRecord(_folder(path!)) : null;
+  const bytes = file ? (await file.stat()).size : 0;
   file?.close();
-  const body = new TextEncoder().encode(JSON.stringify(status));
+  const cached = record !== null && record.bytes === bytes;
+  const body = new TextEncoder().encode(JSON.stringify({ cached, bytes: cached ? bytes : 0 }));
   return _asset({ body, type: "application/json" }, head);
 }
 

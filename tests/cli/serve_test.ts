@@ -5,6 +5,7 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { assertCleanError, spawnTex, tex, withDir } from "./_cli.ts";
 import { weightsPath } from "../../src/weights/ensure.ts";
+import { writeCacheRecord } from "../../src/weights/cache_record.ts";
 
 const decoder = new TextDecoder();
 
@@ -40,6 +41,13 @@ Deno.test("serve: prints the address of a free port on 127.0.0.1, serves the pag
     await Deno.mkdir(`${dir}/cache`);
     const weights = new Uint8Array(1000).fill(7);
     await Deno.writeFile(weightsPath(`${dir}/cache`), weights);
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", weights));
+    await writeCacheRecord(`${dir}/cache`, {
+      format: "test",
+      bytes: weights.length,
+      sha256: [...digest].map((b) => b.toString(16).padStart(2, "0")).join(""),
+      sourceSha256: "0".repeat(64),
+    });
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
       const running = await serve([], env);
       assertMatch(running.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);

@@ -6,9 +6,23 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import { startPageServer } from "../../src/server/server.ts";
 import { TexSynthError } from "../../src/errors.ts";
+import { writeCacheRecord } from "../../src/weights/cache_record.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const SECRET = "tex-synth-test-secret-7f3a";
+
+/** Records `bytes` as the converted weights of the cache folder `dir`, as a conversion does. */
+async function record(dir: string, bytes: Uint8Array): Promise<void> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
+  );
+  await writeCacheRecord(dir, {
+    format: "test",
+    bytes: bytes.length,
+    sha256: [...digest].map((b) => b.toString(16).padStart(2, "0")).join(""),
+    sourceSha256: "0".repeat(64),
+  });
+}
 
 interface _Reply {
   status: number;
@@ -160,37 +174,52 @@ Deno.test("server: no path outside its files, however spelled; no listings", asy
   }
 });
 
-Deno.test("server: the cached weights, read-only: a regular file is served, a symlink out of the cache folder is not", async () => {
+Deno.test("server: the cached weights, read-only, only as recorded at conversion; a symlink out of the cache folder is not followed", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tex-synth-server-" });
   try {
     const cache = `${dir}/cache`;
     await Deno.mkdir(cache);
     const bytes = new Uint8Array(4096).map((_, i) => (i * 37) & 255);
-    await Deno.writeFile(`${cache}/weights.safetensors`, bytes);
-    await withServer(`${cache}/weights.safetensors`, async (_port, base) => {
+    const weights = `${cache}/weights.safetensors`;
+    await Deno.writeFile(weights, bytes);
+    const get = async (base: string) => {
       const response = await fetch(new URL("weights/vgg19.safetensors", base));
-      assertEquals(response.status, 200);
-      assertEquals(new Uint8Array(await response.arrayBuffer()), bytes);
-      assertEquals(await (await fetch(new URL("weights.json", base))).json(), {
-        cached: true,
-        bytes: 4096,
-      });
+      return { status: response.status, body: new Uint8Array(await response.arrayBuffer()) };
+    };
+    const status = async (base: string) =>
+      await (await fetch(new URL("weights.json", base))).json();
+
+    await withServer(weights, async (_port, base) => {
+      assertEquals((await get(base)).status, 404, "a file without a record is not served");
+      assertEquals(await status(base), { cached: false, bytes: 0 });
+    });
+    await record(cache, bytes);
+    await withServer(weights, async (_port, base) => {
+      assertEquals(await get(base), { status: 200, body: bytes });
+      assertEquals(await status(base), { cached: true, bytes: 4096 });
       const put = await fetch(new URL("weights/vgg19.safetensors", base), {
         method: "PUT",
         body: "x",
       });
       assertEquals(put.status, 405);
       await put.body?.cancel();
-      assertEquals(await Deno.readFile(`${cache}/weights.safetensors`), bytes);
+      assertEquals(await Deno.readFile(weights), bytes);
+      const damaged = bytes.slice();
+      damaged[1000] ^= 1;
+      await Deno.writeFile(weights, damaged);
+      const refused = await fetch(new URL("weights/vgg19.safetensors", base));
+      assertEquals(refused.status, 404, "a damaged file is not served");
+      assertStringIncludes(await refused.text(), "do not match their record");
+      await Deno.writeFile(weights, bytes);
     });
 
-    await Deno.writeTextFile(`${dir}/secret.txt`, SECRET);
+    await Deno.writeFile(`${dir}/secret.txt`, bytes);
     await Deno.symlink(`${dir}/secret.txt`, `${cache}/linked.safetensors`);
     await withServer(`${cache}/linked.safetensors`, async (_port, base) => {
-      const response = await fetch(new URL("weights/vgg19.safetensors", base));
+      const response = await get(base);
       assertEquals(response.status, 404);
-      assert(!(await response.text()).includes(SECRET));
-      assertEquals((await (await fetch(new URL("weights.json", base))).json()).cached, false);
+      assert(!new TextDecoder().decode(response.body).includes(SECRET));
+      assertEquals((await status(base)).cached, false);
     });
 
     await Deno.mkdir(`${cache}/folder.safetensors`);
@@ -199,7 +228,7 @@ Deno.test("server: the cached weights, read-only: a regular file is served, a sy
         const response = await fetch(new URL("weights/vgg19.safetensors", base));
         assertEquals(response.status, 404);
         assertStringIncludes(await response.text(), "tex-synth weights fetch");
-        assertEquals((await (await fetch(new URL("weights.json", base))).json()).cached, false);
+        assertEquals((await status(base)).cached, false);
       });
     }
   } finally {
