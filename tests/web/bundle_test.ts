@@ -14,6 +14,8 @@ import { memorySource } from "../../src/weights/byte_source.ts";
 import { readWeightTensors } from "../../src/weights/formats.ts";
 import { assertMatchesTiny, expectedTiny, fixture } from "../weights/_fixtures.ts";
 import type * as Browser from "../../browser.ts";
+import { startPageServer } from "../../src/server/server.ts";
+import { writeCacheRecord } from "../../src/weights/cache_record.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const BUILD = new URL("web/build/", ROOT);
@@ -114,4 +116,38 @@ Deno.test("bundle: a Blob source reads the shared .pth and .safetensors fixtures
   const truncated = blobSource(new Blob([new Uint8Array(10)]), "short.pth");
   const error = await assertRejects(() => truncated.read(8, 4));
   assertStringIncludes((error as Error).message, "short.pth is truncated");
+});
+
+Deno.test("bundle: the page's path to the cached weights: served by the server, fetched as a Blob, read by the bundle", async () => {
+  const engine: typeof Browser = await import(new URL("tex-synth.js", BUILD).href);
+  const weights = randomVggWeights(9, 4);
+  const bytes = encodeSafetensors(
+    new Map(
+      weights.layers.flatMap((l) => [
+        [`features.${l.index}.weight`, { shape: [l.cout, l.cin, 3, 3], data: l.weight }],
+        [`features.${l.index}.bias`, { shape: [l.cout], data: l.bias }],
+      ]),
+    ),
+  );
+  const dir = await Deno.makeTempDir({ prefix: "tex-synth-bundle-" });
+  const server = startPageServer({ weightsFile: `${dir}/weights.safetensors` });
+  try {
+    await Deno.writeFile(`${dir}/weights.safetensors`, bytes);
+    const digest = new Uint8Array(
+      await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
+    );
+    await writeCacheRecord(dir, {
+      format: "test",
+      bytes: bytes.length,
+      sha256: [...digest].map((b) => b.toString(16).padStart(2, "0")).join(""),
+      sourceSha256: "0".repeat(64),
+    });
+    const response = await fetch(new URL("weights/vgg19.safetensors", server.url));
+    assertEquals(response.status, 200);
+    const loaded = await engine.loadWeightsBlob(await response.blob(), "cached", 4);
+    assertEquals(loaded.layers, weights.layers);
+  } finally {
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
