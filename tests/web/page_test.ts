@@ -127,6 +127,13 @@ Deno.test({
     try {
       const errors: string[] = [];
       const page = await openPage(browser, errors);
+      const requests: string[] = [];
+      page.on("request", (r) => {
+        const url = new URL(r.url());
+        if (url.protocol !== "blob:" && url.protocol !== "data:") {
+          requests.push(`${r.method()} ${url.pathname}${r.postData() ? " with a body" : ""}`);
+        }
+      });
       await page.addInitScript({ content: CAPTURE_DEVICES });
       let pageLog: LossRecord[] = [];
 
@@ -208,8 +215,12 @@ Deno.test({
         );
       });
 
-      await t.step("no console errors in the runs", () => {
+      await t.step("no console errors in the runs; the picked file never left the browser", () => {
         assertEquals(errors, []);
+        const known =
+          /^GET \/(|page\.js|tex-synth\.js|style\.css|favicon\.svg|weights\.json|examples\/\w+\.png)$/;
+        assertEquals(requests.filter((r) => !known.test(r)), []);
+        assert(requests.includes("GET /examples/dots.png"), requests.join("\n"));
       });
 
       await t.step("failures show in the page", async () => {
