@@ -68,6 +68,22 @@ Deno.test("bundle: the engine bundle decodes PNG as the engine does and reads we
   assertEquals(png, await readImageFile(path));
   const again = await engine.decodePngImage(await engine.encodePng(png), "again.png");
   assertEquals(again.data, png.data);
+  for (const name of ["palette2.png", "gray16.png", "rgba8.png"]) {
+    const file = new URL(`tests/fixtures/${name}`, ROOT).pathname;
+    assertEquals(
+      await engine.decodePngImage(await Deno.readFile(file), name),
+      await readImageFile(file),
+    );
+  }
+  const jpeg = await assertRejects(
+    async () =>
+      engine.decodePngImage(
+        await Deno.readFile(new URL("tests/fixtures/gradient.jpg", ROOT)),
+        "gradient.jpg",
+      ),
+    engine.TexSynthError,
+  );
+  assertStringIncludes(jpeg.message, "gradient.jpg is a JPEG file, not a PNG");
 
   const weights = randomVggWeights(5, 4);
   const tensors = new Map(
