@@ -3,8 +3,9 @@
 // file; the state reaches "done", the loss falls, the canvas changes, the PNG
 // downloads at its size, and nothing is logged as an error. The first
 // iteration's loss equals the command line's for the same exemplar, seed,
-// size and random weights. Failures (a bad image, a bad weights file, a size
-// past the adapter's limits, a lost device, no WebGPU) show in the page.
+// size and random weights. Stop, New variation and Continue work, and
+// failures (a bad image, a bad weights file, a size past the adapter's
+// limits, a lost device, no WebGPU) show in the page.
 //
 // One browser and one page serve every step (the GPU programs compile once):
 // SwiftShader is slow, so the runs are as small as they can be.
@@ -223,7 +224,7 @@ Deno.test({
         assert(requests.includes("GET /examples/dots.png"), requests.join("\n"));
       });
 
-      await t.step("failures show in the page", async () => {
+      await t.step("Stop, New variation, Continue; failures show in the page", async () => {
         const shows = async (text: string) => {
           await page.waitForSelector("#error:not([hidden])", LONG);
           assertStringIncludes(await page.textContent("#error") ?? "", text);
@@ -252,6 +253,18 @@ Deno.test({
         await page.fill("input[name=iterations]", "50");
         await page.click("#start");
         await waitFor(page, `Number(document.body.dataset.iteration) >= 1`);
+        await page.click("#stop");
+        await waitFor(page, `document.body.dataset.state === "done"`);
+        assertStringIncludes(await page.textContent("#status") ?? "", "stopped by you");
+        await page.click("#variation");
+        await waitFor(page, `document.body.dataset.state === "running"`);
+        await waitFor(page, `Number(document.body.dataset.iteration) >= 1`);
+        await page.click("#stop");
+        await waitFor(page, `document.body.dataset.state === "done"`);
+        assertStringIncludes(await page.textContent("#command") ?? "", "--variations 2");
+        const stopped = Number((await dataset(page)).iteration);
+        await page.click("#continue");
+        await waitFor(page, `Number(document.body.dataset.iteration) > ${stopped}`);
         await page.evaluate(`globalThis.__devices.at(-1).destroy()`);
         await shows("GPU device was lost");
 
