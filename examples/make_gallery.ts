@@ -3,12 +3,14 @@
  * the captions beside them.
  *
  * - each bundled example (`examples/*.png`) beside its synthesis at 256 px,
- *   the exemplar at the output's scale (`exemplarSize`);
+ *   the exemplar at the output's scale (`exemplarSize`), two scales (128 px,
+ *   then 256 px) of `--iterations` each;
  * - each texture of `../shared/textures` the same way, read from there and
  *   never copied: its picture shows exemplar and synthesis as half-size
  *   thumbnails;
  * - a `tile` synthesis laid 2×2 (it repeats without a seam);
- * - a 512 px multi-scale synthesis (coarse to fine, the default scales);
+ * - a 512 px multi-scale synthesis (the default scales, 3 at 512 px, of half
+ *   `--iterations` each);
  * - a sliced Wasserstein (`loss: "sw"`) synthesis.
  *
  * It runs the engine through the library API with one GPU context, composes
@@ -19,8 +21,12 @@
  *   deno task gallery [--weights random|FILE] [--iterations N] [--only NAME,…]
  *   deno task gallery --quick   # tiny sizes, 3 iterations, into .out/gallery; README untouched
  *
- * The whole gallery is heavy on a software adapter (tens of minutes to
- * hours); `--quick` checks the script in about a minute.
+ * Settings, chosen for the random weights at hand (cracks at 128 px, 100
+ * iterations a scale): preset `liu` with the exemplar at the output's scale
+ * keeps cracks as thin lines, and a coarse scale first joins them into a
+ * network (one scale leaves them broken; preset `seed` gives speckle). The
+ * whole gallery is heavy on a software adapter (hours on a shared 2-core
+ * machine); `--quick` checks the script in a few minutes.
  *
  * @module
  */
@@ -52,7 +58,9 @@ const quick = args.quick;
 /** Output side of the exemplar pictures, of the tile and of the multi-scale picture. */
 const SIZE = quick ? 48 : 256;
 const LARGE = quick ? 96 : 512;
-const iterations = Number(args.iterations ?? (quick ? 3 : 200));
+const iterations = Number(args.iterations ?? (quick ? 3 : 100));
+/** Scales of the pictures at SIZE: a coarse one at half size first. */
+const SCALES = 2;
 const out = args.out ?? join(ROOT, quick ? ".out/gallery" : "docs/gallery");
 const only = args.only ? new Set(args.only.split(",")) : null;
 const writesReadme = !quick && !args.out;
@@ -131,6 +139,8 @@ interface Job {
   exemplar: string;
   /** Options beyond the shared ones (weights, seed, size). */
   options: Partial<SynthesizerOptions>;
+  /** L-BFGS iterations at each scale. */
+  iterations: number;
   size: number;
   /** The picture from the exemplar (as the objective saw it) and the result. */
   compose: (exemplar: PlanarImage, result: PlanarImage) => PlanarImage;
@@ -171,13 +181,14 @@ if (shared.length === 0) {
 }
 const stem = (path: string) => basename(path, ".png");
 const example = (name: string) => join(ROOT, "examples", `${name}.png`);
-const matched = { exemplarSize: SIZE };
+const matched = { exemplarSize: SIZE, scales: SCALES };
 
 const jobs: Job[] = [
   ...bundled.map((path): Job => ({
     name: stem(path),
     exemplar: path,
     options: matched,
+    iterations,
     size: SIZE,
     compose: (e, r) => sideBySide([e, r]),
     title: `\`examples/${stem(path)}.png\` | synthesis`,
@@ -187,6 +198,7 @@ const jobs: Job[] = [
     name: `dtd_${stem(path)}`,
     exemplar: path,
     options: matched,
+    iterations,
     size: SIZE,
     compose: (e, r) => sideBySide([halve(e), halve(r)]),
     title: `\`${
@@ -203,6 +215,7 @@ function features(): Job[] {
     name: "tile_cracks_2x2",
     exemplar: example("cracks"),
     options: { ...matched, tile: true },
+    iterations,
     size: SIZE,
     compose: (_, r) => tile2x2(r),
     title: "`tile: true` (`--tile`) synthesis of `examples/cracks.png`, laid 2×2: no seams",
@@ -211,8 +224,10 @@ function features(): Job[] {
     name: `multiscale_bricks_${LARGE}`,
     exemplar: example("bricks"),
     // At the full size the default scales apply (3 at 512 px); the quick
-    // run's 96 px would get one, so it asks for two.
+    // run's 96 px would get one, so it asks for two. Half the iterations a
+    // scale keep the 512 px scale's time (4× a 256 px one's) in bounds.
     options: { exemplarSize: SIZE, scales: quick ? 2 : undefined },
+    iterations: Math.ceil(iterations / 2),
     size: LARGE,
     compose: (e, r) => sideBySide([e, r]),
     title:
@@ -222,6 +237,7 @@ function features(): Job[] {
     name: "sw_cracks",
     exemplar: example("cracks"),
     options: { ...matched, loss: "sw" },
+    iterations,
     size: SIZE,
     compose: (e, r) => sideBySide([e, r]),
     title: '`examples/cracks.png` | sliced Wasserstein synthesis (`loss: "sw"`, `--loss sw`)',
@@ -245,9 +261,9 @@ for (const [k, job] of jobs.entries()) {
   try {
     const label = `[${k + 1}/${jobs.length}] ${job.name}: ${job.size} px, ${
       synth.scales > 1 ? `${synth.scales} scales × ` : ""
-    }${iterations} iterations`;
+    }${job.iterations} iterations`;
     console.error(`${label} …`);
-    const run = await synth.synthesize(iterations, {
+    const run = await synth.synthesize(job.iterations, {
       onProgress: (r) => {
         if (r.iteration > 0 && r.iteration % 25 === 0) {
           console.error(
@@ -275,6 +291,8 @@ for (const [k, job] of jobs.entries()) {
       stop: run.stop,
       scales: synth.scales,
     });
+    // After every picture, so an interrupted run leaves a true README.
+    if (writesReadme) await writeReadme(made);
     console.error(
       `${label}: loss ${first.loss.toExponential(2)} → ${
         run.last.loss.toExponential(2)
@@ -285,8 +303,14 @@ for (const [k, job] of jobs.entries()) {
   }
 }
 gpu.destroy();
+console.error(
+  `made ${made.length} pictures in ${relative(Deno.cwd(), out) || "."}${
+    writesReadme ? ", captions in README.md's gallery section" : ""
+  }`,
+);
 
-if (writesReadme) {
+/** Rewrites the README's gallery section with the pictures made so far. */
+async function writeReadme(pictures: Made[]): Promise<void> {
   const readmePath = join(ROOT, "README.md");
   const readme = await Deno.readTextFile(readmePath);
   const [before, rest] = readme.split(START);
@@ -296,23 +320,35 @@ if (writesReadme) {
   }
   await writeFileAtomic(
     readmePath,
-    new TextEncoder().encode(`${before}${START}\n${section(made)}${END}${after}`),
+    new TextEncoder().encode(`${before}${START}\n${section(pictures)}${END}${after}`),
   );
-  console.error(`rewrote the gallery section of ${readmePath}`);
+  // The README is kept as deno fmt writes it (wrapped at the project's width).
+  const fmt = await new Deno.Command(Deno.execPath(), {
+    args: ["fmt", readmePath],
+    cwd: ROOT,
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  if (!fmt.success) throw new Error(`deno fmt ${readmePath} failed`);
 }
 
 function section(pictures: Made[]): string {
   const adapter = gpu.info.description;
   const lines = [
     "",
-    `Every picture: preset \`liu\`, ${weightsCaption}, seed 0, L-BFGS from seeded noise, ` +
-    `the exemplar at the output's scale (\`--exemplar-size ${SIZE}\`); made on ${adapter}.`,
+    `Made by \`deno task gallery\` with ${weightsCaption}` +
+    (args.weights === "random"
+      ? ": the optimization at work, rougher than trained VGG19 makes textures. "
+      : ". ") +
+    `Every picture: preset \`liu\`, seed 0, from seeded noise, the exemplar at the output's ` +
+    `scale (\`--exemplar-size ${SIZE}\`), a coarse scale at half size first ` +
+    `(\`--scales ${SCALES}\`) unless the caption says otherwise; on ${adapter}.`,
     "",
   ];
   for (const m of pictures) {
     const src = relative(ROOT, m.file);
     const steps = m.scales > 1
-      ? `${m.scales} scales × ${iterations} iterations`
+      ? `${m.scales} scales × ${m.job.iterations} iterations`
       : `${m.iterations} iterations`;
     lines.push(
       `![${m.job.alt}](${src})`,
