@@ -5,21 +5,15 @@
  *   m[ξ][row][t] = Σ_k a[ξ][k][row] · v[ξ][k][t],
  *
  * t over the tiles (padded to the block width) and, for the forward pass,
- * k over input and rows over output channels; for the input gradient
- * (TRANSPOSED) the other way round, with the same weights: the transforms
- * flip the image instead of the 3×3 window.
+ * k over input and rows over output channels; for the input gradient the
+ * other way round: the transforms flip the image instead of the 3×3 window.
  *
- * The weights u come in one of two layouts (see `WeightLayout` in
- * winograd.ts). Blocks: one copy for both passes, as 4×4 blocks of (input,
- * output) channel pairs, u[ξ][ci / 4][co / 4] holding four vec4s, vec4 r
- * being input channel 4·(ci / 4) + r's four output channels; the forward
- * pass reads one vec4 per block and k step (k = ci, rows = co), TRANSPOSED
- * (k = co, rows = ci) needs the blocks' columns, so it reads whole blocks
- * once per four k steps and takes a column per step. SLABS: a copy per pass,
- * each [36][rows / 32][k][32] so that an invocation's weights are one
- * sequential stream of vec4s along k; a software adapter (llvmpipe) runs
- * about 20% faster from them, which is worth the second copy in its ample
- * system memory.
+ * The weights u come as slabs, a copy per pass, each [36][rows / 32][k][32]
+ * so that an invocation's weights are one sequential stream of vec4s along
+ * k; a software adapter (llvmpipe) ran about 20% faster from them than from
+ * one copy of 4×4 channel blocks shared by both passes, which is worth the
+ * second copy in its ample system memory. (GPUs take the tiled kernel,
+ * kernels/winograd_gemm_tiled.wgsl, and one copy of the weights.)
  *
  * No shared memory: each invocation owns a block of rows × tiles and reads
  * its operands straight from storage, a vec4 at a time, into registers that
@@ -56,8 +50,8 @@ const F32: GemmStorage = { f16Weights: false };
 
 /**
  * The WGSL module of the GEMM for `shape`, with one entry point,
- * `shape.entry`, and the overrides TRANSPOSED, SLABS and WG. Its bindings
- * are the uniform parameters, then u, v and m.
+ * `shape.entry`, and the override WG. Its bindings are the uniform
+ * parameters, then u, v and m.
  */
 export function winogradGemmSource(shape: GemmShape, storage: GemmStorage = F32): string {
   const { rows, tiles } = shape;
@@ -87,19 +81,13 @@ export function winogradGemmSource(shape: GemmShape, storage: GemmStorage = F32)
 // k steps per chunk sum; a multiple of 4.
 const KC = 16u;
 
-override TRANSPOSED: bool = false;
-override SLABS: bool = false;
-
 // Invocations per workgroup: a software adapter runs a workgroup on one
 // thread, so small GEMMs take small workgroups to spread over every core.
 override WG: u32 = 64u;
 
 struct Params {
-  // k groups of 4 to sum over.
-  kGroups: u32,
-  // Input- and output-channel groups of 4 in u (both padded to 32 channels).
-  ciGroups: u32,
-  coGroups: u32,
+  // k steps to sum over (a multiple of 4).
+  kRows: u32,
   // Row length of v and of the output, in vec4s of tiles.
   n4: u32,
   // Rows of the output per point ξ, in vec4s (the rows padded to 32, / 4).
@@ -107,10 +95,6 @@ struct Params {
   // Blocks along the rows and along t per point ξ.
   mBlocks: u32,
   nBlocks: u32,
-  // Always 4: a bound the compiler cannot see, so that it keeps TRANSPOSED's
-  // k-step loop a loop (four copies of its large body outgrow a CPU's
-  // decoded-instruction cache and run slower on a software adapter).
-  stepsPerGroup: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -136,42 +120,14 @@ fn block(wid: vec3u, nwg: vec3u, li: u32, rows: u32, tiles: u32) -> Block {
   return Block(lane / perXi, (r / p.nBlocks) * rows / 4u, (r % p.nBlocks) * tiles / 4u, lane < 36u * perXi);
 }
 
-// A 4×4 weight block.
-struct W4 {
-  r0: vec4f,
-  r1: vec4f,
-  r2: vec4f,
-  r3: vec4f,
-}
-
-// TRANSPOSED: the 4×4 block of row group b.g + i (input channels) and k
-// group kg (output channels).
-fn weights(b: Block, i: u32, kg: u32) -> W4 {
-  let at = ((b.xi * p.ciGroups + b.g + i) * p.coGroups + kg) * 4u;
-  return W4(${weight("at")}, ${weight("at + 1u")}, ${weight("at + 2u")}, ${weight("at + 3u")});
-}
-
-// Column j of a block: the block's four input channels' weights for output
-// channel 4·kg + j.
-fn column(w: W4, j: u32) -> vec4f {
-  return vec4f(w.r0[j], w.r1[j], w.r2[j], w.r3[j]);
-}
-
-// Forward (not TRANSPOSED): where k step k's weights for the block's first
-// four rows start; the next four are rowStep() vec4s on.
+// Where k step k's weights for the block's first four rows start; the next
+// four are one vec4 on.
 fn uRow(b: Block, k: u32) -> u32 {
-  if (SLABS) {
-    return ((b.xi * (p.mRows4 / 8u) + b.g / 8u) * p.kGroups * 4u + k) * 8u + b.g % 8u;
-  }
-  return ((b.xi * p.ciGroups + k / 4u) * p.coGroups + b.g) * 4u + k % 4u;
-}
-
-fn rowStep() -> u32 {
-  return select(4u, 1u, SLABS);
+  return ((b.xi * (p.mRows4 / 8u) + b.g / 8u) * p.kRows + k) * 8u + b.g % 8u;
 }
 
 fn vAt(b: Block, k: u32) -> u32 {
-  return (b.xi * p.kGroups * 4u + k) * p.n4 + b.n4;
+  return (b.xi * p.kRows + k) * p.n4 + b.n4;
 }
 
 fn mAt(b: Block, row: u32) -> u32 {
@@ -212,34 +168,17 @@ fn ${shape.entry}(
   }
 ${lines(accs, (r) => `var c${r}: Q;`, 2)}
 ${lines(accs, (r) => `var t${r}: Q;`, 2)}
-  if (TRANSPOSED) {
-    for (var k0 = 0u; k0 < p.kGroups * 4u; k0 += KC) {
-${resets(6)}
-      for (var kg = k0 / 4u; kg < min((k0 + KC) / 4u, p.kGroups); kg++) {
-${lines(wGroups, (i) => `let w${i} = weights(b, ${i}u, kg);`, 8)}
-        var at = vAt(b, kg * 4u);
-        for (var j = 0u; j < p.stepsPerGroup; j++) {
-          let x = loadQ(at);
-${lines(wGroups, (i) => `let a${i} = column(w${i}, j);`, 10)}
-${fmas(10)}
-          at += p.n4;
-        }
-      }
-${adds(6)}
+  for (var k0 = 0u; k0 < p.kRows; k0 += KC) {
+${resets(4)}
+    var at = vAt(b, k0);
+    for (var k = k0; k < min(k0 + KC, p.kRows); k++) {
+      let row = uRow(b, k);
+${lines(wGroups, (i) => `let a${i} = ${weight(i ? `row + ${i}u` : "row")};`, 6)}
+      let x = loadQ(at);
+${fmas(6)}
+      at += p.n4;
     }
-  } else {
-    for (var k0 = 0u; k0 < p.kGroups * 4u; k0 += KC) {
-${resets(6)}
-      var at = vAt(b, k0);
-      for (var k = k0; k < min(k0 + KC, p.kGroups * 4u); k++) {
-        let row = uRow(b, k);
-${lines(wGroups, (i) => `let a${i} = ${weight(i ? `row + ${i}u * rowStep()` : "row")};`, 8)}
-        let x = loadQ(at);
-${fmas(8)}
-        at += p.n4;
-      }
-${adds(6)}
-    }
+${adds(4)}
   }
   let at = mAt(b, 0u);
 ${lines(accs, (r) => `storeQ(at${r ? ` + ${r}u * p.n4` : ""}, c${r});`, 2)}
