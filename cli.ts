@@ -27,6 +27,7 @@ import { encodePng, type PlanarImage } from "./src/io/image.ts";
 import { writeFileAtomic } from "./src/io/atomic_write.ts";
 import { type LossRecord, Synthesizer } from "./src/synth/synthesizer.ts";
 import { preset as presetNamed } from "./src/synth/presets.ts";
+import { measurePeakBytes } from "./src/synth/peak_memory.ts";
 import { loadWeightsFile } from "./src/weights/load.ts";
 import type { VggWeights } from "./src/weights/vgg19_weights.ts";
 import { cacheDir } from "./src/weights/cache.ts";
@@ -291,6 +292,13 @@ async function info(json: boolean): Promise<number> {
     // The cache file is simply absent.
   }
   const ctx = await GpuContext.create();
+  const sizes = [256, 512, 1024];
+  let peaks: number[];
+  try {
+    peaks = await measurePeakBytes(ctx, sizes);
+  } finally {
+    ctx.destroy();
+  }
   const report = {
     version: denoJson.version,
     adapter: ctx.info.description,
@@ -300,11 +308,14 @@ async function info(json: boolean): Promise<number> {
       maxComputeWorkgroupStorageSize: ctx.info.maxComputeWorkgroupStorageSize,
     },
     shaderF16: ctx.info.shaderF16,
+    kernels: ctx.kernels,
+    precision: ctx.precision,
+    /** GPU bytes an evaluation of preset liu needs at most, by output side in pixels. */
+    peakGpuBytes: Object.fromEntries(sizes.map((s, i) => [s, peaks[i]])),
     cache: cacheDir(),
     weightsPath: path,
     weights,
   };
-  ctx.destroy();
   if (json) {
     console.log(JSON.stringify(report));
     return 0;
@@ -318,6 +329,14 @@ async function info(json: boolean): Promise<number> {
     }, workgroup memory ${report.limits.maxComputeWorkgroupStorageSize / 1024} KiB, shader-f16 ${
       report.shaderF16 ? "yes" : "no"
     }`,
+    `kernels:  ${report.kernels} (${
+      report.kernels === "tiled"
+        ? "workgroup-memory GEMMs, one copy of the weights"
+        : "register-block GEMMs, a weight copy per pass direction"
+    }), weights stored as ${report.precision}`,
+    `memory:   ${
+      sizes.map((s, i) => `${s} px ${(peaks[i] / 1e6).toFixed(0)} MB`).join(", ")
+    } (peak GPU memory of one evaluation, preset liu)`,
     `cache:    ${report.cache}`,
     `weights:  ${report.weightsPath} (${report.weights})`,
   ].join("\n"));

@@ -49,6 +49,7 @@ export {
   type GpuInfo,
   type Precision,
 } from "./src/gpu/context.ts";
+export type { KernelChoice, KernelFamily } from "./src/gpu/kernel_family.ts";
 export { loadWeightsFile } from "./src/weights/load.ts";
 
 /** Options of {@link createSynthesizer}: those of {@link Synthesizer.create}, plus weights by path. */

@@ -36,7 +36,8 @@ export interface SynthArgs {
   json: boolean;
   /** undefined: automatic. */
   checkpointing?: boolean;
-  precision: Precision;
+  /** undefined: the engine's default for the adapter. */
+  precision?: Precision;
 }
 
 /** `tex-synth weights fetch|path|verify`. */
@@ -140,7 +141,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "precision",
     value: "P",
-    help: "convolution weight storage: f32 (default) or f16 (half the memory; needs shader-f16)",
+    help:
+      "convolution weight storage: f32 or f16 (half the memory; default f16 on GPUs with shader-f16)",
   },
   {
     name: "keep-download",
@@ -148,7 +150,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   { name: "quiet", short: "q", help: "print nothing but errors" },
   { name: "json", help: "print one JSON summary on stdout" },
-  { name: "info", help: "show the GPU adapter, its limits, the cache path and the weights status" },
+  {
+    name: "info",
+    help:
+      "show the GPU adapter, its limits and kernels, peak GPU memory per size, the cache and the weights",
+  },
   { name: "help", short: "h", help: "show this help" },
   { name: "version", short: "V", help: "show the version" },
 ];
@@ -250,8 +256,8 @@ export function parseCommandLine(argv: string[]): Args {
     throw new UsageError(`--checkpointing must be auto, on or off, got "${when}"`);
   }
   const checkpointing = when === "auto" ? undefined : when === "on";
-  const precision = a.precision ?? "f32";
-  if (precision !== "f32" && precision !== "f16") {
+  const precision = a.precision;
+  if (precision !== undefined && precision !== "f32" && precision !== "f16") {
     throw new UsageError(`--precision must be f32 or f16, got "${precision}"`);
   }
   const snapshotEvery = integer("snapshot-every", a["snapshot-every"], 1);

@@ -2,14 +2,13 @@ import source from "../../kernels/conv3x3.wgsl" with { type: "text" };
 import type { GpuContext, Precision } from "../gpu/context.ts";
 import type { KernelFamily } from "../gpu/kernel_family.ts";
 import { grid, pack } from "../gpu/params.ts";
-import type { Binding, Program } from "../gpu/program.ts";
+import { type Binding, Program } from "../gpu/program.ts";
 import { TexSynthError } from "../errors.ts";
 import {
   planWinograd,
   recordWinograd,
   type WeightLayout,
   type WinogradPlan,
-  winogradWeights,
   winogradWork,
 } from "./winograd.ts";
 import {
@@ -65,9 +64,10 @@ export interface Conv3x3Options {
  * 4×4 output tile and channel pair instead of 144) unless the image is too
  * small for its tiles to pay, where the direct implicit GEMM of
  * kernels/conv3x3.wgsl runs. With software kernels each weight layout is
- * uploaded the first time a recorded pass needs it, made from the `weight`
- * array given here; with tiled kernels only `weight` itself is uploaded, and
- * each pass expands it into the layout it reads (src/ops/conv_weights.ts).
+ * made the first time a recorded pass needs it, from the `weight` array
+ * given here, and kept; with tiled kernels only `weight` itself is kept on
+ * the GPU, and each pass expands it into the layout it reads
+ * (src/ops/conv_weights.ts).
  */
 export class Conv3x3 {
   /** Input channels. */
@@ -195,10 +195,23 @@ export class Conv3x3 {
     const key = `${layout} ${precision}`;
     let buffer = this.#layouts.get(key);
     if (!buffer) {
-      const data = layout === "direct" || layout === "direct transposed"
-        ? directWeights(this.#weight, this.cin, this.cout, layout)
-        : winogradWeights(this.#weight, this.cin, this.cout, layout, precision);
-      buffer = this.#ctx.upload(`${this.#label} ${key} weights`, data);
+      const label = `${this.#label} ${key} weights`;
+      if (layout === "direct" || layout === "direct transposed") {
+        buffer = this.#ctx.upload(label, directWeights(this.#weight, this.cin, this.cout, layout));
+      } else {
+        // Expanded on the GPU once (a JavaScript loop over VGG19's 20 M
+        // weights takes seconds).
+        buffer = this.#ctx.createBuffer(
+          label,
+          convWeightBytes(this.cin, this.cout, layout, precision),
+        );
+        const raw = this.#ctx.upload(`${this.#label} weights`, this.#weight);
+        const once = new Program(this.#ctx);
+        recordConvWeights(once, raw, buffer, this.cin, this.cout, layout, precision);
+        once.run();
+        once.destroy();
+        this.#ctx.destroyBuffer(raw);
+      }
       this.#layouts.set(key, buffer);
     }
     return buffer;

@@ -280,6 +280,10 @@ Deno.test("--info and weights path report the adapter and the cache", async () =
     const report = JSON.parse(info.stdout);
     assert(report.adapter.length > 0);
     assert(report.limits.maxStorageBufferBindingSize > 0);
+    assert(["software", "tiled"].includes(report.kernels), report.kernels);
+    // Measured per size: larger outputs need more.
+    const peaks = [256, 512, 1024].map((s) => report.peakGpuBytes[s]);
+    assert(peaks[0] > 1e7 && peaks[0] < peaks[1] && peaks[1] < peaks[2], JSON.stringify(peaks));
     assertEquals(report.cache, `${dir}/c`);
     assertMatch(report.weights, /not downloaded/);
     const path = await tex(["weights", "path"], { env });
