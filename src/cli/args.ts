@@ -152,8 +152,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "json", help: "print one JSON summary on stdout" },
   {
     name: "info",
-    help:
-      "show the GPU adapter, its limits and kernels, peak GPU memory per size, the cache and the weights",
+    help: "show the GPU adapter, its kernels, peak GPU memory per size, cache and weights",
   },
   { name: "help", short: "h", help: "show this help" },
   { name: "version", short: "V", help: "show the version" },
