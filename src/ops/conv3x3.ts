@@ -209,8 +209,11 @@ export class Conv3x3 {
         const once = new Program(this.#ctx);
         recordConvWeights(once, raw, buffer, this.cin, this.cout, layout, precision);
         once.run();
-        once.destroy();
-        this.#ctx.destroyBuffer(raw);
+        // The temporary buffers go once the queue has run the expansion.
+        this.#ctx.device.queue.onSubmittedWorkDone().then(() => {
+          once.destroy();
+          this.#ctx.destroyBuffer(raw);
+        });
       }
       this.#layouts.set(key, buffer);
     }
