@@ -27,7 +27,9 @@ export interface Tile {
 
 /**
  * Receives a loss layer's pixels of one tile, a contiguous [C, h, w] window
- * of `pixels` = h·w; `first` for the first tile of an image.
+ * of `pixels` = h·w; `first` for the first tile of an image; `at`, where
+ * the window lies in the whole image's activation (for per-pixel data such
+ * as masks).
  */
 export type TileTapForward = (
   prog: Program,
@@ -35,6 +37,7 @@ export type TileTapForward = (
   window: GPUBuffer,
   pixels: number,
   first: boolean,
+  at: Rect,
 ) => void;
 
 /** Records the loss layer's gradient for one tile's window into `windowGrad` (written over). */
@@ -44,6 +47,7 @@ export type TileTapBackward = (
   window: GPUBuffer,
   pixels: number,
   windowGrad: GPUBuffer,
+  at: Rect,
 ) => void;
 
 /** Options for {@link TiledVgg19}. */
@@ -137,6 +141,8 @@ export class TiledVgg19 {
   readonly taps: Tap[];
   readonly tiles: Tile[];
   readonly input: { channels: 3; height: number; width: number };
+  /** Floats of the largest loss-layer window a tile hands to its callbacks. */
+  readonly largestWindow: number;
   #ctx: GpuContext;
   #pool: BufferPool;
   #nets = new Map<string, Vgg19>();
@@ -192,23 +198,31 @@ export class TiledVgg19 {
         windowFloats = Math.max(windowFloats, t.channels * w.height * w.width);
       });
     }
+    this.largestWindow = windowFloats;
     this.#crop = ctx.createBuffer("tile crop", cropFloats * 4);
     this.#cropGrad = ctx.createBuffer("tile crop gradient", cropFloats * 4);
     this.#window = ctx.createBuffer("tile loss-layer window", windowFloats * 4);
     this.#windowGrad = ctx.createBuffer("tile loss-layer window gradient", windowFloats * 4);
   }
 
+  /** The core's pixels in the whole image's activation at loss layer `tap`. */
+  #layerRect(tap: number, core: Rect): Rect {
+    const s = this.#strides[tap];
+    const y = core.y / s;
+    const x = core.x / s;
+    return {
+      y,
+      x,
+      height: Math.floor((core.y + core.height) / s) - y,
+      width: Math.floor((core.x + core.width) / s) - x,
+    };
+  }
+
   /** The core's pixels in the crop's activation at loss layer `tap`. */
   #windowOf(tap: number, crop: Rect, core: Rect): TapWindow {
     const s = this.#strides[tap];
-    const y0 = core.y / s;
-    const x0 = core.x / s;
-    return {
-      y: y0 - crop.y / s,
-      x: x0 - crop.x / s,
-      height: Math.floor((core.y + core.height) / s) - y0,
-      width: Math.floor((core.x + core.width) / s) - x0,
-    };
+    const r = this.#layerRect(tap, core);
+    return { ...r, y: r.y - crop.y / s, x: r.x - crop.x / s };
   }
 
   #net(tile: Tile): Vgg19 {
@@ -251,7 +265,14 @@ export class TiledVgg19 {
       this.#gather(prog, input, tile);
       this.#net(tile).recordForward(prog, this.#crop, (prog, tap, features) => {
         const w = this.#extract(prog, tile, tap, features);
-        onTap(prog, tap, this.#window, w.height * w.width, i === 0);
+        onTap(
+          prog,
+          tap,
+          this.#window,
+          w.height * w.width,
+          i === 0,
+          this.#layerRect(tap, tile.core),
+        );
       });
     });
   }
@@ -280,7 +301,14 @@ export class TiledVgg19 {
         (prog, tap, features, g, accumulate) => {
           const t = net.taps[tap];
           const w = this.#extract(prog, tile, tap, features);
-          onTapBackward(prog, tap, this.#window, w.height * w.width, this.#windowGrad);
+          onTapBackward(
+            prog,
+            tap,
+            this.#window,
+            w.height * w.width,
+            this.#windowGrad,
+            this.#layerRect(tap, tile.core),
+          );
           if (!accumulate) prog.clear(g, 0, t.channels * t.height * t.width * 4);
           copyWindow(
             prog,

@@ -58,17 +58,11 @@ export class MaskedGram {
   readonly #scratch: GPUBuffer;
 
   /**
-   * Preallocates the Gram's scratch; `weighted` (N·M floats or more) holds
-   * the weighted features between dispatches.
+   * Preallocates the Gram's scratch; `weighted` holds the weighted features
+   * between dispatches: N·M floats, or N times the largest window's pixels
+   * when only windows of the map are recorded.
    */
   constructor(ctx: GpuContext, channels: number, pixels: number, weighted: GPUBuffer) {
-    if (weighted.size < channels * pixels * 4) {
-      throw new RangeError(
-        `weighted-features buffer holds ${weighted.size} bytes, MaskedGram(${channels}, ${pixels}) needs ${
-          channels * pixels * 4
-        }`,
-      );
-    }
     this.channels = channels;
     this.pixels = pixels;
     this.#gram = new Gram(ctx, channels, pixels);
@@ -90,6 +84,7 @@ export class MaskedGram {
     part: { height: number; width: number; window?: MapWindow; accumulate?: boolean },
   ): void {
     const pixels = part.height * part.width;
+    this.#checkScratch(pixels);
     weightPixels(prog, features, weights, this.#scratch, {
       channels: this.channels,
       height: part.height,
@@ -124,6 +119,7 @@ export class MaskedGram {
   ): void {
     const n = this.channels;
     const m = part.height * part.width;
+    this.#checkScratch(m);
     weightPixels(prog, features, weights, this.#scratch, {
       channels: n,
       height: part.height,
@@ -140,6 +136,15 @@ export class MaskedGram {
       { rows: n, inner: n, m, aRow: n, aCol: 1 },
       part.accumulate,
     );
+  }
+
+  #checkScratch(pixels: number): void {
+    const bytes = this.channels * pixels * 4;
+    if (this.#scratch.size < bytes) {
+      throw new RangeError(
+        `weighted-features buffer holds ${this.#scratch.size} bytes, ${this.channels}×${pixels} features need ${bytes}`,
+      );
+    }
   }
 
   /** Frees the Gram's scratch (not the shared weighted-features buffer). */

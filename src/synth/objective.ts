@@ -1,8 +1,9 @@
 import type { GpuContext } from "../gpu/context.ts";
 import { Program } from "../gpu/program.ts";
 import { Vgg19 } from "../nn/vgg19.ts";
-import { TiledVgg19, type TileTapForward } from "../nn/tiled_vgg19.ts";
-import { largestNetworkSide, networkFits, slicedWassersteinTooLarge } from "./fits.ts";
+import { TiledVgg19 } from "../nn/tiled_vgg19.ts";
+import { networkFits, slicedWassersteinTooLarge } from "./fits.ts";
+import { network, recordTaps } from "./networks.ts";
 import type { VggConvs } from "../nn/vgg19_convs.ts";
 import type { Padding } from "../ops/conv3x3.ts";
 import { Gram } from "../ops/gram.ts";
@@ -11,10 +12,13 @@ import { channelAffine } from "../ops/channel_affine.ts";
 import { reduceDot } from "../ops/reduce.ts";
 import { combineScalars } from "../ops/scalars.ts";
 import { axpy } from "../ops/vector.ts";
+import { scalePixels } from "../ops/pixel_mask.ts";
 import { recordRandomDirections, SlicedWasserstein } from "../ops/sliced_wasserstein.ts";
 import type { GpuObjective } from "../optim/lbfgs.ts";
 import type { Preset } from "./presets.ts";
 import { type Spectrum, transferSpectra } from "./spectrum_transfer.ts";
+import { type Region, RegionGramLoss } from "./region_gram.ts";
+import { TexSynthError } from "../errors.ts";
 
 /** Slots of the scalars buffer the evaluation writes (and a few it keeps for itself). */
 export const SLOT = { total: 0, gram: 1, spectrum: 2, one: 6, evaluation: 7, norms: 8 } as const;
@@ -44,39 +48,18 @@ export interface ObjectiveOptions {
    * one storage binding, with the largest crops that do.
    */
   maxCrop?: number;
-}
-
-/** The network for an image: whole, or tile by tile when it is too large for one pass. */
-function network(
-  ctx: GpuContext,
-  convs: VggConvs,
-  layers: number[],
-  height: number,
-  width: number,
-  options: { padding: Padding; checkpointing: boolean; maxCrop?: number },
-): Vgg19 | TiledVgg19 {
-  const maxCrop = options.maxCrop ??
-    (networkFits(ctx, height, width) ? undefined : largestNetworkSide(ctx));
-  return maxCrop === undefined
-    ? new Vgg19(ctx, convs, layers, height, width, options)
-    : new TiledVgg19(ctx, convs, layers, height, width, { ...options, maxCrop });
-}
-
-/** Records a forward pass that hands each loss layer's pixels to `onTap`, whole or tile by tile. */
-function recordTaps(
-  prog: Program,
-  net: Vgg19 | TiledVgg19,
-  input: GPUBuffer,
-  onTap: TileTapForward,
-): void {
-  if (net instanceof TiledVgg19) {
-    net.recordForward(prog, input, onTap);
-  } else {
-    net.recordForward(prog, input, (p, tap, features) => {
-      const t = net.taps[tap];
-      onTap(p, tap, features, t.height * t.width, true);
-    });
-  }
+  /**
+   * Steered statistics (masks, guides): the Gram term becomes one masked
+   * Gram loss per region (region_gram.ts). Gram loss only.
+   */
+  regions?: Region[];
+  /** Whether the spectrum term counts. Default true. */
+  spectrum?: boolean;
+  /**
+   * One weight per output pixel that multiplies the gradient: 0 on the
+   * pixels an inpainting keeps, so the optimizer never moves them.
+   */
+  free?: Float32Array;
 }
 
 /**
@@ -138,6 +121,8 @@ export class TextureObjective implements GpuObjective {
     if (loss === "sw" && (options.maxCrop !== undefined || !networkFits(ctx, height, width))) {
       throw slicedWassersteinTooLarge(width, height);
     }
+    const regions = options.regions;
+    if (regions && loss !== "gram") throw steeringNeedsGram();
     const pixels = height * width;
     const size = 3 * pixels;
     const buffers: GPUBuffer[] = [];
@@ -177,7 +162,7 @@ export class TextureObjective implements GpuObjective {
     // Targets: every exemplar through its own network at its own size.
     const setup = new Program(ctx);
     const temporary: { destroy(): void }[] = [];
-    const eNets = exemplars.map((e) => {
+    const eNets = (regions ? [] : exemplars).map((e) => {
       const eNet = network(ctx, convs, preset.layers, e.height, e.width, {
         padding: "zero",
         checkpointing: true,
@@ -190,15 +175,15 @@ export class TextureObjective implements GpuObjective {
     const pooled = taps.map((_, tap) =>
       eNets.reduce((s, n) => s + n.taps[tap].height * n.taps[tap].width, 0)
     );
-    const gramTargets = loss === "gram"
+    const gramTargets = loss === "gram" && !regions
       ? taps.map((t) => own(`target gram ${t.index}`, t.channels * t.channels * 4))
       : [];
     const featureTargets = loss === "sw"
       ? taps.map((t, tap) => own(`target features ${t.index}`, t.channels * pooled[tap] * 4))
       : [];
     const tapPixels = taps.map(() => 0);
-    exemplars.forEach((e, i) => {
-      const eNet = eNets[i];
+    eNets.forEach((eNet, i) => {
+      const e = exemplars[i];
       const normalized = norm
         ? ctx.createBuffer("normalized exemplar", e.height * e.width * 12)
         : null;
@@ -237,7 +222,7 @@ export class TextureObjective implements GpuObjective {
         tapPixels[tap] += m;
       });
     });
-    const targets = loss === "gram" ? gramTargets : featureTargets;
+    const targets = regions ? [] : loss === "gram" ? gramTargets : featureTargets;
     targets.forEach((target, tap) => {
       const t = taps[tap];
       const count = loss === "gram" ? t.channels * t.channels : t.channels * tapPixels[tap];
@@ -247,14 +232,16 @@ export class TextureObjective implements GpuObjective {
         scale: 1 / count,
       });
     });
-    const spectrum = new SpectrumLoss(ctx, height, width, preset.spectrum);
-    owned.push(spectrum);
+    const spectrum = options.spectrum === false
+      ? null
+      : new SpectrumLoss(ctx, height, width, preset.spectrum);
+    if (spectrum) owned.push(spectrum);
     const sameGrid = exemplars.length === 1 && exemplars[0].height === height &&
       exemplars[0].width === width;
-    if (sameGrid) spectrum.setExemplar(setup, exemplars[0].buffer);
+    if (sameGrid) spectrum?.setExemplar(setup, exemplars[0].buffer);
     setup.run();
     const meanSquares = await ctx.read(scalars, SLOT.norms, taps.length);
-    if (!sameGrid) {
+    if (spectrum && !sameGrid) {
       const spectra: Spectrum[] = [];
       for (const e of exemplars) {
         const s = new SpectrumLoss(ctx, e.height, e.width, preset.spectrum);
@@ -274,6 +261,12 @@ export class TextureObjective implements GpuObjective {
     }
     setup.destroy();
     temporary.forEach((t) => t.destroy());
+    const regionLoss = regions
+      ? await RegionGramLoss.create(ctx, convs, preset, net, exemplars, regions, {
+        maxCrop: options.maxCrop,
+      })
+      : null;
+    if (regionLoss) owned.push(regionLoss);
 
     // Per-layer weights: fixed as the preset says, or scale-free (relative
     // to the target's mean square) and averaged over layers.
@@ -289,7 +282,9 @@ export class TextureObjective implements GpuObjective {
     const normalizedX = norm ? own("normalized image", size * 4) : null;
     const normalizedGrad = norm ? own("normalized image gradient", size * 4) : null;
     const input = normalizedX ? toNetwork(evaluation, x, normalizedX, pixels) : x;
-    if (loss === "gram") {
+    if (regionLoss) {
+      regionLoss.record(evaluation, input, normalizedGrad ?? grad, { scalars, slot: SLOT.gram });
+    } else if (loss === "gram") {
       const grams = taps.map((t) => new Gram(ctx, t.channels, t.height * t.width));
       const diffs = taps.map((t) => own(`gram diff ${t.index}`, t.channels * t.channels * 4));
       owned.push(...grams);
@@ -376,8 +371,13 @@ export class TextureObjective implements GpuObjective {
         0,
       ]);
     }
-    spectrum.record(evaluation, x, grad, spectrumWeight, { scalars, slot: SLOT.spectrum });
+    spectrum?.record(evaluation, x, grad, spectrumWeight, { scalars, slot: SLOT.spectrum });
     combineScalars(evaluation, scalars, SLOT.total, 1, SLOT.gram, spectrumWeight, SLOT.spectrum);
+    if (options.free) {
+      const free = own("free pixels", pixels * 4);
+      ctx.write(free, options.free);
+      scalePixels(evaluation, grad, free, { channels: 3, height, width });
+    }
     return new TextureObjective(ctx, {
       x,
       grad,
@@ -396,4 +396,11 @@ export class TextureObjective implements GpuObjective {
     this.#owned.forEach((o) => o.destroy());
     this.#buffers.forEach((b) => this.#ctx.destroyBuffer(b));
   }
+}
+
+/** Masks and guides weight Gram statistics; sliced Wasserstein has no weighted form here. */
+function steeringNeedsGram(): TexSynthError {
+  return new TexSynthError(
+    "masks, exemplar masks and guides work with the Gram loss only: drop --loss sw (or use --loss gram)",
+  );
 }
