@@ -120,22 +120,64 @@ export function poolMask(mask: Mask): Mask {
 }
 
 /**
- * A mask at each loss layer's resolution: pooled as the features are, once
- * per pooling layer before it. Convolutions leave it as it is: it is not
- * eroded where a 3×3 kernel reaches across the region's edge (README,
- * "Masks and guides", says why).
+ * A mask through one 3×3 convolution: each pixel becomes the mean of the
+ * mask over the 3×3 window the convolution reads there, i.e. the share of
+ * that feature's inputs that lie in the region. Window positions outside
+ * the image are left out of the mean (zero padding adds nothing either way),
+ * or, with `wrap`, read across the opposite edge as circular padding does.
  */
-export function layerMasks(mask: Mask, layers: { height: number; width: number }[]): Mask[] {
+export function convolveMask(mask: Mask, wrap: boolean): Mask {
+  const { height, width } = mask;
+  const data = new Float32Array(height * width);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let sum = 0;
+      let count = 0;
+      for (let dy = -1; dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          let yy = y + dy;
+          let xx = x + dx;
+          if (wrap) {
+            yy = (yy + height) % height;
+            xx = (xx + width) % width;
+          } else if (yy < 0 || yy >= height || xx < 0 || xx >= width) {
+            continue;
+          }
+          sum += mask.data[yy * width + xx];
+          count++;
+        }
+      }
+      data[y * width + x] = sum / count;
+    }
+  }
+  return { width, height, data };
+}
+
+/** `features` indices of VGG19's 2×2 pools (average pools here). */
+const POOLS = new Set([4, 9, 18, 27, 36]);
+/** `features` indices of VGG19's 3×3 convolutions. */
+const CONVS = new Set([0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34]);
+
+/**
+ * A mask at each loss layer's resolution, carried through VGG19 as its
+ * features are made: each 3×3 convolution averages it over its window
+ * ({@link convolveMask}), each pool averages 2×2 ({@link poolMask}), so a
+ * layer's weight at a pixel is the share of that feature's receptive field
+ * (box-weighted) that lies in the region. Neither eroded nor dilated: the
+ * features that straddle the region's edge count in part, those of a hole
+ * that mostly see the kept pixels little, and no region vanishes however
+ * deep the layer (README, "Masks and guides", has the measurements).
+ * `layers` are `features` indices in increasing order, `wrap` for circular
+ * padding.
+ */
+export function layerMasks(mask: Mask, layers: number[], wrap: boolean): Mask[] {
   const out: Mask[] = [];
   let current = mask;
+  let index = 0;
   for (const layer of layers) {
-    while (current.height > layer.height || current.width > layer.width) {
-      current = poolMask(current);
-    }
-    if (current.height !== layer.height || current.width !== layer.width) {
-      throw new Error(
-        `a ${mask.width}×${mask.height} mask does not pool to a ${layer.width}×${layer.height} layer`,
-      );
+    for (; index <= layer; index++) {
+      if (CONVS.has(index)) current = convolveMask(current, wrap);
+      else if (POOLS.has(index)) current = poolMask(current);
     }
     out.push(current);
   }

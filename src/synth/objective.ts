@@ -264,6 +264,7 @@ export class TextureObjective implements GpuObjective {
     const regionLoss = regions
       ? await RegionGramLoss.create(ctx, convs, preset, net, exemplars, regions, {
         maxCrop: options.maxCrop,
+        wrap: options.padding === "circular",
       })
       : null;
     if (regionLoss) owned.push(regionLoss);
@@ -275,7 +276,11 @@ export class TextureObjective implements GpuObjective {
       const count = loss === "gram" ? t.channels * t.channels : 1;
       return preset.gramWeight / (taps.length * count * Math.max(meanSquares[tap], 1e-30));
     });
-    const spectrumWeight = preset.spectrumWeight / (preset.spectrumPerPixel ? size : 1);
+    // Only the free pixels move, and the masked Gram terms are means over
+    // their region: the spectrum term is weighted per free pixel alike.
+    const freePixels = options.free ? options.free.reduce((a, b) => a + b, 0) : pixels;
+    const spectrumWeight = (preset.spectrumWeight * pixels / Math.max(freePixels, 1)) /
+      (preset.spectrumPerPixel ? size : 1);
 
     const evaluation = new Program(ctx);
     evaluation.clear(scalars, SLOT.gram * 4, 4);
@@ -399,7 +404,7 @@ export class TextureObjective implements GpuObjective {
 }
 
 /** Masks and guides weight Gram statistics; sliced Wasserstein has no weighted form here. */
-function steeringNeedsGram(): TexSynthError {
+export function steeringNeedsGram(): TexSynthError {
   return new TexSynthError(
     "masks, exemplar masks and guides work with the Gram loss only: drop --loss sw (or use --loss gram)",
   );

@@ -88,7 +88,7 @@ export class RegionGramLoss {
     net: Vgg19 | TiledVgg19,
     exemplars: ExemplarInput[],
     regions: Region[],
-    options: { maxCrop?: number } = {},
+    options: { maxCrop?: number; wrap: boolean },
   ): Promise<RegionGramLoss> {
     const taps = net.taps;
     const { height, width } = net.input;
@@ -120,7 +120,7 @@ export class RegionGramLoss {
           const mask = r.exemplars[i];
           const eNet = eNets[i];
           if (mask === undefined || !eNet) return null;
-          return layerMasks(mask ?? _everyPixel(e.height, e.width), eNet.taps)
+          return layerMasks(mask ?? _everyPixel(e.height, e.width), preset.layers, false)
             .map((m) => meanOneWeights(m.data));
         })
       );
@@ -128,7 +128,8 @@ export class RegionGramLoss {
         taps.map((_, tap) => eWeights[k].filter((w) => w?.[tap]).length)
       );
       const outWeights = regions.map((r) =>
-        layerMasks(r.output ?? _everyPixel(height, width), taps).map((m) => meanOneWeights(m.data))
+        layerMasks(r.output ?? _everyPixel(height, width), preset.layers, options.wrap)
+          .map((m) => meanOneWeights(m.data))
       );
       // A (region, layer) is a term when both sides have pixels there.
       const targets = regions.map((_, k) =>
