@@ -36,6 +36,7 @@ export {
 } from "./src/synth/synthesizer.ts";
 export type { StopReason } from "./src/optim/lbfgs.ts";
 export type { FeatureLoss } from "./src/synth/objective.ts";
+export type { Guides } from "./src/synth/steering.ts";
 export { type Preset, type PresetName } from "./src/synth/presets.ts";
 export {
   type ConvWeights,
@@ -51,16 +52,35 @@ export {
 } from "./src/gpu/context.ts";
 export { loadWeightsFile } from "./src/weights/load.ts";
 
-/** Options of {@link createSynthesizer}: those of {@link Synthesizer.create}, plus weights by path. */
-export interface CreateOptions extends Omit<SynthesizerOptions, "weights"> {
+/**
+ * Options of {@link createSynthesizer}: those of {@link Synthesizer.create},
+ * with weights, masks, guides and the image to fill also given as paths.
+ */
+export interface CreateOptions
+  extends Omit<SynthesizerOptions, "weights" | "mask" | "image" | "exemplarMasks" | "guides"> {
   /** A `.safetensors`/`.pth` path, loaded weights, or "random" (default). */
   weights?: string | VggWeights | "random";
+  /** Inpainting: the mask of the hole (white is synthesized), see {@link SynthesizerOptions.mask}. */
+  mask?: string | PlanarImage;
+  /** The image to fill (default: the first exemplar), see {@link SynthesizerOptions.image}. */
+  image?: string | PlanarImage;
+  /** One mask per exemplar (null for none): only white parts feed the statistics. */
+  exemplarMasks?: (string | PlanarImage | null)[];
+  /** Label maps for guided synthesis: one per exemplar and one for the output. */
+  guides?: {
+    exemplar: string | PlanarImage | (string | PlanarImage)[];
+    target: string | PlanarImage;
+  };
+}
+
+async function _image(source: string | PlanarImage): Promise<PlanarImage> {
+  return typeof source === "string" ? await readImageFile(source) : source;
 }
 
 /**
  * Creates a {@link Synthesizer} from exemplars given as file paths or as
- * pixels (one, or several whose statistics are averaged), loading weights
- * from a path when one is given.
+ * pixels (one, or several whose statistics are averaged), loading weights,
+ * masks, guides and the image to fill from paths when paths are given.
  *
  * @example
  * ```ts
@@ -69,6 +89,31 @@ export interface CreateOptions extends Omit<SynthesizerOptions, "weights"> {
  * const synth = await createSynthesizer("bricks.png", { weights: "vgg19.safetensors", preset: "liu" });
  * await synth.synthesize(100);
  * const image = await synth.image(); // { width, height, data: Float32Array [3, H, W] }
+ * synth.dispose();
+ * ```
+ *
+ * @example Inpainting: fill the white part of `hole.png` from the rest of `photo.png`
+ * ```ts
+ * import { createSynthesizer, writePng } from "@tex/synth";
+ *
+ * const synth = await createSynthesizer("photo.png", { mask: "hole.png", weights: "random" });
+ * await synth.synthesize(100);
+ * await writePng("filled.png", await synth.image()); // outside the hole: photo.png, bit for bit
+ * synth.dispose();
+ * ```
+ *
+ * @example Guided synthesis: each colour of `target.png` takes that colour's texture in the exemplar
+ * ```ts
+ * import { createSynthesizer } from "@tex/synth";
+ *
+ * const synth = await createSynthesizer("two_materials.png", {
+ *   guides: { exemplar: "two_materials_labels.png", target: "target_labels.png" },
+ *   exemplarMasks: ["no_logo.png"], // only the white part of the exemplar counts
+ *   width: 256,
+ *   height: 256,
+ *   weights: "random",
+ * });
+ * await synth.synthesize(100);
  * synth.dispose();
  * ```
  */
@@ -84,7 +129,21 @@ export async function createSynthesizer(
   const weights = typeof w === "string" && w !== "random"
     ? await loadWeightsFile(w, Math.max(...preset(options.preset ?? "liu").layers))
     : w;
-  return await Synthesizer.create(images, { ...options, weights });
+  const { guides } = options;
+  const exemplarGuides = guides
+    ? await Promise.all(
+      (Array.isArray(guides.exemplar) ? guides.exemplar : [guides.exemplar]).map(_image),
+    )
+    : [];
+  return await Synthesizer.create(images, {
+    ...options,
+    weights,
+    mask: options.mask === undefined ? undefined : await _image(options.mask),
+    image: options.image === undefined ? undefined : await _image(options.image),
+    exemplarMasks: options.exemplarMasks &&
+      await Promise.all(options.exemplarMasks.map((m) => m === null ? null : _image(m))),
+    guides: guides && { exemplar: exemplarGuides, target: await _image(guides.target) },
+  });
 }
 
 /**

@@ -36,7 +36,8 @@ export function maskFromImage(image: PlanarImage): Mask {
   for (let i = 0; i < plane; i++) {
     const y = LUMA[0] * image.data[i] + LUMA[1] * image.data[plane + i] +
       LUMA[2] * image.data[2 * plane + i];
-    data[i] = y >= 0.5 ? 1 : 0;
+    // The weights sum to 1, so a grey of exactly 0.5 is 0.5 up to rounding.
+    data[i] = y >= 0.5 - 1e-6 ? 1 : 0;
   }
   return { width: image.width, height: image.height, data };
 }
