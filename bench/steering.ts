@@ -1,0 +1,220 @@
+/**
+ * Measures inpainting, guided synthesis and the choices behind them, as JSON
+ * lines (README, "Masks and guides", quotes them):
+ *
+ * - `fill`: a 64 px texture (examples/cracks.png) with a 20×20 hole: whether
+ *   the kept pixels are bit for bit the input's, and the per-channel mean and
+ *   standard deviation (contrast) inside the hole against the kept part;
+ * - `fill-spectrum`: the same with the spectrum term on (the whole image
+ *   against the image's own modulus), once as is and once with the hole
+ *   painted flat grey first (a stain to remove): the correlation of the fill
+ *   with the hole's original content, and the fill's contrast;
+ * - `guided`: an exemplar of bricks (left half, labelled black) and noise
+ *   (right half, white), a target guide with a white disc on black: the
+ *   colour statistics of both halves and of the output inside and outside
+ *   the disc;
+ * - `masks`: how much of the kept part of the fill scene each loss layer
+ *   would still see if masks were eroded at every 3×3 convolution, against
+ *   the masks as carried (a mean over each convolution's window).
+ *
+ *   deno run -A bench/steering.ts [--iterations 100] [--preset liu|seed]
+ *     [--weights random|FILE] [--only fill|fill-spectrum|guided|masks]
+ */
+import { parseArgs } from "@std/cli/parse-args";
+import type { PlanarImage } from "../src/io/image.ts";
+import { Synthesizer, type SynthesizerOptions } from "../src/synth/synthesizer.ts";
+import type { PresetName } from "../src/synth/presets.ts";
+import { loadWeightsFile } from "../src/weights/load.ts";
+import { layerMasks, type Mask, maskArea, poolMask } from "../src/synth/masks.ts";
+import { colourStatistics, fillScene, guidedScene } from "../examples/steering_scenes.ts";
+
+const args = parseArgs(Deno.args, { string: ["iterations", "preset", "weights", "only"] });
+const iterations = Number(args.iterations ?? 100);
+const preset = (args.preset ?? "liu") as PresetName;
+const weights = !args.weights || args.weights === "random"
+  ? "random"
+  : await loadWeightsFile(args.weights);
+const weightsName = weights === "random" ? "random (seed 0)" : args.weights;
+const wanted = (what: string) => !args.only || args.only === what;
+
+function round(values: number[]): number[] {
+  return values.map((v) => Number(v.toFixed(4)));
+}
+
+async function synthesize(
+  exemplar: PlanarImage,
+  options: SynthesizerOptions,
+): Promise<{ image: PlanarImage; loss: number; seconds: number }> {
+  const started = performance.now();
+  const synth = await Synthesizer.create(exemplar, { weights, preset, seed: 0, ...options });
+  const { last } = await synth.synthesize(iterations);
+  const image = await synth.image();
+  synth.dispose();
+  return { image, loss: last.loss, seconds: (performance.now() - started) / 1000 };
+}
+
+function correlation(a: PlanarImage, b: PlanarImage, select: (y: number, x: number) => boolean) {
+  const plane = a.width * a.height;
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < 3 * plane; i++) {
+    const p = i % plane;
+    if (select(Math.floor(p / a.width), p % a.width)) pairs.push([a.data[i], b.data[i]]);
+  }
+  const mean = (k: 0 | 1) => pairs.reduce((s, p) => s + p[k], 0) / pairs.length;
+  const [ma, mb] = [mean(0), mean(1)];
+  let ab = 0, aa = 0, bb = 0;
+  for (const [x, y] of pairs) {
+    ab += (x - ma) * (y - mb);
+    aa += (x - ma) ** 2;
+    bb += (y - mb) ** 2;
+  }
+  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+}
+
+const scene = await fillScene(64, 20);
+const { hole } = scene;
+const inHole = (y: number, x: number) =>
+  y >= hole.y && y < hole.y + hole.side && x >= hole.x && x < hole.x + hole.side;
+const kept = (y: number, x: number) => !inHole(y, x);
+
+function fillFigures(out: PlanarImage, input: PlanarImage) {
+  const plane = 64 * 64;
+  let identical = true;
+  for (let i = 0; i < 3 * plane; i++) {
+    const p = i % plane;
+    if (kept(Math.floor(p / 64), p % 64) && out.data[i] !== input.data[i]) identical = false;
+  }
+  const inside = colourStatistics(out, inHole);
+  const outside = colourStatistics(out, kept);
+  return {
+    keptIdentical: identical,
+    insideMean: round(inside.mean),
+    keptMean: round(outside.mean),
+    insideStd: round(inside.std),
+    keptStd: round(outside.std),
+    contrastRatio: round(inside.std.map((s, c) => s / outside.std[c])),
+    correlationWithOriginal: Number(correlation(out, scene.image, inHole).toFixed(3)),
+  };
+}
+
+if (wanted("fill")) {
+  const run = await synthesize(scene.image, { mask: scene.mask });
+  console.log(JSON.stringify({
+    measure: "fill",
+    size: 64,
+    hole: "20×20",
+    preset,
+    weights: weightsName,
+    iterations,
+    loss: run.loss,
+    seconds: Number(run.seconds.toFixed(1)),
+    ...fillFigures(run.image, scene.image),
+  }));
+}
+
+if (wanted("fill-spectrum")) {
+  const plane = 64 * 64;
+  const stained: PlanarImage = {
+    ...scene.image,
+    data: scene.image.data.map((v, i) =>
+      inHole(Math.floor((i % plane) / 64), (i % plane) % 64) ? 0.5 : v
+    ),
+  };
+  for (const [what, input] of [["hole as it is", scene.image], ["hole grey", stained]] as const) {
+    for (const spectrum of [false, true]) {
+      const run = await synthesize(input, { mask: scene.mask, spectrum });
+      console.log(JSON.stringify({
+        measure: "fill-spectrum",
+        input: what,
+        spectrum,
+        preset,
+        weights: weightsName,
+        iterations,
+        ...fillFigures(run.image, input),
+      }));
+    }
+  }
+}
+
+if (wanted("guided")) {
+  const g = await guidedScene(64);
+  const white = (img: PlanarImage) => (y: number, x: number) => img.data[y * 64 + x] > 0.5;
+  const run = await synthesize(g.exemplar, {
+    guides: { exemplar: g.exemplarGuide, target: g.targetGuide },
+  });
+  const stats = (img: PlanarImage, select: (y: number, x: number) => boolean) => {
+    const s = colourStatistics(img, select);
+    return { mean: round(s.mean), std: round(s.std) };
+  };
+  console.log(JSON.stringify({
+    measure: "guided",
+    size: 64,
+    preset,
+    weights: weightsName,
+    iterations,
+    loss: run.loss,
+    seconds: Number(run.seconds.toFixed(1)),
+    exemplarLeft: stats(g.exemplar, (y, x) => !white(g.exemplarGuide)(y, x)),
+    exemplarRight: stats(g.exemplar, white(g.exemplarGuide)),
+    outsideDisc: stats(run.image, (y, x) => !white(g.targetGuide)(y, x)),
+    insideDisc: stats(run.image, white(g.targetGuide)),
+  }));
+}
+
+if (wanted("masks")) {
+  // Erosion keeps a feature only if every input of its 3×3 window (and of
+  // its pool's 2×2 block) is in the region.
+  const erode = (m: Mask): Mask => {
+    const { width, height } = m;
+    const data = m.data.map((_, i) => {
+      const y = Math.floor(i / width);
+      const x = i % width;
+      let v = 1;
+      for (let dy = -1; dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          const yy = y + dy;
+          const xx = x + dx;
+          if (yy >= 0 && yy < height && xx >= 0 && xx < width) {
+            v = Math.min(v, m.data[yy * width + xx]);
+          }
+        }
+      }
+      return v;
+    });
+    return { width, height, data };
+  };
+  const pools = new Set([4, 9, 18, 27, 36]);
+  const convs = new Set([0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34]);
+  const keptMask: Mask = {
+    width: 64,
+    height: 64,
+    data: Float32Array.from(
+      { length: 64 * 64 },
+      (_, i) => kept(Math.floor(i / 64), i % 64) ? 1 : 0,
+    ),
+  };
+  const layers = preset === "seed" ? [1, 4, 9, 18, 27, 36] : [1, 4, 9, 18, 27];
+  let eroded = keptMask;
+  let index = 0;
+  const erodedShare: number[] = [];
+  for (const layer of layers) {
+    for (; index <= layer; index++) {
+      if (convs.has(index)) eroded = erode(eroded);
+      else if (pools.has(index)) {
+        const p = poolMask(eroded);
+        eroded = { ...p, data: p.data.map((v) => v === 1 ? 1 : 0) };
+      }
+    }
+    erodedShare.push(maskArea(eroded) / (eroded.width * eroded.height));
+  }
+  const carried = layerMasks(keptMask, layers, false).map((m) =>
+    maskArea(m) / (m.width * m.height)
+  );
+  console.log(JSON.stringify({
+    measure: "masks",
+    scene: "kept part of a 64 px image with a 20×20 hole",
+    layers,
+    keptShareEroded: round(erodedShare),
+    keptShareCarried: round(carried),
+  }));
+}
