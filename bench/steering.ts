@@ -2,7 +2,7 @@
  * Measures inpainting, guided synthesis and the choices behind them, as JSON
  * lines (README, "Masks and guides", quotes them):
  *
- * - `fill`: a 64 px texture (examples/cracks.png) with a 20×20 hole: whether
+ * - `fill`: a 64 px texture (examples/cracks.png) with a 20×20 hole (`--hole`): whether
  *   the kept pixels are bit for bit the input's, and the per-channel mean and
  *   standard deviation (contrast) inside the hole against the kept part;
  * - `fill-spectrum`: the same with the spectrum term on (the whole image
@@ -17,7 +17,7 @@
  *   would still see if masks were eroded at every 3×3 convolution, against
  *   the masks as carried (a mean over each convolution's window).
  *
- *   deno run -A bench/steering.ts [--iterations 100] [--preset liu|seed]
+ *   deno run -A bench/steering.ts [--iterations 100] [--preset liu|seed] [--hole 20]
  *     [--weights random|FILE] [--only fill|fill-spectrum|guided|masks]
  */
 import { parseArgs } from "@std/cli/parse-args";
@@ -28,7 +28,9 @@ import { loadWeightsFile } from "../src/weights/load.ts";
 import { layerMasks, type Mask, maskArea, poolMask } from "../src/synth/masks.ts";
 import { colourStatistics, fillScene, guidedScene } from "../examples/steering_scenes.ts";
 
-const args = parseArgs(Deno.args, { string: ["iterations", "preset", "weights", "only"] });
+const args = parseArgs(Deno.args, {
+  string: ["iterations", "preset", "weights", "only", "hole"],
+});
 const iterations = Number(args.iterations ?? 100);
 const preset = (args.preset ?? "liu") as PresetName;
 const weights = !args.weights || args.weights === "random"
@@ -43,7 +45,7 @@ function round(values: number[]): number[] {
 
 async function synthesize(
   exemplar: PlanarImage,
-  options: SynthesizerOptions,
+  options: Omit<SynthesizerOptions, "weights">,
 ): Promise<{ image: PlanarImage; loss: number; seconds: number }> {
   const started = performance.now();
   const synth = await Synthesizer.create(exemplar, { weights, preset, seed: 0, ...options });
@@ -53,25 +55,36 @@ async function synthesize(
   return { image, loss: last.loss, seconds: (performance.now() - started) / 1000 };
 }
 
-function correlation(a: PlanarImage, b: PlanarImage, select: (y: number, x: number) => boolean) {
+/** Pearson correlation of two images over the selected pixels, per channel, averaged over the channels. */
+function correlation(
+  a: PlanarImage,
+  b: PlanarImage,
+  select: (y: number, x: number) => boolean,
+): number {
   const plane = a.width * a.height;
-  const pairs: [number, number][] = [];
-  for (let i = 0; i < 3 * plane; i++) {
-    const p = i % plane;
-    if (select(Math.floor(p / a.width), p % a.width)) pairs.push([a.data[i], b.data[i]]);
+  let total = 0;
+  for (let c = 0; c < 3; c++) {
+    const pairs: [number, number][] = [];
+    for (let p = 0; p < plane; p++) {
+      if (select(Math.floor(p / a.width), p % a.width)) {
+        pairs.push([a.data[c * plane + p], b.data[c * plane + p]]);
+      }
+    }
+    const ma = pairs.reduce((s, q) => s + q[0], 0) / pairs.length;
+    const mb = pairs.reduce((s, q) => s + q[1], 0) / pairs.length;
+    let ab = 0, aa = 0, bb = 0;
+    for (const [x, y] of pairs) {
+      ab += (x - ma) * (y - mb);
+      aa += (x - ma) ** 2;
+      bb += (y - mb) ** 2;
+    }
+    total += aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
   }
-  const mean = (k: 0 | 1) => pairs.reduce((s, p) => s + p[k], 0) / pairs.length;
-  const [ma, mb] = [mean(0), mean(1)];
-  let ab = 0, aa = 0, bb = 0;
-  for (const [x, y] of pairs) {
-    ab += (x - ma) * (y - mb);
-    aa += (x - ma) ** 2;
-    bb += (y - mb) ** 2;
-  }
-  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+  return total / 3;
 }
 
-const scene = await fillScene(64, 20);
+const side = Number(args.hole ?? 20);
+const scene = await fillScene(64, side);
 const { hole } = scene;
 const inHole = (y: number, x: number) =>
   y >= hole.y && y < hole.y + hole.side && x >= hole.x && x < hole.x + hole.side;
@@ -102,7 +115,7 @@ if (wanted("fill")) {
   console.log(JSON.stringify({
     measure: "fill",
     size: 64,
-    hole: "20×20",
+    hole: `${side}×${side}`,
     preset,
     weights: weightsName,
     iterations,
@@ -125,6 +138,7 @@ if (wanted("fill-spectrum")) {
       const run = await synthesize(input, { mask: scene.mask, spectrum });
       console.log(JSON.stringify({
         measure: "fill-spectrum",
+        hole: `${side}×${side}`,
         input: what,
         spectrum,
         preset,

@@ -45,7 +45,7 @@ function row(panels: PlanarImage[]): PlanarImage {
 
 async function synthesize(
   exemplar: PlanarImage,
-  options: SynthesizerOptions,
+  options: Omit<SynthesizerOptions, "weights">,
 ): Promise<PlanarImage> {
   const synth = await Synthesizer.create(exemplar, { weights, seed: 0, ...options });
   await synth.synthesize(iterations);

@@ -2,6 +2,7 @@
 // the help texts and the README's reference all read this one list.
 import denoJson from "../../deno.json" with { type: "json" };
 import { BATCH_SPEC, batchCommand } from "./batch.ts";
+import { FILL_SPEC, fillCommand } from "./fill.ts";
 import { info } from "./info.ts";
 import {
   type CommandSpec,
@@ -22,6 +23,7 @@ export interface Command {
 /** Every subcommand; the first is the default (`tex-synth <exemplar>` means `synth`). */
 export const COMMANDS: readonly Command[] = [
   { spec: SYNTH_SPEC, run: synthCommand },
+  { spec: FILL_SPEC, run: fillCommand },
   { spec: BATCH_SPEC, run: batchCommand },
   { spec: WEIGHTS_SPEC, run: weightsCommand },
 ];
