@@ -139,3 +139,18 @@ Deno.test("an exemplar mask keeps a masked-out logo's colour out of the output",
   assert(without > 0.03, `unmasked, ${without} of the output is logo-blue`);
   assert(withMask < without / 4, `masked ${withMask} vs unmasked ${without}`);
 });
+
+Deno.test("inpainting with guides: each label fills its part of the hole, kept pixels stay", async () => {
+  const scene = await guidedScene(32);
+  const hole = (y: number, x: number) => y >= 8 && y < 24 && x >= 10 && x < 22;
+  const synth = await Synthesizer.create(scene.exemplar, {
+    weights: "random",
+    mask: paint(32, 32, (y, x) => hole(y, x) ? [1, 1, 1] : [0, 0, 0]),
+    // The hole straddles both halves; the output's labels are the image's own.
+    guides: { exemplar: scene.exemplarGuide, target: scene.exemplarGuide },
+    gpu: await gpu(),
+  });
+  await synth.synthesize(3);
+  keptIdentical(await synth.image(), scene.exemplar, hole);
+  synth.dispose();
+});
