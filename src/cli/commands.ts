@@ -11,6 +11,7 @@ import {
   parseOptions,
   UsageError,
 } from "./options.ts";
+import { SERVE_SPEC, serveCommand } from "./serve.ts";
 import { SYNTH_SPEC, synthCommand } from "./synth.ts";
 import { WEIGHTS_SPEC, weightsCommand } from "./weights.ts";
 
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Command[] = [
   { spec: FILL_SPEC, run: fillCommand },
   { spec: BATCH_SPEC, run: batchCommand },
   { spec: WEIGHTS_SPEC, run: weightsCommand },
+  { spec: SERVE_SPEC, run: serveCommand },
 ];
 
 const TITLE = "tex-synth: neural texture synthesis on WebGPU (VGG19 Gram + spectrum, L-BFGS)";
