@@ -3378,6 +3378,8 @@ var TiledVgg19 = class {
   taps;
   tiles;
   input;
+  /** Floats of the largest loss-layer window a tile hands to its callbacks. */
+  largestWindow;
   #ctx;
   #pool;
   #nets = /* @__PURE__ */ new Map();
@@ -3420,21 +3422,32 @@ var TiledVgg19 = class {
         windowFloats = Math.max(windowFloats, t.channels * w.height * w.width);
       });
     }
+    this.largestWindow = windowFloats;
     this.#crop = ctx.createBuffer("tile crop", cropFloats * 4);
     this.#cropGrad = ctx.createBuffer("tile crop gradient", cropFloats * 4);
     this.#window = ctx.createBuffer("tile loss-layer window", windowFloats * 4);
     this.#windowGrad = ctx.createBuffer("tile loss-layer window gradient", windowFloats * 4);
   }
+  /** The core's pixels in the whole image's activation at loss layer `tap`. */
+  #layerRect(tap, core) {
+    const s = this.#strides[tap];
+    const y = core.y / s;
+    const x = core.x / s;
+    return {
+      y,
+      x,
+      height: Math.floor((core.y + core.height) / s) - y,
+      width: Math.floor((core.x + core.width) / s) - x
+    };
+  }
   /** The core's pixels in the crop's activation at loss layer `tap`. */
   #windowOf(tap, crop, core) {
     const s = this.#strides[tap];
-    const y0 = core.y / s;
-    const x0 = core.x / s;
+    const r = this.#layerRect(tap, core);
     return {
-      y: y0 - crop.y / s,
-      x: x0 - crop.x / s,
-      height: Math.floor((core.y + core.height) / s) - y0,
-      width: Math.floor((core.x + core.width) / s) - x0
+      ...r,
+      y: r.y - crop.y / s,
+      x: r.x - crop.x / s
     };
   }
   #net(tile) {
@@ -3484,7 +3497,7 @@ var TiledVgg19 = class {
       this.#gather(prog, input, tile);
       this.#net(tile).recordForward(prog, this.#crop, (prog2, tap, features) => {
         const w = this.#extract(prog2, tile, tap, features);
-        onTap(prog2, tap, this.#window, w.height * w.width, i === 0);
+        onTap(prog2, tap, this.#window, w.height * w.width, i === 0, this.#layerRect(tap, tile.core));
       });
     });
   }
@@ -3503,7 +3516,7 @@ var TiledVgg19 = class {
       }, (prog2, tap, features, g, accumulate) => {
         const t = net.taps[tap];
         const w = this.#extract(prog2, tile, tap, features);
-        onTapBackward(prog2, tap, this.#window, w.height * w.width, this.#windowGrad);
+        onTapBackward(prog2, tap, this.#window, w.height * w.width, this.#windowGrad, this.#layerRect(tap, tile.core));
         if (!accumulate) prog2.clear(g, 0, t.channels * t.height * t.width * 4);
         copyWindow(prog2, t.channels, {
           buffer: this.#windowGrad,
@@ -3557,6 +3570,33 @@ var TiledVgg19 = class {
     }
   }
 };
+
+// src/synth/networks.ts
+function network(ctx, convs, layers, height, width, options) {
+  const maxCrop = options.maxCrop ?? (networkFits(ctx, height, width) ? void 0 : largestNetworkSide(ctx));
+  return maxCrop === void 0 ? new Vgg19(ctx, convs, layers, height, width, options) : new TiledVgg19(ctx, convs, layers, height, width, {
+    ...options,
+    maxCrop
+  });
+}
+function recordTaps(prog, net, input, onTap) {
+  if (net instanceof TiledVgg19) {
+    net.recordForward(prog, input, onTap);
+  } else {
+    net.recordForward(prog, input, (p, tap, features) => {
+      const { height, width } = net.taps[tap];
+      onTap(p, tap, features, height * width, true, {
+        y: 0,
+        x: 0,
+        height,
+        width
+      });
+    });
+  }
+}
+function largestTapFloats(net) {
+  return net instanceof TiledVgg19 ? net.largestWindow : Math.max(...net.taps.map((t) => t.channels * t.height * t.width));
+}
 
 // kernels/gram.wgsl
 var gram_default = "// Partial Gram products F\xB7F\u1D40 over one K-chunk (K = M pixels). Workgroup w is\n// (pair, chunk): pair names a 64\xD764 tile (bi, bj) of the upper block triangle\n// (bi \u2264 bj), chunk a run of `chunk` pixels. The tile's sums over that run go\n// to partials[chunk] (an [N, N] slab); gram_finish adds the chunks in a fixed\n// order, scales and mirrors, so no float atomics are needed. Lower-triangle\n// tiles are never computed: they are the transposes of upper ones.\n//\n// 128 invocations as 16\xD78, each owning 8\xD74 outputs (rows 8\xB7ly.., columns\n// 4\xB7lx..): each pixel step costs three vec4 loads from shared memory for 32\n// FMAs, which beat 4\xD74 per invocation on llvmpipe as well.\nstruct Params { n: u32, m: u32, tiles: u32, pairs: u32, chunks: u32, chunk: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> f: array<f32>;\n@group(0) @binding(2) var<storage, read_write> partials: array<f32>;\n\nconst TILE = 64u;\nconst KT = 16u;\nconst WG = 128u;\n// [KT][TILE] floats, four consecutive tile rows per vec4 (8 KiB together).\nvar<workgroup> ta: array<vec4<f32>, 256>;\nvar<workgroup> tb: array<vec4<f32>, 256>;\n\nfn store(base: u32, row: u32, col: u32, v: vec4<f32>) {\n  if (row >= p.n) {\n    return;\n  }\n  let o = base + row * p.n;\n  for (var j = 0u; j < 4u; j++) {\n    if (col + j < p.n) {\n      partials[o + col + j] = v[j];\n    }\n  }\n}\n\n@compute @workgroup_size(16, 8)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let w = wid.x + wid.y * nwg.x;\n  if (w >= p.pairs * p.chunks) {\n    return;\n  }\n  let c = w / p.pairs;\n  var bi = 0u;\n  var rem = w % p.pairs;\n  while (rem >= p.tiles - bi) {\n    rem -= p.tiles - bi;\n    bi += 1u;\n  }\n  let row0 = bi * TILE;\n  let col0 = (bi + rem) * TILE;\n  let diagonal = rem == 0u;\n  let k0 = c * p.chunk;\n  let k1 = min(k0 + p.chunk, p.m);\n  let li = lid.y * 16u + lid.x;\n\n  var acc0 = vec4<f32>(0.0);\n  var acc1 = vec4<f32>(0.0);\n  var acc2 = vec4<f32>(0.0);\n  var acc3 = vec4<f32>(0.0);\n  var acc4 = vec4<f32>(0.0);\n  var acc5 = vec4<f32>(0.0);\n  var acc6 = vec4<f32>(0.0);\n  var acc7 = vec4<f32>(0.0);\n  for (var k = k0; k < k1; k += KT) {\n    // Consecutive invocations read consecutive pixels of one channel row.\n    for (var q = 0u; q < 8u; q++) {\n      let e = li + q * WG;\n      let r = e / KT;\n      let kk = e % KT;\n      let gk = k + kk;\n      var va = 0.0;\n      var vb = 0.0;\n      if (gk < k1) {\n        if (row0 + r < p.n) {\n          va = f[(row0 + r) * p.m + gk];\n        }\n        // A diagonal tile multiplies a block by itself: load it once.\n        if (diagonal) {\n          vb = va;\n        } else if (col0 + r < p.n) {\n          vb = f[(col0 + r) * p.m + gk];\n        }\n      }\n      ta[kk * 16u + r / 4u][r % 4u] = va;\n      tb[kk * 16u + r / 4u][r % 4u] = vb;\n    }\n    workgroupBarrier();\n    for (var kk = 0u; kk < KT; kk++) {\n      let a0 = ta[kk * 16u + lid.y * 2u];\n      let a1 = ta[kk * 16u + lid.y * 2u + 1u];\n      let b = tb[kk * 16u + lid.x];\n      acc0 += a0.x * b;\n      acc1 += a0.y * b;\n      acc2 += a0.z * b;\n      acc3 += a0.w * b;\n      acc4 += a1.x * b;\n      acc5 += a1.y * b;\n      acc6 += a1.z * b;\n      acc7 += a1.w * b;\n    }\n    workgroupBarrier();\n  }\n\n  let base = c * p.n * p.n;\n  let row = row0 + lid.y * 8u;\n  let col = col0 + lid.x * 4u;\n  store(base, row, col, acc0);\n  store(base, row + 1u, col, acc1);\n  store(base, row + 2u, col, acc2);\n  store(base, row + 3u, col, acc3);\n  store(base, row + 4u, col, acc4);\n  store(base, row + 5u, col, acc5);\n  store(base, row + 6u, col, acc6);\n  store(base, row + 7u, col, acc7);\n}\n";
@@ -4021,6 +4061,57 @@ function combineScalars(prog, scalars, dst, a, i, b, j) {
   ], pack(dst, i, j, f32(a), f32(b)));
 }
 
+// kernels/pixel_mask.wgsl
+var pixel_mask_default = "// One weight per pixel applied to a planar [C, H, W] tensor, the same for\n// every channel: the masks of masked and guided statistics, inpainting's\n// kept pixels. One element per invocation. Entry points:\n//   weight: a[c, i] = b[c, i] \xB7 v(i), v = w or \u221Aw (ROOT), w read from a\n//           window at (y, x) of a larger map mapWidth wide: a tile's part of\n//           a layer's mask\n//   scale:  a[c, i] *= w[i]\n//   keep:   a[c, i] = b[c, i] where w[i] < 0.5 (a kept pixel), else as it is\n// `keep` copies kept values, so they stay bit for bit what `b` holds.\noverride ROOT: u32 = 0u;\n\nstruct Params { channels: u32, height: u32, width: u32, mapWidth: u32, y: u32, x: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> a: array<f32>;\n@group(0) @binding(2) var<storage, read> w: array<f32>;\n@group(0) @binding(3) var<storage, read> b: array<f32>;\n\nfn element(wid: vec3u, nwg: vec3u, li: u32) -> u32 {\n  return (wid.x + wid.y * nwg.x) * 256u + li;\n}\n\n@compute @workgroup_size(256)\nfn weight(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,\n          @builtin(local_invocation_index) li: u32) {\n  let i = element(wid, nwg, li);\n  let plane = p.height * p.width;\n  if (i >= p.channels * plane) {\n    return;\n  }\n  let r = i % plane;\n  var v = w[(p.y + r / p.width) * p.mapWidth + p.x + r % p.width];\n  if (ROOT != 0u) {\n    v = sqrt(v);\n  }\n  a[i] = b[i] * v;\n}\n\n@compute @workgroup_size(256)\nfn scale(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,\n         @builtin(local_invocation_index) li: u32) {\n  let i = element(wid, nwg, li);\n  let plane = p.height * p.width;\n  if (i >= p.channels * plane) {\n    return;\n  }\n  a[i] *= w[i % plane];\n}\n\n@compute @workgroup_size(256)\nfn keep(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,\n        @builtin(local_invocation_index) li: u32) {\n  let i = element(wid, nwg, li);\n  let plane = p.height * p.width;\n  if (i >= p.channels * plane) {\n    return;\n  }\n  if (w[i % plane] < 0.5) {\n    a[i] = b[i];\n  }\n}\n";
+
+// src/ops/pixel_mask.ts
+var WG2 = 256;
+function _check(buffer, floats, what) {
+  if (buffer.size < floats * 4) {
+    throw new RangeError(`${what} buffer holds ${buffer.size} bytes, needs ${floats * 4}`);
+  }
+}
+function weightPixels(prog, input, weights, output, shape, options = {}) {
+  const { channels, height, width } = shape;
+  const window = options.window ?? {
+    mapWidth: width,
+    y: 0,
+    x: 0
+  };
+  if (input === output) throw new RangeError("weightPixels: input and output must differ");
+  _check(input, channels * height * width, "input");
+  _check(output, channels * height * width, "output");
+  _check(weights, (window.y + height - 1) * window.mapWidth + window.x + width, "weights");
+  prog.dispatch(prog.ctx.pipeline(pixel_mask_default, "weight", {
+    ROOT: options.root ? 1 : 0
+  }), [
+    output,
+    weights,
+    input
+  ], grid(Math.ceil(channels * height * width / WG2)), pack(channels, height, width, window.mapWidth, window.y, window.x));
+}
+function scalePixels(prog, data, weights, shape) {
+  const { channels, height, width } = shape;
+  _check(data, channels * height * width, "data");
+  _check(weights, height * width, "weights");
+  prog.dispatch(prog.ctx.pipeline(pixel_mask_default, "scale"), [
+    data,
+    weights
+  ], grid(Math.ceil(channels * height * width / WG2)), pack(channels, height, width, width, 0, 0));
+}
+function keepPixels(prog, data, free, base, shape) {
+  const { channels, height, width } = shape;
+  if (data === base) throw new RangeError("keepPixels: data and base must differ");
+  _check(data, channels * height * width, "data");
+  _check(base, channels * height * width, "base");
+  _check(free, height * width, "mask");
+  prog.dispatch(prog.ctx.pipeline(pixel_mask_default, "keep"), [
+    data,
+    free,
+    base
+  ], grid(Math.ceil(channels * height * width / WG2)), pack(channels, height, width, width, 0, 0));
+}
+
 // kernels/sw_residual.wgsl
 var sw_residual_default = "// The sliced Wasserstein residual and its scatter back to pixel order. For\n// each sorted projection sorted[k, i] (sorted in place in `proj`) with\n// original pixel idx[k, i]: r = sorted[k, i] \u2212 target[k, i] replaces the\n// sorted value (the loss is then a dot product of `proj` with itself) and\n// dproj[k, idx[k, i]] = scale \xB7 r, scale = 2\xB7weight/(K\xB7M). Every pixel of a\n// row appears once in idx, so the scatter writes each output exactly once.\nstruct Params { count: u32, m: u32, scale: f32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> proj: array<f32>;\n@group(0) @binding(2) var<storage, read> target_sorted: array<f32>;\n@group(0) @binding(3) var<storage, read> idx: array<u32>;\n@group(0) @binding(4) var<storage, read_write> dproj: array<f32>;\n\nconst WG = 256u;\n\n@compute @workgroup_size(256)\nfn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {\n  let e = gid.x + gid.y * nwg.x * WG;\n  if (e >= p.count) {\n    return;\n  }\n  let r = proj[e] - target_sorted[e];\n  proj[e] = r;\n  dproj[e - e % p.m + idx[e]] = p.scale * r;\n}\n";
 
@@ -4038,7 +4129,7 @@ var sort_global_default = "// One bitonic stage whose stride reaches across 2048
 
 // src/ops/sort.ts
 var TILE5 = 2048;
-var WG2 = 256;
+var WG3 = 256;
 var RowSort = class {
   /** Number of independent rows. */
   rows;
@@ -4108,7 +4199,7 @@ var RowSort = class {
     const comparators = this.rows * half;
     for (let k = 2 * TILE5; k <= this.#padded; k *= 2) {
       for (let j = k / 2; j >= TILE5; j /= 2) {
-        prog.dispatch(globalPipeline, buffers, grid(Math.ceil(comparators / WG2)), pack(n, half, comparators, k, j));
+        prog.dispatch(globalPipeline, buffers, grid(Math.ceil(comparators / WG3)), pack(n, half, comparators, k, j));
       }
       local(k, k, false);
     }
@@ -4125,7 +4216,7 @@ var RowSort = class {
 };
 
 // src/ops/sliced_wasserstein.ts
-var WG3 = 256;
+var WG4 = 256;
 var SlicedWasserstein = class {
   /** Channels N of the feature map. */
   channels;
@@ -4216,7 +4307,7 @@ var SlicedWasserstein = class {
       this.#proj,
       this.#ranks,
       this.#target
-    ], grid(Math.ceil(count / WG3)), pack(count, m, mt));
+    ], grid(Math.ceil(count / WG4)), pack(count, m, mt));
   }
   /**
    * Records the loss and its gradient for `features` ([N, M]) on the same
@@ -4244,7 +4335,7 @@ var SlicedWasserstein = class {
       this.#target,
       this.#indices,
       this.#dproj
-    ], grid(Math.ceil(count / WG3)), pack(count, m, f32(2 * weight / count)));
+    ], grid(Math.ceil(count / WG4)), pack(count, m, f32(2 * weight / count)));
     reduceDot(prog, this.#proj, this.#proj, count, {
       ...lossTarget,
       scale: weight / count * (lossTarget.scale ?? 1)
@@ -4363,6 +4454,504 @@ function transferSpectra(spectra, height, width) {
   return out;
 }
 
+// src/ops/masked_gram.ts
+function meanOneWeights(w) {
+  let sum = 0;
+  for (let i = 0; i < w.length; i++) sum += w[i];
+  if (!(sum > 0)) return null;
+  const k = w.length / sum;
+  return Float32Array.from(w, (v) => v * k);
+}
+var MaskedGram = class {
+  /** Number of channels N. */
+  channels;
+  /** Number of pixels M of the whole map (its tiles are parts of it). */
+  pixels;
+  #gram;
+  #scratch;
+  /**
+   * Preallocates the Gram's scratch; `weighted` holds the weighted features
+   * between dispatches: N·M floats, or N times the largest window's pixels
+   * when only windows of the map are recorded.
+   */
+  constructor(ctx, channels, pixels, weighted) {
+    this.channels = channels;
+    this.pixels = pixels;
+    this.#gram = new Gram(ctx, channels, pixels);
+    this.#scratch = weighted;
+  }
+  /**
+   * Records out[N, N] = G_w of `features`, an [N, h, w] window of the map
+   * (the whole map by default) whose weights ŵ (mean 1 over the whole map,
+   * see {@link meanOneWeights}) are read from `weights` at `window`. With
+   * `accumulate` the window's part is added to `out`, so a map's windows sum
+   * to its masked Gram matrix.
+   */
+  forward(prog, features, weights, out, part) {
+    const pixels = part.height * part.width;
+    this.#checkScratch(pixels);
+    weightPixels(prog, features, weights, this.#scratch, {
+      channels: this.channels,
+      height: part.height,
+      width: part.width
+    }, {
+      root: true,
+      window: part.window
+    });
+    this.#gram.forward(prog, this.#scratch, out, {
+      pixels,
+      accumulate: part.accumulate
+    });
+  }
+  /** The loss weight·Σ(G_w − Ĝ)² and its diff, exactly {@link Gram.loss}. */
+  loss(prog, g, target, diff, weight, lossTarget) {
+    this.#gram.loss(prog, g, target, diff, weight, lossTarget);
+  }
+  /**
+   * Records grad (+)= diff·F·diag(ŵ) over a window of the map (as in
+   * {@link MaskedGram.forward}): added with `accumulate`, written otherwise.
+   */
+  backward(prog, diff, features, weights, grad, part) {
+    const n = this.channels;
+    const m = part.height * part.width;
+    this.#checkScratch(m);
+    weightPixels(prog, features, weights, this.#scratch, {
+      channels: n,
+      height: part.height,
+      width: part.width
+    }, {
+      window: part.window
+    });
+    if (grad.size < n * m * 4) {
+      throw new RangeError(`feature gradient buffer holds ${grad.size} bytes, needs ${n * m * 4}`);
+    }
+    matmul(prog, diff, this.#scratch, grad, {
+      rows: n,
+      inner: n,
+      m,
+      aRow: n,
+      aCol: 1
+    }, part.accumulate);
+  }
+  #checkScratch(pixels) {
+    const bytes = this.channels * pixels * 4;
+    if (this.#scratch.size < bytes) {
+      throw new RangeError(`weighted-features buffer holds ${this.#scratch.size} bytes, ${this.channels}\xD7${pixels} features need ${bytes}`);
+    }
+  }
+  /** Frees the Gram's scratch (not the shared weighted-features buffer). */
+  destroy() {
+    this.#gram.destroy();
+  }
+};
+
+// src/synth/masks.ts
+var LUMA = [
+  0.299,
+  0.587,
+  0.114
+];
+function maskFromImage(image) {
+  const plane = image.width * image.height;
+  const data = new Float32Array(plane);
+  for (let i = 0; i < plane; i++) {
+    const y = LUMA[0] * image.data[i] + LUMA[1] * image.data[plane + i] + LUMA[2] * image.data[2 * plane + i];
+    data[i] = y >= 0.5 - 1e-6 ? 1 : 0;
+  }
+  return {
+    width: image.width,
+    height: image.height,
+    data
+  };
+}
+function nearestSource(o, from, to) {
+  return Math.min(from - 1, Math.floor((o + 0.5) * from / to));
+}
+function resizeNearest(mask, height, width) {
+  if (mask.height === height && mask.width === width) return mask;
+  const data = new Float32Array(height * width);
+  for (let y = 0; y < height; y++) {
+    const sy = nearestSource(y, mask.height, height);
+    for (let x = 0; x < width; x++) {
+      data[y * width + x] = mask.data[sy * mask.width + nearestSource(x, mask.width, width)];
+    }
+  }
+  return {
+    width,
+    height,
+    data
+  };
+}
+function _boxAxis(from, to) {
+  const cells = [];
+  for (let o = 0; o < to; o++) {
+    const a = o * from / to;
+    const b = (o + 1) * from / to;
+    const start = Math.floor(a);
+    const weights = [];
+    for (let s = start; s < Math.min(from, Math.ceil(b)); s++) {
+      weights.push((Math.min(b, s + 1) - Math.max(a, s)) / (b - a));
+    }
+    cells.push({
+      start,
+      weights
+    });
+  }
+  return cells;
+}
+function resizeArea(mask, height, width) {
+  if (mask.height === height && mask.width === width) return mask;
+  const rows = _boxAxis(mask.height, height);
+  const cols = _boxAxis(mask.width, width);
+  const data = new Float32Array(height * width);
+  for (let y = 0; y < height; y++) {
+    const r = rows[y];
+    for (let x = 0; x < width; x++) {
+      const c = cols[x];
+      let sum = 0;
+      r.weights.forEach((wy, i) => {
+        const row = (r.start + i) * mask.width + c.start;
+        c.weights.forEach((wx, j) => sum += wy * wx * mask.data[row + j]);
+      });
+      data[y * width + x] = sum;
+    }
+  }
+  return {
+    width,
+    height,
+    data
+  };
+}
+function poolMask(mask) {
+  const height = Math.floor(mask.height / 2);
+  const width = Math.floor(mask.width / 2);
+  const data = new Float32Array(height * width);
+  const w = mask.width;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const top = 2 * y * w + 2 * x;
+      data[y * width + x] = 0.25 * (mask.data[top] + mask.data[top + 1] + (mask.data[top + w] + mask.data[top + w + 1]));
+    }
+  }
+  return {
+    width,
+    height,
+    data
+  };
+}
+function convolveMask(mask, wrap) {
+  const { height, width } = mask;
+  const data = new Float32Array(height * width);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let sum = 0;
+      let count = 0;
+      for (let dy = -1; dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          let yy = y + dy;
+          let xx = x + dx;
+          if (wrap) {
+            yy = (yy + height) % height;
+            xx = (xx + width) % width;
+          } else if (yy < 0 || yy >= height || xx < 0 || xx >= width) {
+            continue;
+          }
+          sum += mask.data[yy * width + xx];
+          count++;
+        }
+      }
+      data[y * width + x] = sum / count;
+    }
+  }
+  return {
+    width,
+    height,
+    data
+  };
+}
+var POOLS = /* @__PURE__ */ new Set([
+  4,
+  9,
+  18,
+  27,
+  36
+]);
+var CONVS = /* @__PURE__ */ new Set([
+  0,
+  2,
+  5,
+  7,
+  10,
+  12,
+  14,
+  16,
+  19,
+  21,
+  23,
+  25,
+  28,
+  30,
+  32,
+  34
+]);
+function layerMasks(mask, layers, wrap) {
+  const out = [];
+  let current = mask;
+  let index = 0;
+  for (const layer of layers) {
+    for (; index <= layer; index++) {
+      if (CONVS.has(index)) current = convolveMask(current, wrap);
+      else if (POOLS.has(index)) current = poolMask(current);
+    }
+    out.push(current);
+  }
+  return out;
+}
+function multiplyMasks(a, b) {
+  if (a.width !== b.width || a.height !== b.height) {
+    throw new Error(`masks of ${a.width}\xD7${a.height} and ${b.width}\xD7${b.height} px`);
+  }
+  return {
+    width: a.width,
+    height: a.height,
+    data: a.data.map((v, i) => v * b.data[i])
+  };
+}
+function invertMask(mask) {
+  return {
+    width: mask.width,
+    height: mask.height,
+    data: mask.data.map((v) => 1 - v)
+  };
+}
+function maskArea(mask) {
+  let sum = 0;
+  for (const v of mask.data) sum += v;
+  return sum;
+}
+
+// src/synth/region_gram.ts
+function _everyPixel(height, width) {
+  return {
+    height,
+    width,
+    data: new Float32Array(height * width).fill(1)
+  };
+}
+var RegionGramLoss = class _RegionGramLoss {
+  #ctx;
+  #net;
+  #grams;
+  #terms;
+  #buffers;
+  constructor(ctx, net, grams, terms, buffers) {
+    this.#ctx = ctx;
+    this.#net = net;
+    this.#grams = grams;
+    this.#terms = terms;
+    this.#buffers = buffers;
+  }
+  /**
+   * Computes the regions' targets from the exemplars (each through its own
+   * network, tiled when `maxCrop` says or its size needs) and prepares the
+   * output's side on `net`.
+   */
+  static async create(ctx, convs, preset2, net, exemplars, regions, options) {
+    const taps = net.taps;
+    const { height, width } = net.input;
+    const buffers = [];
+    const own = (label, data) => {
+      const b = typeof data === "number" ? ctx.createBuffer(label, data * 4) : ctx.upload(label, data);
+      buffers.push(b);
+      return b;
+    };
+    const temporary = [];
+    const setup = new Program(ctx);
+    try {
+      const eNets = exemplars.map((e, i) => regions.some((r) => r.exemplars[i] !== void 0) ? network(ctx, convs, preset2.layers, e.height, e.width, {
+        padding: "zero",
+        checkpointing: true,
+        maxCrop: options.maxCrop
+      }) : null);
+      eNets.forEach((n) => n && temporary.push(n));
+      const eWeights = regions.map((r) => exemplars.map((e, i) => {
+        const mask = r.exemplars[i];
+        const eNet = eNets[i];
+        if (mask === void 0 || !eNet) return null;
+        return layerMasks(mask ?? _everyPixel(e.height, e.width), preset2.layers, false).map((m) => meanOneWeights(m.data));
+      }));
+      const counts = regions.map((_, k) => taps.map((_2, tap) => eWeights[k].filter((w) => w?.[tap]).length));
+      const outWeights = regions.map((r) => layerMasks(r.output ?? _everyPixel(height, width), preset2.layers, options.wrap).map((m) => meanOneWeights(m.data)));
+      const targets = regions.map((_, k) => taps.map((t, tap) => counts[k][tap] > 0 && outWeights[k][tap] ? own(`region ${k} target gram ${t.index}`, t.channels * t.channels) : null));
+      const started = regions.map(() => taps.map(() => false));
+      const largest = Math.max(...eNets.map((n) => n ? largestTapFloats(n) : 0));
+      const weighted = ctx.createBuffer("exemplar masked features", largest * 4);
+      temporary.push({
+        destroy: () => ctx.destroyBuffer(weighted)
+      });
+      exemplars.forEach((e, i) => {
+        const eNet = eNets[i];
+        if (!eNet) return;
+        const grams2 = eNet.taps.map((t) => {
+          const g = new MaskedGram(ctx, t.channels, t.height * t.width, weighted);
+          temporary.push(g);
+          return g;
+        });
+        const weights = regions.map((_, k) => eNet.taps.map((_2, tap) => {
+          const w = eWeights[k][i]?.[tap];
+          if (!w || !targets[k][tap]) return null;
+          const scaled = w.map((v) => v / counts[k][tap]);
+          const b = ctx.upload("exemplar layer mask", scaled);
+          temporary.push({
+            destroy: () => ctx.destroyBuffer(b)
+          });
+          return b;
+        }));
+        let input = e.buffer;
+        const norm = preset2.normalize;
+        if (norm) {
+          input = ctx.createBuffer("normalized exemplar", e.height * e.width * 12);
+          const b = input;
+          temporary.push({
+            destroy: () => ctx.destroyBuffer(b)
+          });
+          channelAffine(setup, e.buffer, input, 3, e.height * e.width, norm.std.map((s) => 1 / s), norm.mean.map((m, c) => -m / norm.std[c]));
+        }
+        recordTaps(setup, eNet, input, (prog, tap, window, _pixels, _first, at) => {
+          regions.forEach((_, k) => {
+            const w = weights[k][tap];
+            const target = targets[k][tap];
+            if (!w || !target) return;
+            grams2[tap].forward(prog, window, w, target, {
+              height: at.height,
+              width: at.width,
+              window: {
+                mapWidth: eNet.taps[tap].width,
+                y: at.y,
+                x: at.x
+              },
+              accumulate: started[k][tap]
+            });
+            started[k][tap] = true;
+          });
+        });
+      });
+      const norms = ctx.createBuffer("region target norms", Math.max(1, regions.length * taps.length) * 4);
+      temporary.push({
+        destroy: () => ctx.destroyBuffer(norms)
+      });
+      targets.forEach((row, k) => row.forEach((target, tap) => {
+        if (!target) return;
+        const c = taps[tap].channels;
+        reduceDot(setup, target, target, c * c, {
+          scalars: norms,
+          slot: k * taps.length + tap,
+          scale: 1 / (c * c)
+        });
+      }));
+      setup.run();
+      const meanSquares = await ctx.read(norms, 0, Math.max(1, regions.length * taps.length));
+      const outWeighted = own("masked features", largestTapFloats(net));
+      const grams = taps.map((t) => new MaskedGram(ctx, t.channels, t.height * t.width, outWeighted));
+      const tiled = net instanceof TiledVgg19;
+      const terms = taps.map((t, tap) => regions.flatMap((r, k) => {
+        const target = targets[k][tap];
+        const w = outWeights[k][tap];
+        if (!target || !w) return [];
+        const n = t.channels * t.channels;
+        const weight = preset2.gramScaling === "fixed" ? preset2.gramWeight * r.share : preset2.gramWeight * r.share / (taps.length * n * Math.max(meanSquares[k * taps.length + tap], 1e-30));
+        return [
+          {
+            weights: own(`region ${k} layer mask ${t.index}`, w),
+            target,
+            diff: own(`region ${k} gram diff ${t.index}`, n),
+            gram: tiled ? own(`region ${k} gram ${t.index}`, n) : null,
+            weight
+          }
+        ];
+      }));
+      return new _RegionGramLoss(ctx, net, grams, terms, buffers);
+    } catch (e) {
+      buffers.forEach((b) => ctx.destroyBuffer(b));
+      throw e;
+    } finally {
+      setup.destroy();
+      temporary.forEach((t) => t.destroy());
+    }
+  }
+  /**
+   * Records the forward pass, every term's loss into `loss` (added to the
+   * slot) and the backward pass writing ∂E/∂input into `gradInput`.
+   */
+  record(prog, input, gradInput, loss) {
+    const net = this.#net;
+    const taps = net.taps;
+    const lossTarget = {
+      ...loss,
+      accumulate: true
+    };
+    if (net instanceof TiledVgg19) {
+      net.recordForward(prog, input, (p, tap, window, _pixels, first, at) => {
+        for (const term of this.#terms[tap]) {
+          this.#grams[tap].forward(p, window, term.weights, term.gram, {
+            height: at.height,
+            width: at.width,
+            window: {
+              mapWidth: taps[tap].width,
+              y: at.y,
+              x: at.x
+            },
+            accumulate: !first
+          });
+        }
+      });
+      this.#terms.forEach((terms, tap) => terms.forEach((term) => this.#grams[tap].loss(prog, term.gram, term.target, term.diff, term.weight, lossTarget)));
+      net.recordBackward(prog, input, gradInput, (p, tap, window, pixels, windowGrad, at) => {
+        const terms = this.#terms[tap];
+        if (terms.length === 0) p.clear(windowGrad, 0, taps[tap].channels * pixels * 4);
+        terms.forEach((term, i) => this.#grams[tap].backward(p, term.diff, window, term.weights, windowGrad, {
+          height: at.height,
+          width: at.width,
+          window: {
+            mapWidth: taps[tap].width,
+            y: at.y,
+            x: at.x
+          },
+          accumulate: i > 0
+        }));
+      });
+      return;
+    }
+    const largest = Math.max(...taps.map((t) => t.channels));
+    const current = this.#ctx.createBuffer("region gram", largest * largest * 4);
+    this.#buffers.push(current);
+    net.recordForwardBackward(prog, input, gradInput, (p, tap, features) => {
+      const { height, width } = taps[tap];
+      for (const term of this.#terms[tap]) {
+        this.#grams[tap].forward(p, features, term.weights, current, {
+          height,
+          width
+        });
+        this.#grams[tap].loss(p, current, term.target, term.diff, term.weight, lossTarget);
+      }
+    }, (p, tap, features, g, accumulate) => {
+      const { channels, height, width } = taps[tap];
+      const terms = this.#terms[tap];
+      if (terms.length === 0 && !accumulate) p.clear(g, 0, channels * height * width * 4);
+      terms.forEach((term, i) => this.#grams[tap].backward(p, term.diff, features, term.weights, g, {
+        height,
+        width,
+        accumulate: accumulate || i > 0
+      }));
+    });
+  }
+  /** Frees the masks, targets and scratch (not the network, which the objective owns). */
+  destroy() {
+    this.#grams.forEach((g) => g.destroy());
+    this.#buffers.forEach((b) => this.#ctx.destroyBuffer(b));
+  }
+};
+
 // src/synth/objective.ts
 var SLOT = {
   total: 0,
@@ -4372,23 +4961,6 @@ var SLOT = {
   evaluation: 7,
   norms: 8
 };
-function network(ctx, convs, layers, height, width, options) {
-  const maxCrop = options.maxCrop ?? (networkFits(ctx, height, width) ? void 0 : largestNetworkSide(ctx));
-  return maxCrop === void 0 ? new Vgg19(ctx, convs, layers, height, width, options) : new TiledVgg19(ctx, convs, layers, height, width, {
-    ...options,
-    maxCrop
-  });
-}
-function recordTaps(prog, net, input, onTap) {
-  if (net instanceof TiledVgg19) {
-    net.recordForward(prog, input, onTap);
-  } else {
-    net.recordForward(prog, input, (p, tap, features) => {
-      const t = net.taps[tap];
-      onTap(p, tap, features, t.height * t.width, true);
-    });
-  }
-}
 var TextureObjective = class _TextureObjective {
   size;
   x;
@@ -4418,6 +4990,8 @@ var TextureObjective = class _TextureObjective {
     if (loss === "sw" && (options.maxCrop !== void 0 || !networkFits(ctx, height, width))) {
       throw slicedWassersteinTooLarge(width, height);
     }
+    const regions = options.regions;
+    if (regions && loss !== "gram") throw steeringNeedsGram();
     const pixels = height * width;
     const size = 3 * pixels;
     const buffers = [];
@@ -4444,7 +5018,7 @@ var TextureObjective = class _TextureObjective {
     };
     const setup = new Program(ctx);
     const temporary = [];
-    const eNets = exemplars.map((e) => {
+    const eNets = (regions ? [] : exemplars).map((e) => {
       const eNet = network(ctx, convs, preset2.layers, e.height, e.width, {
         padding: "zero",
         checkpointing: true,
@@ -4454,11 +5028,11 @@ var TextureObjective = class _TextureObjective {
       return eNet;
     });
     const pooled = taps.map((_, tap) => eNets.reduce((s, n) => s + n.taps[tap].height * n.taps[tap].width, 0));
-    const gramTargets = loss === "gram" ? taps.map((t) => own(`target gram ${t.index}`, t.channels * t.channels * 4)) : [];
+    const gramTargets = loss === "gram" && !regions ? taps.map((t) => own(`target gram ${t.index}`, t.channels * t.channels * 4)) : [];
     const featureTargets = loss === "sw" ? taps.map((t, tap) => own(`target features ${t.index}`, t.channels * pooled[tap] * 4)) : [];
     const tapPixels = taps.map(() => 0);
-    exemplars.forEach((e, i) => {
-      const eNet = eNets[i];
+    eNets.forEach((eNet, i) => {
+      const e = exemplars[i];
       const normalized = norm ? ctx.createBuffer("normalized exemplar", e.height * e.width * 12) : null;
       if (normalized) temporary.push({
         destroy: () => ctx.destroyBuffer(normalized)
@@ -4498,7 +5072,7 @@ var TextureObjective = class _TextureObjective {
         tapPixels[tap] += m;
       });
     });
-    const targets = loss === "gram" ? gramTargets : featureTargets;
+    const targets = regions ? [] : loss === "gram" ? gramTargets : featureTargets;
     targets.forEach((target, tap) => {
       const t = taps[tap];
       const count = loss === "gram" ? t.channels * t.channels : t.channels * tapPixels[tap];
@@ -4508,13 +5082,13 @@ var TextureObjective = class _TextureObjective {
         scale: 1 / count
       });
     });
-    const spectrum = new SpectrumLoss(ctx, height, width, preset2.spectrum);
-    owned.push(spectrum);
+    const spectrum = options.spectrum === false ? null : new SpectrumLoss(ctx, height, width, preset2.spectrum);
+    if (spectrum) owned.push(spectrum);
     const sameGrid = exemplars.length === 1 && exemplars[0].height === height && exemplars[0].width === width;
-    if (sameGrid) spectrum.setExemplar(setup, exemplars[0].buffer);
+    if (sameGrid) spectrum?.setExemplar(setup, exemplars[0].buffer);
     setup.run();
     const meanSquares = await ctx.read(scalars, SLOT.norms, taps.length);
-    if (!sameGrid) {
+    if (spectrum && !sameGrid) {
       const spectra = [];
       for (const e of exemplars) {
         const s = new SpectrumLoss(ctx, e.height, e.width, preset2.spectrum);
@@ -4534,18 +5108,29 @@ var TextureObjective = class _TextureObjective {
     }
     setup.destroy();
     temporary.forEach((t) => t.destroy());
+    const regionLoss = regions ? await RegionGramLoss.create(ctx, convs, preset2, net, exemplars, regions, {
+      maxCrop: options.maxCrop,
+      wrap: options.padding === "circular"
+    }) : null;
+    if (regionLoss) owned.push(regionLoss);
     const layerWeights = taps.map((t, tap) => {
       if (loss === "gram" && preset2.gramScaling === "fixed") return preset2.gramWeight;
       const count = loss === "gram" ? t.channels * t.channels : 1;
       return preset2.gramWeight / (taps.length * count * Math.max(meanSquares[tap], 1e-30));
     });
-    const spectrumWeight = preset2.spectrumWeight / (preset2.spectrumPerPixel ? size : 1);
+    const freePixels = options.free ? options.free.reduce((a, b) => a + b, 0) : pixels;
+    const spectrumWeight = preset2.spectrumWeight * pixels / Math.max(freePixels, 1) / (preset2.spectrumPerPixel ? size : 1);
     const evaluation = new Program(ctx);
     evaluation.clear(scalars, SLOT.gram * 4, 4);
     const normalizedX = norm ? own("normalized image", size * 4) : null;
     const normalizedGrad = norm ? own("normalized image gradient", size * 4) : null;
     const input = normalizedX ? toNetwork(evaluation, x, normalizedX, pixels) : x;
-    if (loss === "gram") {
+    if (regionLoss) {
+      regionLoss.record(evaluation, input, normalizedGrad ?? grad, {
+        scalars,
+        slot: SLOT.gram
+      });
+    } else if (loss === "gram") {
       const grams = taps.map((t) => new Gram(ctx, t.channels, t.height * t.width));
       const diffs = taps.map((t) => own(`gram diff ${t.index}`, t.channels * t.channels * 4));
       owned.push(...grams);
@@ -4602,11 +5187,20 @@ var TextureObjective = class _TextureObjective {
         0
       ]);
     }
-    spectrum.record(evaluation, x, grad, spectrumWeight, {
+    spectrum?.record(evaluation, x, grad, spectrumWeight, {
       scalars,
       slot: SLOT.spectrum
     });
     combineScalars(evaluation, scalars, SLOT.total, 1, SLOT.gram, spectrumWeight, SLOT.spectrum);
+    if (options.free) {
+      const free = own("free pixels", pixels * 4);
+      ctx.write(free, options.free);
+      scalePixels(evaluation, grad, free, {
+        channels: 3,
+        height,
+        width
+      });
+    }
     return new _TextureObjective(ctx, {
       x,
       grad,
@@ -4625,6 +5219,9 @@ var TextureObjective = class _TextureObjective {
     this.#buffers.forEach((b) => this.#ctx.destroyBuffer(b));
   }
 };
+function steeringNeedsGram() {
+  return new TexSynthError("masks, exemplar masks and guides work with the Gram loss only: drop --loss sw (or use --loss gram)");
+}
 
 // src/synth/presets.ts
 var SEED = {
@@ -4675,6 +5272,211 @@ function preset(name) {
   return name === "seed" ? SEED : LIU;
 }
 
+// src/synth/guides.ts
+function colourName(label) {
+  return `#${label.toString(16).padStart(6, "0")}`;
+}
+function _level(v) {
+  return Math.min(255, Math.max(0, Math.round(v * 255)));
+}
+function labelMap(guide, height, width) {
+  const plane = guide.width * guide.height;
+  const labels = new Uint32Array(height * width);
+  for (let y = 0; y < height; y++) {
+    const sy = nearestSource(y, guide.height, height);
+    for (let x = 0; x < width; x++) {
+      const i = sy * guide.width + nearestSource(x, guide.width, width);
+      labels[y * width + x] = _level(guide.data[i]) << 16 | _level(guide.data[plane + i]) << 8 | _level(guide.data[2 * plane + i]);
+    }
+  }
+  return {
+    width,
+    height,
+    labels
+  };
+}
+function labelsOf(map) {
+  return [
+    ...new Set(map.labels)
+  ];
+}
+function labelMask(map, label) {
+  return {
+    width: map.width,
+    height: map.height,
+    data: Float32Array.from(map.labels, (l) => l === label ? 1 : 0)
+  };
+}
+
+// src/synth/steering.ts
+function _colourStatistics(exemplars, masks) {
+  let total = 0;
+  const sum = [
+    0,
+    0,
+    0
+  ];
+  const products = new Array(9).fill(0);
+  exemplars.forEach((e, i) => {
+    const plane = e.width * e.height;
+    for (let p = 0; p < plane; p++) {
+      const w = masks[i]?.data[p] ?? 1;
+      if (w === 0) continue;
+      total += w;
+      for (let a = 0; a < 3; a++) {
+        const va = e.data[a * plane + p];
+        sum[a] += w * va;
+        for (let b = 0; b <= a; b++) products[a * 3 + b] += w * va * e.data[b * plane + p];
+      }
+    }
+  });
+  const mean = sum.map((v) => v / total);
+  const cov = products.map((v, k) => v / total - mean[Math.floor(k / 3)] * mean[k % 3]);
+  const l = new Array(9).fill(0);
+  for (let a = 0; a < 3; a++) {
+    for (let b = 0; b <= a; b++) {
+      let v = cov[a * 3 + b];
+      for (let k = 0; k < b; k++) v -= l[a * 3 + k] * l[b * 3 + k];
+      l[a * 3 + b] = a === b ? Math.sqrt(Math.max(v, 0)) : l[b * 3 + b] > 0 ? v / l[b * 3 + b] : 0;
+    }
+  }
+  return {
+    mean,
+    cholesky: l
+  };
+}
+function _countError(what, given, exemplars) {
+  return new TexSynthError(`${given} ${what} for ${exemplars} exemplar${exemplars === 1 ? "" : "s"}: give one per exemplar, in order`);
+}
+var Steering = class _Steering {
+  /** 1 on the pixels to synthesize, at the output's size; null when nothing is kept. */
+  hole;
+  /** The image whose kept pixels the output keeps (inpainting only). */
+  image;
+  /**
+   * An inpainting's hole starts as noise of this colour distribution, that
+   * of the exemplar pixels its statistics come from (null without a hole).
+   */
+  holeColours;
+  #regions;
+  constructor(hole, image, holeColours, regions) {
+    this.hole = hole;
+    this.image = image;
+    this.holeColours = holeColours;
+    this.#regions = regions;
+  }
+  /**
+   * Checks the steering options against the exemplars and the output size
+   * and makes the full-size regions; null when nothing steers. Mistakes a
+   * user can fix (a mask that selects nothing, a label the exemplars lack,
+   * a count that does not match the exemplars) are {@link TexSynthError}s.
+   */
+  static plan(exemplars, output, options) {
+    const { mask, guides } = options;
+    const exemplarMasks = options.exemplarMasks ?? [];
+    if (exemplarMasks.length > 0 && exemplarMasks.length !== exemplars.length) {
+      throw _countError("exemplar masks", exemplarMasks.length, exemplars.length);
+    }
+    if (!mask && !guides && exemplarMasks.every((m) => !m)) {
+      if (options.image) {
+        throw new TexSynthError("an image to fill needs a mask: give the mask of its hole");
+      }
+      return null;
+    }
+    const { width, height } = output;
+    let hole = null;
+    let image = null;
+    if (mask) {
+      image = options.image ?? exemplars[0];
+      if (image.width !== width || image.height !== height) {
+        throw new TexSynthError(`the image to fill is ${image.width}\xD7${image.height} but the output is ${width}\xD7${height}: an inpainting keeps the image's size`);
+      }
+      hole = resizeNearest(maskFromImage(mask), height, width);
+      if (maskArea(hole) === 0) {
+        throw new TexSynthError("the mask marks no pixel to fill: paint the hole white (luminance 0.5 or more) on black");
+      }
+    }
+    const own = exemplars.map((e, i) => {
+      const m = exemplarMasks[i];
+      let out = m ? resizeNearest(maskFromImage(m), e.height, e.width) : null;
+      if (out && maskArea(out) === 0) {
+        throw new TexSynthError(`exemplar mask ${i + 1} selects no pixel of its exemplar: paint what to use white`);
+      }
+      if (hole && !options.image && i === 0) {
+        const kept = invertMask(hole);
+        out = out ? multiplyMasks(out, kept) : kept;
+        if (maskArea(out) === 0) {
+          throw new TexSynthError("the mask leaves no pixel of the image to take the texture from: give exemplars to fill from");
+        }
+      }
+      return out;
+    });
+    const regions = guides ? _Steering.#guided(exemplars, output, guides, hole, own) : [
+      {
+        output: hole,
+        exemplars: own,
+        share: 1
+      }
+    ];
+    const colours = hole ? _colourStatistics(exemplars, own) : null;
+    return new _Steering(hole, image, colours, regions);
+  }
+  static #guided(exemplars, output, guides, hole, own) {
+    const given = Array.isArray(guides.exemplar) ? guides.exemplar : [
+      guides.exemplar
+    ];
+    if (given.length !== exemplars.length) {
+      throw _countError("exemplar guides", given.length, exemplars.length);
+    }
+    const maps = given.map((g, i) => labelMap(g, exemplars[i].height, exemplars[i].width));
+    const target = labelMap(guides.target, output.height, output.width);
+    const regions = [];
+    for (const label of labelsOf(target)) {
+      let out = labelMask(target, label);
+      if (hole) out = multiplyMasks(out, hole);
+      if (maskArea(out) === 0) continue;
+      const parts = maps.map((map, i) => {
+        let m = labelMask(map, label);
+        if (own[i]) m = multiplyMasks(m, own[i]);
+        return maskArea(m) > 0 ? m : void 0;
+      });
+      if (parts.every((p) => p === void 0)) {
+        throw new TexSynthError(`the target guide's colour ${colourName(label)} is in no exemplar guide${own.some((m) => m) ? " (or only where the exemplars are masked out)" : ""}: paint that region in an exemplar guide, or recolour it in the target guide`);
+      }
+      regions.push({
+        output: out,
+        exemplars: parts,
+        share: maskArea(out)
+      });
+    }
+    const total = regions.reduce((s, r) => s + r.share, 0);
+    return regions.map((r) => ({
+      ...r,
+      share: r.share / total
+    }));
+  }
+  /**
+   * The regions at one scale: the output's masks resampled by area to
+   * `height` × `width`, each exemplar's to its size at that scale.
+   */
+  regionsAt(height, width, exemplars) {
+    return this.#regions.map((r) => ({
+      output: r.output && resizeArea(r.output, height, width),
+      exemplars: r.exemplars.map((m, i) => m && resizeArea(m, exemplars[i].height, exemplars[i].width)),
+      share: r.share
+    }));
+  }
+  /**
+   * 1 on the pixels the optimizer may move at `height` × `width`: the hole
+   * (at full size exactly, at a coarse scale every pixel the hole touches);
+   * null when every pixel may move.
+   */
+  freeAt(height, width) {
+    if (!this.hole) return null;
+    return resizeArea(this.hole, height, width).data.map((v) => v > 0 ? 1 : 0);
+  }
+};
+
 // src/synth/synthesizer.ts
 var CHECKPOINT_FROM_PIXELS = 512 * 512;
 function defaultCheckpointing(width, height) {
@@ -4698,6 +5500,9 @@ var Synthesizer = class _Synthesizer {
   #convs;
   #exemplars;
   #options;
+  #steering;
+  /** The image an inpainting fills, at full size. */
+  #image;
   #stage = null;
   #seed;
   #variation = 0;
@@ -4705,8 +5510,10 @@ var Synthesizer = class _Synthesizer {
   #started = false;
   #lastTime = 0;
   #evaluationOffset = 0;
-  constructor(ctx, convs, exemplars, options, size) {
+  constructor(ctx, convs, exemplars, options, size, steering) {
     this.#ctx = ctx;
+    this.#steering = steering.plan;
+    this.#image = steering.image;
     this.#ownsContext = !options.gpu;
     this.#convs = convs;
     this.#exemplars = exemplars;
@@ -4726,8 +5533,9 @@ var Synthesizer = class _Synthesizer {
     if (options?.weights === void 0) {
       throw new TexSynthError('Synthesizer.create needs weights: pass trained VggWeights (trainedWeights() or loadWeightsFile()) or weights: "random"; createSynthesizer() fetches the trained ones by itself');
     }
-    const width = options.width ?? images[0].width;
-    const height = options.height ?? images[0].height;
+    const filled = options.mask ? options.image ?? images[0] : null;
+    const width = options.width ?? filled?.width ?? images[0].width;
+    const height = options.height ?? filled?.height ?? images[0].height;
     const spec = preset(options.preset ?? "liu");
     const scales = options.scales ?? _scalesThatFit(images, width, height, options.exemplarSize, Math.max(...spec.layers));
     for (const [name, v] of [
@@ -4754,6 +5562,11 @@ var Synthesizer = class _Synthesizer {
       scales,
       exemplarSize: options.exemplarSize
     }), spec.name, Math.max(...spec.layers));
+    const steering = Steering.plan(images, {
+      width,
+      height
+    }, options);
+    if (steering && options.loss === "sw") throw steeringNeedsGram();
     const weights = options.weights === "random" ? randomVggWeights(options.seed ?? 0, Math.max(...spec.layers)) : options.weights;
     const ctx = options.gpu ?? await GpuContext.create({
       precision: options.precision
@@ -4765,23 +5578,34 @@ var Synthesizer = class _Synthesizer {
       if (options.loss === "sw" && !networkFits(ctx, height, width)) {
         throw slicedWassersteinTooLarge(width, height);
       }
-      for (const image of images) {
-        const f = options.exemplarSize ? options.exemplarSize / Math.min(image.width, image.height) : 1;
-        checkFits(ctx, Math.round(image.width * f), Math.round(image.height * f), perPixel, "exemplar", "--exemplar-size");
+      for (const image2 of images) {
+        const f = options.exemplarSize ? options.exemplarSize / Math.min(image2.width, image2.height) : 1;
+        checkFits(ctx, Math.round(image2.width * f), Math.round(image2.height * f), perPixel, "exemplar", "--exemplar-size");
       }
       const convs = new VggConvs(ctx, weights);
       made.push(convs);
-      const exemplars = images.map((image) => {
-        const e = uploadExemplar(ctx, image, options.exemplarSize);
+      const exemplars = images.map((image2) => {
+        const e = uploadExemplar(ctx, image2, options.exemplarSize);
         made.push({
           destroy: () => ctx.destroyBuffer(e.buffer)
         });
         return e;
       });
+      const image = steering?.image ? {
+        buffer: ctx.upload("image to fill", steering.image.data),
+        height,
+        width
+      } : null;
+      if (image) made.push({
+        destroy: () => ctx.destroyBuffer(image.buffer)
+      });
       const synth = new _Synthesizer(ctx, convs, exemplars, options, {
         width,
         height,
         scales
+      }, {
+        plan: steering,
+        image
       });
       if (scales === 1) synth.#stage = await synth.#makeStage(0);
       return synth;
@@ -4808,12 +5632,25 @@ var Synthesizer = class _Synthesizer {
     const height = Math.max(1, Math.round(this.height / f));
     const width = Math.max(1, Math.round(this.width / f));
     const exemplars = scale2 === 0 ? this.#exemplars : this.#exemplars.map((e) => resampled(this.#ctx, e, Math.round(e.height / f), Math.round(e.width / f)));
+    const steering = this.#steering;
+    const regions = steering?.regionsAt(height, width, exemplars);
+    const free = steering?.freeAt(height, width) ?? void 0;
+    let kept = null;
     try {
+      if (free && this.#image) {
+        kept = {
+          image: scale2 === 0 ? this.#image.buffer : resampled(this.#ctx, this.#image, height, width).buffer,
+          free: this.#ctx.upload("free pixels", free)
+        };
+      }
       const objective = await TextureObjective.create(this.#ctx, this.#convs, exemplars, height, width, preset(this.preset), {
         padding: this.#options.tile ? "circular" : "zero",
         checkpointing: this.#options.checkpointing ?? defaultCheckpointing(width, height),
         loss: this.#options.loss,
-        seed: this.#seed
+        seed: this.#seed,
+        regions,
+        free,
+        spectrum: this.#options.spectrum ?? !steering
       });
       const optimizer = new Lbfgs(this.#ctx, objective, {
         historySize: this.#options.historySize ?? 100
@@ -4823,16 +5660,40 @@ var Synthesizer = class _Synthesizer {
         objective,
         optimizer,
         height,
-        width
+        width,
+        kept
       };
+    } catch (e) {
+      if (kept) this.#destroyKept(kept, scale2);
+      throw e;
     } finally {
       if (scale2 !== 0) exemplars.forEach((e) => this.#ctx.destroyBuffer(e.buffer));
     }
   }
   #dropStage() {
-    this.#stage?.optimizer.destroy();
-    this.#stage?.objective.destroy();
+    if (this.#stage) this.#destroyStage(this.#stage);
     this.#stage = null;
+  }
+  #destroyStage(stage) {
+    stage.optimizer.destroy();
+    stage.objective.destroy();
+    if (stage.kept) this.#destroyKept(stage.kept, stage.scale);
+  }
+  #destroyKept(kept, scale2) {
+    this.#ctx.destroyBuffer(kept.free);
+    if (scale2 !== 0) this.#ctx.destroyBuffer(kept.image);
+  }
+  /** Puts an inpainting's kept pixels back into the stage's image, bit for bit. */
+  #keep(stage) {
+    if (!stage.kept) return;
+    const prog = new Program(this.#ctx);
+    keepPixels(prog, stage.objective.x, stage.kept.free, stage.kept.image, {
+      channels: 3,
+      height: stage.height,
+      width: stage.width
+    });
+    prog.run();
+    prog.destroy();
   }
   async #fullScale() {
     if (this.#stage?.scale !== 0) {
@@ -4859,15 +5720,31 @@ var Synthesizer = class _Synthesizer {
         if (scale2 < this.scales - 1) {
           upsample(this.#ctx, previous, stage, this.#options.tile ?? false);
         }
-        previous.optimizer.destroy();
-        previous.objective.destroy();
+        this.#destroyStage(previous);
       }
       this.#stage = stage;
       if (scale2 === this.scales - 1) {
         const noise = rng.normals(stage.objective.size);
-        for (let i = 0; i < noise.length; i++) noise[i] = 1 / (1 + Math.exp(-noise[i]));
+        const colours = this.#steering?.holeColours;
+        if (colours) {
+          const plane = stage.height * stage.width;
+          const { mean, cholesky: l } = colours;
+          for (let p = 0; p < plane; p++) {
+            const z = [
+              noise[p],
+              noise[plane + p],
+              noise[2 * plane + p]
+            ];
+            for (let c = 0; c < 3; c++) {
+              noise[c * plane + p] = mean[c] + l[c * 3] * z[0] + l[c * 3 + 1] * z[1] + l[c * 3 + 2] * z[2];
+            }
+          }
+        } else {
+          for (let i = 0; i < noise.length; i++) noise[i] = 1 / (1 + Math.exp(-noise[i]));
+        }
         this.#ctx.write(stage.objective.x, noise);
       }
+      this.#keep(stage);
       stage.optimizer.reset();
       this.#started = false;
       const share = budget === void 0 ? void 0 : scale2 > 0 ? Math.floor(budget / (scale2 + 1)) : budget;
@@ -4889,6 +5766,7 @@ var Synthesizer = class _Synthesizer {
     }
     const stage = await this.#fullScale();
     this.#ctx.write(stage.objective.x, image.data);
+    this.#keep(stage);
     stage.optimizer.reset();
     this.#history = [];
     this.#evaluationOffset = 0;
@@ -4971,6 +5849,7 @@ var Synthesizer = class _Synthesizer {
     this.#dropStage();
     this.#convs.destroy();
     this.#exemplars.forEach((e) => this.#ctx.destroyBuffer(e.buffer));
+    if (this.#image) this.#ctx.destroyBuffer(this.#image.buffer);
     if (this.#ownsContext) this.#ctx.destroy();
   }
 };
