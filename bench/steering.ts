@@ -13,12 +13,18 @@
  *   (right half, white), a target guide with a white disc on black: the
  *   colour statistics of both halves and of the output inside and outside
  *   the disc;
+ * - `exemplar-mask`: examples/cracks.png at 64 px with a saturated blue
+ *   20×24 "logo", masked out: the Gram loss (`liu`, no spectrum) of the clean
+ *   texture against the masked statistics, with the logo's pixels left in
+ *   the exemplar or painted in the kept mean colour (what the Synthesizer
+ *   does), and the share of logo-blue pixels in syntheses without and with
+ *   the mask;
  * - `masks`: how much of the kept part of the fill scene each loss layer
  *   would still see if masks were eroded at every 3×3 convolution, against
  *   the masks as carried (a mean over each convolution's window).
  *
  *   deno run -A bench/steering.ts [--iterations 100] [--preset liu|seed] [--hole 20]
- *     [--weights random|FILE] [--only fill|fill-spectrum|guided|masks]
+ *     [--weights random|FILE] [--only fill|fill-spectrum|guided|exemplar-mask|masks]
  */
 import { parseArgs } from "@std/cli/parse-args";
 import type { PlanarImage } from "../src/io/image.ts";
@@ -26,7 +32,19 @@ import { Synthesizer, type SynthesizerOptions } from "../src/synth/synthesizer.t
 import type { PresetName } from "../src/synth/presets.ts";
 import { loadWeightsFile } from "../src/weights/load.ts";
 import { layerMasks, type Mask, maskArea, poolMask } from "../src/synth/masks.ts";
-import { colourStatistics, fillScene, guidedScene } from "../examples/steering_scenes.ts";
+import {
+  colourStatistics,
+  example,
+  fillScene,
+  guidedScene,
+  paint,
+} from "../examples/steering_scenes.ts";
+import { GpuContext } from "../src/gpu/context.ts";
+import { VggConvs } from "../src/nn/vgg19_convs.ts";
+import { TextureObjective } from "../src/synth/objective.ts";
+import { preset as presetNamed } from "../src/synth/presets.ts";
+import { Steering } from "../src/synth/steering.ts";
+import { randomVggWeights } from "../src/weights/vgg19_weights.ts";
 
 const args = parseArgs(Deno.args, {
   string: ["iterations", "preset", "weights", "only", "hole"],
@@ -172,6 +190,74 @@ if (wanted("guided")) {
     exemplarRight: stats(g.exemplar, white(g.exemplarGuide)),
     outsideDisc: stats(run.image, (y, x) => !white(g.targetGuide)(y, x)),
     insideDisc: stats(run.image, white(g.targetGuide)),
+  }));
+}
+
+if (wanted("exemplar-mask")) {
+  const texture = await example("cracks", 64);
+  const plane = 64 * 64;
+  const logo = (y: number, x: number) => y >= 12 && y < 32 && x >= 20 && x < 44;
+  const withLogo = paint(
+    64,
+    64,
+    (y, x) =>
+      logo(y, x) ? [0.1, 0.3, 0.95] : [0, 1, 2].map((c) => texture.data[c * plane + y * 64 + x]),
+  );
+  const mask = paint(64, 64, (y, x) => logo(y, x) ? [0, 0, 0] : [1, 1, 1]);
+  const plan = Steering.plan([withLogo], { width: 64, height: 64 }, { exemplarMasks: [mask] })!;
+  const spec = { ...presetNamed(preset), spectrumWeight: 0 };
+  const ctx = await GpuContext.create();
+  const convs = new VggConvs(
+    ctx,
+    weights === "random" ? randomVggWeights(0, Math.max(...spec.layers)) : weights,
+  );
+  const lossAtTexture = async (exemplar: PlanarImage): Promise<number> => {
+    const buffer = ctx.upload("exemplar", exemplar.data);
+    const objective = await TextureObjective.create(
+      ctx,
+      convs,
+      [{ buffer, height: 64, width: 64 }],
+      64,
+      64,
+      spec,
+      {
+        padding: "zero",
+        checkpointing: false,
+        regions: plan.regionsAt(64, 64, [{ height: 64, width: 64 }]),
+      },
+    );
+    ctx.write(objective.x, texture.data);
+    objective.evaluation.run();
+    const [loss] = await ctx.read(objective.scalars, 0, 1);
+    objective.destroy();
+    ctx.destroyBuffer(buffer);
+    return loss;
+  };
+  const leftIn = await lossAtTexture(withLogo);
+  const painted = await lossAtTexture(plan.exemplarsSeen([withLogo])[0]);
+  convs.destroy();
+  ctx.destroy();
+  const blueShare = async (masked: boolean): Promise<number> => {
+    const run = await synthesize(withLogo, {
+      exemplarMasks: masked ? [mask] : undefined,
+      spectrum: false,
+    });
+    let blue = 0;
+    for (let i = 0; i < plane; i++) {
+      if (run.image.data[2 * plane + i] - run.image.data[i] > 0.4) blue++;
+    }
+    return Number((blue / plane).toFixed(4));
+  };
+  console.log(JSON.stringify({
+    measure: "exemplar-mask",
+    size: 64,
+    preset,
+    weights: weightsName,
+    iterations,
+    gramLossOfTextureLogoLeftIn: Number(leftIn.toPrecision(3)),
+    gramLossOfTextureLogoPainted: Number(painted.toPrecision(3)),
+    logoBlueShareUnmasked: await blueShare(false),
+    logoBlueShareMasked: await blueShare(true),
   }));
 }
 

@@ -115,17 +115,21 @@ export class Steering {
    */
   readonly holeColours: ColourStatistics | null;
   readonly #regions: FullRegion[];
+  /** Each exemplar's own mask (exemplar mask, kept part of the image filled), or null. */
+  readonly #own: (Mask | null)[];
 
   private constructor(
     hole: Mask | null,
     image: PlanarImage | null,
     holeColours: ColourStatistics | null,
     regions: FullRegion[],
+    own: (Mask | null)[],
   ) {
     this.hole = hole;
     this.image = image;
     this.holeColours = holeColours;
     this.#regions = regions;
+    this.#own = own;
   }
 
   /**
@@ -192,7 +196,7 @@ export class Steering {
       ? Steering.#guided(exemplars, output, guides, hole, own)
       : [{ output: hole, exemplars: own, share: 1 }];
     const colours = hole ? _colourStatistics(exemplars, own) : null;
-    return new Steering(hole, image, colours, regions);
+    return new Steering(hole, image, colours, regions, own);
   }
 
   static #guided(
@@ -229,6 +233,29 @@ export class Steering {
     }
     const total = regions.reduce((s, r) => s + r.share, 0);
     return regions.map((r) => ({ ...r, share: r.share / total }));
+  }
+
+  /**
+   * The exemplars as the network should see them: where an exemplar's own
+   * mask leaves a pixel out entirely (a masked-out logo, the hole of the
+   * image being filled), the mean colour of the pixels it keeps. The
+   * network's deep features reach across a mask's edge (pool4's receptive
+   * field is 108 px wide), so what is left out would otherwise colour the
+   * statistics of everything near it; a flat patch of the kept colours
+   * barely does (README, "Masks and guides", has the figures).
+   */
+  exemplarsSeen(exemplars: PlanarImage[]): PlanarImage[] {
+    return exemplars.map((e, i) => {
+      const own = this.#own[i];
+      if (!own) return e;
+      const plane = e.width * e.height;
+      const { mean } = _colourStatistics([e], [own]);
+      const data = e.data.slice();
+      for (let p = 0; p < plane; p++) {
+        if (own.data[p] === 0) { for (let c = 0; c < 3; c++) data[c * plane + p] = mean[c]; }
+      }
+      return { width: e.width, height: e.height, data };
+    });
   }
 
   /**

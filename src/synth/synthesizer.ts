@@ -299,7 +299,7 @@ export class Synthesizer {
       }
       const convs = new VggConvs(ctx, weights);
       made.push(convs);
-      const exemplars = images.map((image) => {
+      const exemplars = (steering?.exemplarsSeen(images) ?? images).map((image) => {
         const e = uploadExemplar(ctx, image, options.exemplarSize);
         made.push({ destroy: () => ctx.destroyBuffer(e.buffer) });
         return e;
@@ -567,7 +567,10 @@ export class Synthesizer {
     return { width: stage.width, height: stage.height, data };
   }
 
-  /** Downloads the exemplars as the objective sees them at full scale (after `exemplarSize`). */
+  /**
+   * Downloads the exemplars as the objective sees them at full scale (after
+   * `exemplarSize`; what their masks leave out painted in their kept mean colour).
+   */
   async exemplars(): Promise<PlanarImage[]> {
     return await Promise.all(this.#exemplars.map(async (e) => ({
       width: e.width,
