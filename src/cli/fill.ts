@@ -89,9 +89,9 @@ export const FILL_SPEC: CommandSpec = {
   ],
   positionals: { name: "image to fill", min: 1, max: 1 },
   notes: [
-    "The statistics come from the image's unmasked part, or from the --exemplar images. The",
-    "network sees the kept pixels around the hole, so the fill continues them. The spectrum term",
-    "is off (it would copy back what the hole held); --target-guide maps labels on the image.",
+    "The statistics come from the image's unmasked part, or from the --exemplar images; what the",
+    "hole holds never counts. The network sees the kept pixels around the hole, so the fill",
+    "continues them. With --guide, --target-guide labels the output and each label fills its part.",
     EXIT_CODES_NOTE,
   ],
 };
