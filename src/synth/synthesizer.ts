@@ -1,7 +1,7 @@
 import { GpuContext, type Precision } from "../gpu/context.ts";
 import { checkFits, networkFits, slicedWassersteinTooLarge } from "./fits.ts";
-import { Program } from "../gpu/program.ts";
 import { Resampler } from "../ops/resample.ts";
+import { resampled, runResample } from "./resize.ts";
 import { Lbfgs, type StopReason } from "../optim/lbfgs.ts";
 import type { PlanarImage } from "../io/image.ts";
 import { VggConvs } from "../nn/vgg19_convs.ts";
@@ -429,34 +429,6 @@ export class Synthesizer {
     this.#exemplars.forEach((e) => this.#ctx.destroyBuffer(e.buffer));
     if (this.#ownsContext) this.#ctx.destroy();
   }
-}
-
-function runResample(
-  ctx: GpuContext,
-  resampler: Resampler,
-  input: GPUBuffer,
-  output: GPUBuffer,
-): void {
-  const prog = new Program(ctx);
-  resampler.record(prog, input, output);
-  prog.run();
-  prog.destroy();
-  resampler.destroy();
-}
-
-/** An exemplar resampled to `height`×`width`: Lanczos-3 widened by the scale when shrinking, bicubic when enlarging. */
-function resampled(
-  ctx: GpuContext,
-  e: ExemplarInput,
-  height: number,
-  width: number,
-): ExemplarInput {
-  const h = Math.max(1, height);
-  const w = Math.max(1, width);
-  const buffer = ctx.createBuffer("exemplar", 3 * h * w * 4);
-  const filter = h < e.height || w < e.width ? "lanczos3" : "bicubic";
-  runResample(ctx, new Resampler(ctx, 3, e.height, e.width, h, w, filter), e.buffer, buffer);
-  return { buffer, height: h, width: w };
 }
 
 /**
