@@ -1,24 +1,17 @@
 import type { GpuContext } from "../gpu/context.ts";
 import { Program } from "../gpu/program.ts";
-import { Vgg19 } from "../nn/vgg19.ts";
+import type { Vgg19 } from "../nn/vgg19.ts";
 import type { TiledVgg19 } from "../nn/tiled_vgg19.ts";
 import { networkFits, slicedWassersteinTooLarge } from "./fits.ts";
 import type { VggConvs } from "../nn/vgg19_convs.ts";
 import type { Padding } from "../ops/conv3x3.ts";
-import { reduceDot } from "../ops/reduce.ts";
 import { combineScalars } from "../ops/scalars.ts";
-import { recordRandomDirections, SlicedWasserstein } from "../ops/sliced_wasserstein.ts";
 import type { GpuObjective } from "../optim/lbfgs.ts";
 import type { Preset } from "./presets.ts";
 import { exemplarSpectrum, type GpuImage } from "./spectrum_target.ts";
 import { GramTerms } from "./gram_terms.ts";
-import {
-  network,
-  normalizeGradient,
-  normalizeInput,
-  recordEvaluation,
-  recordTaps,
-} from "./network.ts";
+import { SlicedWassersteinTerms } from "./sw_terms.ts";
+import { network, normalizeGradient, normalizeInput, recordEvaluation } from "./network.ts";
 
 /** Slots of the scalars buffer the evaluation writes (and a few it keeps for itself). */
 export const SLOT = { total: 0, gram: 1, spectrum: 2, one: 6, evaluation: 7, norms: 8 } as const;
@@ -141,10 +134,8 @@ export class TextureObjective implements GpuObjective {
     );
     const gramTerms = loss === "gram" ? new GramTerms(ctx, taps) : null;
     if (gramTerms) owned.push(gramTerms);
-    const featureTargets = loss === "sw"
-      ? taps.map((t, tap) => own(`target features ${t.index}`, t.channels * pooled[tap] * 4))
-      : [];
-    const tapPixels = taps.map(() => 0);
+    const swTerms = loss === "sw" ? new SlicedWassersteinTerms(ctx, taps, pooled) : null;
+    if (swTerms) owned.push(swTerms);
     exemplars.forEach((e, i) => {
       const eNet = eNets[i];
       const normalized = norm
@@ -154,33 +145,11 @@ export class TextureObjective implements GpuObjective {
       const input = normalized
         ? normalizeInput(setup, preset, e.buffer, normalized, e.height * e.width)
         : e.buffer;
-      if (gramTerms) {
-        gramTerms.recordTarget(setup, eNet, input, 1 / exemplars.length, scalars, temporary);
-        return;
-      }
-      recordTaps(setup, eNet, input, (prog, tap, features, m) => {
-        // Channel rows side by side: [N, Σ M_e].
-        for (let c = 0; c < taps[tap].channels; c++) {
-          prog.copy(
-            features,
-            featureTargets[tap],
-            m * 4,
-            c * m * 4,
-            (c * pooled[tap] + tapPixels[tap]) * 4,
-          );
-        }
-        tapPixels[tap] += m;
-      });
+      gramTerms?.recordTarget(setup, eNet, input, 1 / exemplars.length, scalars, temporary);
+      swTerms?.recordTarget(setup, eNet, input);
     });
     gramTerms?.recordMeanSquares(setup, scalars, SLOT.norms);
-    featureTargets.forEach((target, tap) => {
-      const count = taps[tap].channels * tapPixels[tap];
-      reduceDot(setup, target, target, count, {
-        scalars,
-        slot: SLOT.norms + tap,
-        scale: 1 / count,
-      });
-    });
+    swTerms?.recordMeanSquares(setup, scalars, SLOT.norms);
     setup.run();
     const meanSquares = await ctx.read(scalars, SLOT.norms, taps.length);
     const spectrum = await exemplarSpectrum(ctx, exemplars, height, width, preset.spectrum);
@@ -202,49 +171,16 @@ export class TextureObjective implements GpuObjective {
     const normalizedX = norm ? own("normalized image", size * 4) : null;
     const normalizedGrad = norm ? own("normalized image gradient", size * 4) : null;
     const input = normalizedX ? normalizeInput(evaluation, preset, x, normalizedX, pixels) : x;
-    if (gramTerms) {
-      recordEvaluation(
-        evaluation,
-        net,
-        input,
-        normalizedGrad ?? grad,
-        gramTerms.terms(layerWeights, { scalars, slot: SLOT.gram }),
-      );
-    } else if (net instanceof Vgg19) {
-      // Sliced Wasserstein: never tiled (checked above).
-      const sws = taps.map((t, tap) =>
-        new SlicedWasserstein(ctx, t.channels, t.height * t.width, tapPixels[tap])
-      );
-      const dirs = taps.map((t) => own(`directions ${t.index}`, t.channels * t.channels * 4));
-      owned.push(...sws);
-      combineScalars(evaluation, scalars, SLOT.evaluation, 1, SLOT.evaluation, 1, SLOT.one);
-      taps.forEach((t, tap) => {
-        const seed = ((options.seed ?? 0) * 1000003 + t.index) >>> 0;
-        recordRandomDirections(
-          evaluation,
-          dirs[tap],
-          t.channels,
-          t.channels,
-          seed,
-          scalars,
-          SLOT.evaluation,
-        );
-        sws[tap].setTarget(evaluation, featureTargets[tap], dirs[tap]);
+    // Sliced Wasserstein runs whole: a tiled network was refused above.
+    const terms = gramTerms
+      ? gramTerms.terms(layerWeights, { scalars, slot: SLOT.gram })
+      : swTerms!.terms(evaluation, layerWeights, { scalars, slot: SLOT.gram }, {
+        seed: options.seed ?? 0,
+        scalars,
+        counter: SLOT.evaluation,
+        one: SLOT.one,
       });
-      net.recordForwardBackward(
-        evaluation,
-        input,
-        normalizedGrad ?? grad,
-        () => {},
-        (prog, tap, features, g, accumulate) => {
-          sws[tap].record(prog, features, dirs[tap], g, layerWeights[tap], {
-            scalars,
-            slot: SLOT.gram,
-            accumulate: true,
-          }, accumulate);
-        },
-      );
-    }
+    recordEvaluation(evaluation, net, input, normalizedGrad ?? grad, terms);
     if (normalizedGrad) normalizeGradient(evaluation, preset, normalizedGrad, grad, pixels);
     spectrum.record(evaluation, x, grad, spectrumWeight, { scalars, slot: SLOT.spectrum });
     combineScalars(evaluation, scalars, SLOT.total, 1, SLOT.gram, spectrumWeight, SLOT.spectrum);
