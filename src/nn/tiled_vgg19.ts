@@ -221,6 +221,15 @@ export class TiledVgg19 {
     };
   }
 
+  /**
+   * Whether a tile's core holds no pixel of loss layer `tap`: a last core
+   * narrower than the layer's stride, past the whole pixels the layer has.
+   */
+  #empty(tap: number, tile: Tile): boolean {
+    const w = this.#windowOf(tap, tile.crop, tile.core);
+    return w.height <= 0 || w.width <= 0;
+  }
+
   #net(tile: Tile): Vgg19 {
     return this.#nets.get(`${tile.crop.height}×${tile.crop.width}`)!;
   }
@@ -260,6 +269,8 @@ export class TiledVgg19 {
     this.tiles.forEach((tile, i) => {
       this.#gather(prog, input, tile);
       this.#net(tile).recordForward(prog, this.#crop, (prog, tap, features) => {
+        // The first tile always has pixels at every layer: its core starts at the origin.
+        if (this.#empty(tap, tile)) return;
         const w = this.#extract(prog, tile, tap, features);
         onTap(prog, tap, this.#window, w.height * w.width, i === 0, this.#placeOf(tap, tile));
       });
@@ -289,6 +300,8 @@ export class TiledVgg19 {
         () => {},
         (prog, tap, features, g, accumulate) => {
           const t = net.taps[tap];
+          if (!accumulate) prog.clear(g, 0, t.channels * t.height * t.width * 4);
+          if (this.#empty(tap, tile)) return;
           const w = this.#extract(prog, tile, tap, features);
           onTapBackward(
             prog,
@@ -298,7 +311,6 @@ export class TiledVgg19 {
             this.#windowGrad,
             this.#placeOf(tap, tile),
           );
-          if (!accumulate) prog.clear(g, 0, t.channels * t.height * t.width * 4);
           copyWindow(
             prog,
             t.channels,
