@@ -34,6 +34,14 @@ export {
   Synthesizer,
   type SynthesizerOptions,
 } from "./src/synth/synthesizer.ts";
+export {
+  type StyleInit,
+  type StyleRecord,
+  type StyleRunOptions,
+  type StyleRunResult,
+  StyleTransfer,
+  type StyleTransferOptions,
+} from "./src/synth/style_transfer.ts";
 export type { StopReason } from "./src/optim/lbfgs.ts";
 export type { FeatureLoss } from "./src/synth/objective.ts";
 export { type Preset, type PresetName } from "./src/synth/presets.ts";
