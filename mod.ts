@@ -110,3 +110,12 @@ export async function createSynthesizer(
 export async function writePng(path: string, image: PlanarImage): Promise<void> {
   await writeFileAtomic(path, await encodePng(image));
 }
+
+// `deno run -A jsr:@tex/synth cli …`: run as the main module, the package
+// is its command line (less the leading `cli`), exactly as `@tex/synth/cli`.
+// Imported, it does nothing: the command line loads only here.
+if (import.meta.main) {
+  const { main } = await import("./cli.ts");
+  const args = Deno.args[0] === "cli" ? Deno.args.slice(1) : Deno.args;
+  Deno.exit(await main(args));
+}

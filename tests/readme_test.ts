@@ -1,7 +1,7 @@
 // The README stays true to the code: its CLI reference is the --help text,
 // and its API example runs as written.
 import { assert, assertEquals } from "@std/assert";
-import { HELP } from "../src/cli/args.ts";
+import { commandHelp, COMMANDS } from "../src/cli/commands.ts";
 
 const root = new URL("../", import.meta.url);
 const readme = await Deno.readTextFile(new URL("README.md", root));
@@ -13,8 +13,10 @@ function block(heading: string, lang: string): string {
   return match[1];
 }
 
-Deno.test("README's command-line reference is exactly `tex-synth --help`", () => {
-  assertEquals(block("Command line", "text"), HELP + "\n");
+Deno.test("README's command-line reference is exactly each command's --help", () => {
+  const section = readme.split("\n## Command line\n")[1]?.split("\n## ")[0] ?? "";
+  const blocks = [...section.matchAll(/```text\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assertEquals(blocks, COMMANDS.map((c) => commandHelp(c) + "\n"));
 });
 
 Deno.test("README's API example runs as written", async () => {

@@ -1,36 +1,54 @@
-import { dirname } from "@std/path";
+import { writeProblem } from "../io/file_kind.ts";
+import { TexSynthError } from "../errors.ts";
 
 /**
- * A JSON-lines log written under a temporary name as the run goes and
- * renamed into place when closed, so the named file is never half-written.
+ * A JSON-lines log written as the run goes: one line per record, each
+ * handed to the system before the next iteration, so `tail -f` follows it.
+ * It is written in place (a log is read while it grows, which a temporary
+ * name would hide), so nothing is ever left under another name.
  */
 export class JsonlLog {
-  #path: string;
-  #temp: string;
   #file: Deno.FsFile;
   #encoder = new TextEncoder();
+  #length = 0;
 
-  private constructor(path: string, temp: string, file: Deno.FsFile) {
-    this.#path = path;
-    this.#temp = temp;
+  private constructor(file: Deno.FsFile) {
     this.#file = file;
   }
 
-  /** Opens the temporary file beside `path`. */
+  /** Opens (creates or empties) the log; refuses anything but a regular file. */
   static async open(path: string): Promise<JsonlLog> {
-    const temp = `${dirname(path)}/.${path.split(/[\\/]/).pop()}.${Deno.pid}.tmp`;
-    const file = await Deno.open(temp, { write: true, create: true, truncate: true });
-    return new JsonlLog(path, temp, file);
+    const problem = await writeProblem(path);
+    if (problem) throw new TexSynthError(`will not write the log ${path}: it ${problem}`);
+    return new JsonlLog(await Deno.open(path, { write: true, create: true, truncate: true }));
   }
 
-  /** Appends one object as a line. */
-  async write(record: unknown): Promise<void> {
-    await this.#file.write(this.#encoder.encode(JSON.stringify(record) + "\n"));
+  /**
+   * Appends one object as a line; throws when the system refuses (a full
+   * disk), after cutting a partly written line off so the log stays whole lines.
+   */
+  write(record: unknown): void {
+    const bytes = this.#encoder.encode(JSON.stringify(record) + "\n");
+    let done = 0;
+    try {
+      while (done < bytes.length) done += this.#file.writeSync(bytes.subarray(done));
+    } catch (e) {
+      try {
+        this.#file.truncateSync(this.#length);
+      } catch {
+        // The line stays torn; the error below still stops the log.
+      }
+      throw e;
+    }
+    this.#length += bytes.length;
   }
 
-  /** Closes the file and renames it into place. */
-  async close(): Promise<void> {
-    this.#file.close();
-    await Deno.rename(this.#temp, this.#path);
+  /** Closes the file. */
+  close(): void {
+    try {
+      this.#file.close();
+    } catch {
+      // Already closed.
+    }
   }
 }

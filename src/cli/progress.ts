@@ -9,10 +9,52 @@ export interface ProgressOptions {
   tty?: boolean;
   /** Receives the text; default writes to stderr. */
   write?: (text: string) => void;
+  /** The terminal's width in columns, asked at every redraw (it may be resized). Default: stderr's. */
+  columns?: () => number;
 }
 
 function stderrWriter(text: string): void {
-  Deno.stderr.writeSync(encoder.encode(text));
+  try {
+    Deno.stderr.writeSync(encoder.encode(text));
+  } catch {
+    // A closed stderr must not stop the run; progress is only a courtesy.
+  }
+}
+
+/** The terminal's width, or 80 when it cannot be asked. */
+function terminalColumns(): number {
+  try {
+    return Deno.consoleSize().columns || 80;
+  } catch {
+    return 80;
+  }
+}
+
+/**
+ * One status line that fits `columns` without wrapping (a wrapped line
+ * cannot be redrawn in place): the bar shrinks first, then fields go in
+ * order of least use — rate, ETA, label, loss — and what is left is cut.
+ */
+export function fitStatus(
+  fields: { label: string; count: string; loss: string; rate: string; eta: string },
+  done: number,
+  columns: number,
+): string {
+  const room = Math.max(1, columns - 1);
+  const drops: (keyof typeof fields)[] = ["rate", "eta", "label", "loss"];
+  const kept = { ...fields };
+  for (let dropped = 0; dropped <= drops.length; dropped++) {
+    const text = [kept.count, kept.loss, kept.rate, kept.eta].filter((t) => t !== "").join("  ");
+    const left = room - kept.label.length - text.length - 1;
+    if (left >= 8) {
+      const width = Math.min(24, left);
+      const full = Math.round(width * done);
+      return `${kept.label}${"█".repeat(full)}${"░".repeat(width - full)} ${text}`;
+    }
+    if (kept.label.length + text.length <= room) return kept.label + text;
+    if (dropped < drops.length) kept[drops[dropped]] = "";
+  }
+  return (kept.label + kept.count).slice(0, room);
 }
 
 /** Where progress goes: stderr, redrawn in place on a terminal, periodic lines otherwise. */
@@ -23,10 +65,9 @@ export class Progress {
   #start = performance.now();
   #lastLine = 0;
   #drawn = false;
-
   #label: string;
-
   #out: (text: string) => void;
+  #columns: () => number;
 
   constructor(total: number, options: ProgressOptions & { label?: string }) {
     this.#out = options.write ?? stderrWriter;
@@ -34,6 +75,7 @@ export class Progress {
     this.#label = options.label ?? "";
     this.#quiet = options.quiet;
     this.#tty = options.tty ?? Deno.stderr.isTerminal();
+    this.#columns = options.columns ?? terminalColumns;
   }
 
   /** Shows one loss record. */
@@ -42,23 +84,24 @@ export class Progress {
     const elapsed = (performance.now() - this.#start) / 1000;
     const rate = r.iteration > 0 ? r.iteration / elapsed : 0;
     const eta = rate > 0 ? (this.#total - r.iteration) / rate : NaN;
-    const figures = `loss ${r.loss.toExponential(3)}  ${rate.toFixed(2)} it/s  ETA ${
-      formatSeconds(eta)
-    }`;
+    const fields = {
+      label: this.#label,
+      count: `${r.iteration}/${this.#total}`,
+      loss: `loss ${r.loss.toExponential(3)}`,
+      rate: `${rate.toFixed(2)} it/s`,
+      eta: `ETA ${formatSeconds(eta)}`,
+    };
     if (this.#tty) {
-      const width = 24;
-      const done = Math.round(
-        (width * Math.min(r.iteration, this.#total)) / Math.max(1, this.#total),
-      );
-      const bar = "█".repeat(done) + "░".repeat(width - done);
-      this.#write(`\r\x1b[2K${this.#label}${bar} ${r.iteration}/${this.#total}  ${figures}`);
+      const done = Math.min(r.iteration, this.#total) / Math.max(1, this.#total);
+      this.#write(`\r\x1b[2K${fitStatus(fields, done, this.#columns())}`);
       this.#drawn = true;
       return;
     }
     const now = performance.now();
     if (r.iteration === 0 || r.iteration === this.#total || now - this.#lastLine > 5000) {
       this.#lastLine = now;
-      this.#write(`${this.#label}iteration ${r.iteration}/${this.#total}  ${figures}\n`);
+      const { label, count, loss, rate, eta } = fields;
+      this.#write(`${label}iteration ${count}  ${loss}  ${rate}  ${eta}\n`);
     }
   }
 
@@ -106,11 +149,13 @@ export class ByteProgress {
   #lastLine = 0;
 
   #out: (text: string) => void;
+  #columns: () => number;
 
   constructor(options: ProgressOptions) {
     this.#out = options.write ?? stderrWriter;
     this.#quiet = options.quiet;
     this.#tty = options.tty ?? Deno.stderr.isTerminal();
+    this.#columns = options.columns ?? terminalColumns;
   }
 
   /** Shows one report: bytes done, rate and ETA when the total is known. */
@@ -132,7 +177,7 @@ export class ByteProgress {
       formatSeconds(eta)
     }`;
     if (this.#tty) {
-      this.#out(`\r\x1b[2K${line}`);
+      this.#out(`\r\x1b[2K${line.slice(0, Math.max(1, this.#columns() - 1))}`);
     } else if (now - this.#lastLine > 5000 || p.bytes === p.total) {
       this.#lastLine = now;
       this.#out(line + "\n");

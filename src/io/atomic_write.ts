@@ -1,5 +1,6 @@
 // The file-writing edge: the one place image bytes reach the disk.
 import { TexSynthError } from "../errors.ts";
+import { writeProblem, writeTarget } from "./file_kind.ts";
 
 /** Splits `path` after its last separator; the directory part keeps its trailing separator. */
 function _split(path: string): [string, string] {
@@ -42,16 +43,23 @@ async function _reason(e: unknown, path: string, dir: string): Promise<string> {
  * Writes bytes to `path` via a temporary file in the same directory and a
  * rename, so readers never see a torn file: they find either the old content
  * or the new, never a partial write. The data is flushed to disk before the
- * rename. On failure the temporary file is removed and a {@link TexSynthError}
- * names the path and the fix.
+ * rename. Refuses to replace anything but a regular file. On failure the
+ * temporary file is removed and a {@link TexSynthError} names the path and
+ * the fix.
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const [dir, base] = _split(path);
-  if (base === "" || base === "." || base === "..") {
+  const [, given] = _split(path);
+  if (given === "" || given === "." || given === "..") {
     throw new TexSynthError(
       `cannot write ${path}: it names a directory, not a file (give a file name)`,
     );
   }
+  // Only a regular file (or nothing) is ever replaced; through a symbolic
+  // link, the link's target is, and the link stays.
+  const problem = await writeProblem(path);
+  if (problem) throw new TexSynthError(`will not write ${path}: it ${problem}`);
+  const target = await writeTarget(path);
+  const [dir, base] = _split(target);
   const temp = `${dir}.${base}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   let created = false;
   try {
@@ -64,7 +72,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
     } finally {
       file.close();
     }
-    await Deno.rename(temp, path);
+    await Deno.rename(temp, target);
   } catch (e) {
     if (created) await _removeQuietly(temp);
     throw new TexSynthError(`cannot write ${path}: ${await _reason(e, path, dir)}`);

@@ -53,6 +53,22 @@ export interface GpuObjective {
   readonly evaluation: Program;
 }
 
+/**
+ * An evaluation gave a loss or gradient that is NaN or infinite. The
+ * optimizer has put x back at the last accepted point (if there is one), so
+ * what the caller downloads is the last finite image.
+ */
+export class NonFiniteError extends TexSynthError {
+  /** Whether it happened at the very first evaluation (nothing was accepted yet). */
+  readonly atStart: boolean;
+  /** Creates the error; `atStart` when no point had been accepted yet. */
+  constructor(atStart: boolean, message: string) {
+    super(message);
+    this.name = "NonFiniteError";
+    this.atStart = atStart;
+  }
+}
+
 /** Tuning of {@link Lbfgs}; the defaults are torch.optim.LBFGS's. */
 export interface LbfgsOptions {
   /** History pairs kept (m). Default 100. Each pair costs 8·size bytes of GPU memory. */
@@ -462,6 +478,16 @@ export class Lbfgs {
 
   #pointFigures(out: Float32Array): _Current {
     const figures = out.subarray(this.#reportSlots);
+    // A NaN would otherwise fail every comparison of the line search and end
+    // the run as if the loss had merely stopped changing.
+    const finiteLoss = Number.isFinite(out[0]);
+    if (!finiteLoss || !Number.isFinite(figures[GMAX]) || !Number.isFinite(figures[GSUM])) {
+      if (this.#current) this.#restore();
+      throw new NonFiniteError(
+        this.#current === null,
+        `the ${finiteLoss ? "gradient" : "loss"} became NaN or infinite`,
+      );
+    }
     return {
       f: out[0],
       gmax: figures[GMAX],

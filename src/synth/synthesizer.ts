@@ -1,8 +1,15 @@
 import { GpuContext, type Precision } from "../gpu/context.ts";
-import { checkFits, networkFits, slicedWassersteinTooLarge } from "./fits.ts";
+import {
+  checkFits,
+  checkLargeEnough,
+  minimumSide,
+  networkFits,
+  type SizedImage,
+  slicedWassersteinTooLarge,
+} from "./fits.ts";
 import { Resampler } from "../ops/resample.ts";
 import { resampled, runResample } from "./resize.ts";
-import { Lbfgs, type StopReason } from "../optim/lbfgs.ts";
+import { Lbfgs, NonFiniteError, type StopReason } from "../optim/lbfgs.ts";
 import type { PlanarImage } from "../io/image.ts";
 import { VggConvs } from "../nn/vgg19_convs.ts";
 import { Random } from "../random.ts";
@@ -48,7 +55,8 @@ export interface SynthesizerOptions {
   /**
    * Coarse-to-fine scales: synthesize at 1/2^(scales−1) of the size first,
    * upsample, repeat up to full size. Default 1, or 3 and more for outputs of
-   * 512 px and larger (the coarsest scale near 128 px).
+   * 512 px and larger (the coarsest scale near 128 px), fewer when an
+   * exemplar would get smaller than the network needs.
    */
   scales?: number;
   /** Feature statistics to match: "gram" (default) or "sw" (sliced Wasserstein). */
@@ -189,13 +197,19 @@ export class Synthesizer {
     if (images.length === 0) throw new TexSynthError("no exemplar given: pass at least one image");
     const width = options.width ?? images[0].width;
     const height = options.height ?? images[0].height;
-    const scales = options.scales ?? defaultScales(width, height);
+    const spec = presetNamed(options.preset ?? "liu");
+    const scales = options.scales ??
+      _scalesThatFit(images, width, height, options.exemplarSize, Math.max(...spec.layers));
     for (const [name, v] of [["width", width], ["height", height], ["scales", scales]] as const) {
       if (!Number.isInteger(v) || v < 1) {
         throw new TexSynthError(`${name} must be a positive whole number, got ${v}`);
       }
     }
-    const spec = presetNamed(options.preset ?? "liu");
+    checkLargeEnough(
+      _imagesSeen(images, { width, height, scales, exemplarSize: options.exemplarSize }),
+      spec.name,
+      Math.max(...spec.layers),
+    );
     const weights = options.weights === undefined || options.weights === "random"
       ? randomVggWeights(options.seed ?? 0, Math.max(...spec.layers))
       : options.weights;
@@ -370,6 +384,21 @@ export class Synthesizer {
   }
 
   async #run(iterations: number, options: RunOptions): Promise<RunResult> {
+    try {
+      return await this.#runStage(iterations, options);
+    } catch (e) {
+      if (!(e instanceof NonFiniteError)) throw e;
+      const last = this.#history.at(-1);
+      throw new NonFiniteError(
+        e.atStart,
+        e.atStart || !last
+          ? `${e.message} at the start image: the weights probably hold huge or non-finite values (check the weights file; --weights random tests the rest of the setup)`
+          : `${e.message} after iteration ${last.iteration}: the optimization diverged, which weights with huge values make likely (check the weights file)`,
+      );
+    }
+  }
+
+  async #runStage(iterations: number, options: RunOptions): Promise<RunResult> {
     const stage = this.#stage!;
     let limit = options.maxEvaluations;
     if (!this.#started) {
@@ -429,6 +458,62 @@ export class Synthesizer {
     this.#exemplars.forEach((e) => this.#ctx.destroyBuffer(e.buffer));
     if (this.#ownsContext) this.#ctx.destroy();
   }
+}
+
+/**
+ * {@link defaultScales}, less the coarse scales at which an exemplar would be
+ * smaller than the network's deepest layer needs: scales the user did not
+ * ask for must not make a run fail.
+ */
+function _scalesThatFit(
+  images: readonly PlanarImage[],
+  width: number,
+  height: number,
+  exemplarSize: number | undefined,
+  deepest: number,
+): number {
+  let scales = defaultScales(width, height);
+  const fits = (k: number) =>
+    _imagesSeen(images, { width, height, scales: k, exemplarSize }).every((i) =>
+      Math.min(i.width, i.height) >= minimumSide(deepest)
+    );
+  while (scales > 1 && !fits(scales)) scales--;
+  return scales;
+}
+
+/** A size halved `scale` times, as the scales of a run round it. */
+function _atScale(side: number, scale: number): number {
+  return Math.max(1, Math.round(side / 2 ** scale));
+}
+
+/** Every image the network will see in a run: the output and each exemplar, at every scale. */
+function _imagesSeen(
+  images: readonly PlanarImage[],
+  o: { width: number; height: number; scales: number; exemplarSize?: number },
+): SizedImage[] {
+  const seen: SizedImage[] = [];
+  const many = images.length > 1;
+  for (let scale = o.scales - 1; scale >= 0; scale--) {
+    const at = scale === 0 ? "" : ` at scale ${scale + 1} of ${o.scales} (1/${2 ** scale} size)`;
+    seen.push({
+      what: `output${at}`,
+      width: _atScale(o.width, scale),
+      height: _atScale(o.height, scale),
+      fix: scale === 0 ? "use a larger --size" : "use fewer --scales or a larger --size",
+    });
+    images.forEach((image, i) => {
+      const f = o.exemplarSize ? o.exemplarSize / Math.min(image.width, image.height) : 1;
+      seen.push({
+        what: `exemplar${many ? ` ${i + 1}` : ""}${at}`,
+        width: _atScale(Math.round(image.width * f), scale),
+        height: _atScale(Math.round(image.height * f), scale),
+        fix: scale === 0
+          ? "use a larger exemplar or a larger --exemplar-size"
+          : "use fewer --scales, a larger exemplar or a larger --exemplar-size",
+      });
+    });
+  }
+  return seen;
 }
 
 /**

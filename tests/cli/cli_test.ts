@@ -1,74 +1,27 @@
 // The command line as a user runs it: a subprocess, real files, exit codes,
 // one-line errors without stack traces.
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { decodeImage, encodePng } from "../../src/io/image.ts";
-import { HELP } from "../../src/cli/args.ts";
+import { decodeImage } from "../../src/io/image.ts";
+import { commandHelp, COMMANDS } from "../../src/cli/commands.ts";
 import denoJson from "../../deno.json" with { type: "json" };
-import { stripes } from "../peer/_inputs.ts";
+import {
+  assertCleanError,
+  offline,
+  spawnTex,
+  tex,
+  waitForLines,
+  withDir,
+  writeExemplar,
+} from "./_cli.ts";
 
-const cli = new URL("../../cli.ts", import.meta.url).pathname;
-const decoder = new TextDecoder();
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function tex(
-  args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
-): Promise<Run> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", cli, ...args],
-    cwd: options.cwd,
-    env: options.env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
-
-/** A user error: the given exit code, and stderr is short, with no stack trace. */
-function assertCleanError(run: Run, code: number, pattern: RegExp): void {
-  assertEquals(run.code, code, run.stderr);
-  assertMatch(run.stderr, pattern);
-  assert(!/\n\s+at /.test(run.stderr), `stack trace on stderr:\n${run.stderr}`);
-  assert(run.stderr.trim().split("\n").length <= 2, `more than two lines:\n${run.stderr}`);
-}
-
-async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function writeExemplar(path: string, width = 32, height = 32): Promise<void> {
-  const square = stripes(Math.max(width, height));
-  const data = new Float32Array(3 * width * height);
-  const s = square.width;
-  for (let c = 0; c < 3; c++) {
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        data[(c * height + y) * width + x] = square.data[(c * s + y) * s + x];
-      }
-    }
-  }
-  await Deno.writeFile(path, await encodePng({ width, height, data }));
-}
-
-/** Environment in which any attempt to download weights fails at once. */
-function offline(dir: string): Record<string, string> {
-  return { TEX_SYNTH_CACHE: `${dir}/cache`, TEX_SYNTH_WEIGHTS_URL: "http://127.0.0.1:9/vgg19.pth" };
-}
-
-Deno.test("--help prints the reference and --version the version", async () => {
+Deno.test("--help prints each command's reference and --version the version", async () => {
   const help = await tex(["--help"]);
   assertEquals(help.code, 0);
-  assertEquals(help.stdout, HELP + "\n");
+  assertEquals(help.stdout, commandHelp(COMMANDS[0]) + "\n");
+  for (const command of COMMANDS.slice(1)) {
+    const own = await tex([command.spec.name, "--help"]);
+    assertEquals([own.code, own.stdout], [0, commandHelp(command) + "\n"]);
+  }
   const version = await tex(["-V"]);
   assertEquals(version.code, 0);
   assertEquals(version.stdout.trim(), `tex-synth ${denoJson.version}`);
@@ -78,14 +31,14 @@ Deno.test("argument errors: one line, a usage hint, exit code 2", async () => {
   for (
     const [args, pattern] of [
       [["--bogus", "a.png"], /unknown option --bogus/],
-      [["a.png", "--iterations", "many"], /--iterations needs a whole number/],
-      [["a.png", "--size", "0"], /--size must be a whole number of at least 1/],
+      [["a.png", "--iterations", "many"], /--iterations must be a whole number from 0/],
+      [["a.png", "--size", "0"], /--size must be N or WxH/],
       [["a.png", "--preset", "gatys"], /--preset must be liu or seed/],
-      [["a.png", "--width", "64"], /--width and --height go together/],
+      [["a.png", "--size", "64", "--width", "64"], /give --size or --width\/--height, not both/],
       [["a.png", "--plot", "loss.png"], /--plot writes SVG/],
       [[], /missing the exemplar/],
       [["a.png", "--loss", "l2"], /--loss must be gram or sw/],
-      [["a.png", "--scales", "0"], /--scales must be a whole number of at least 1/],
+      [["a.png", "--scales", "0"], /--scales must be a whole number from 1 to 10/],
       [["a.png", "--checkpointing", "maybe"], /--checkpointing must be auto, on or off/],
       [["a.png", "--precision", "f8"], /--precision must be f32 or f16/],
       [["weights", "download"], /weights needs fetch, path or verify/],
@@ -111,7 +64,7 @@ Deno.test("file errors are found before any download: exit 1, one line naming th
     assertCleanError(
       await tex([`${dir}/ex.png`, "-o", `${dir}/no/such/folder/out.png`], { env }),
       1,
-      /cannot write the output to .*out\.png: the folder does not exist/,
+      /cannot write -o .*out\.png: the folder .* does not exist/,
     );
     assertCleanError(
       await tex([`${dir}/ex.png`, "--weights", `${dir}/nope.safetensors`], { env }),
@@ -229,42 +182,23 @@ Deno.test("variations, log, plot, snapshots, results and --json in one run", asy
 Deno.test("Ctrl-C writes the image so far and exits with 130", async () => {
   await withDir(async (dir) => {
     await writeExemplar(`${dir}/ex.png`);
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        cli,
-        `${dir}/ex.png`,
-        "-o",
-        `${dir}/out.png`,
-        "-n",
-        "10000",
-        "-w",
-        "random",
-        "--log",
-        `${dir}/run.jsonl`,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const deadline = Date.now() + 60_000;
-    let started = false;
-    while (!started && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-      try {
-        started = (await Deno.readDir(dir)[Symbol.asyncIterator]().next()) !== null &&
-          [...Deno.readDirSync(dir)].some((e) =>
-            e.name.startsWith(".run.jsonl") && Deno.statSync(`${dir}/${e.name}`).size > 0
-          );
-      } catch {
-        started = false;
-      }
-    }
-    assert(started, "the run did not start within 60 s");
+    const child = spawnTex([
+      `${dir}/ex.png`,
+      "-o",
+      `${dir}/out.png`,
+      "-n",
+      "10000",
+      "-w",
+      "random",
+      "--log",
+      `${dir}/run.jsonl`,
+    ]);
+    await waitForLines(`${dir}/run.jsonl`, 2);
     child.kill("SIGINT");
     const out = await child.output();
-    assertEquals(out.code, 130, decoder.decode(out.stderr));
-    assertMatch(decoder.decode(out.stderr), /interrupted: wrote the image so far/);
+    const stderr = new TextDecoder().decode(out.stderr);
+    assertEquals(out.code, 130, stderr);
+    assertMatch(stderr, /interrupted after iteration \d+: wrote the image so far/);
     const image = await decodeImage(await Deno.readFile(`${dir}/out.png`));
     assertEquals([image.width, image.height], [32, 32]);
     const first = JSON.parse((await Deno.readTextFile(`${dir}/run.jsonl`)).split("\n")[0]);
@@ -348,16 +282,16 @@ Deno.test("sizes beyond the adapter's limits fail at once with the limit and the
   await withDir(async (dir) => {
     await writeExemplar(`${dir}/ex.png`);
     const started = Date.now();
-    const big = await tex([`${dir}/ex.png`, "-s", "20000", "-w", "random", "-o", `${dir}/o.png`]);
+    const big = await tex([`${dir}/ex.png`, "-s", "16000", "-w", "random", "-o", `${dir}/o.png`]);
     assertCleanError(
       big,
       1,
-      /20000×20000 output needs .* storage binding limit: use a smaller --size \(up to about \d+×\d+ px here\)/,
+      /16000×16000 output needs .* storage binding limit: use a smaller --size \(up to about \d+×\d+ px here\)/,
     );
     const exemplar = await tex([
       `${dir}/ex.png`,
       "--exemplar-size",
-      "20000",
+      "16000",
       "-w",
       "random",
       "-o",
@@ -365,5 +299,88 @@ Deno.test("sizes beyond the adapter's limits fail at once with the limit and the
     ]);
     assertCleanError(exemplar, 1, /use a smaller --exemplar-size/);
     assert(Date.now() - started < 30_000, "refusing took too long");
+  });
+});
+
+Deno.test("sizes as users write them: WxH, and one side alone keeps the exemplar's aspect ratio", async () => {
+  await withDir(async (dir) => {
+    await writeExemplar(`${dir}/wide.png`, 48, 24);
+    const cases: [string[], [number, number]][] = [
+      [["--size", "40x16"], [40, 16]],
+      [["--width", "32"], [32, 16]],
+      [["--height", "20"], [40, 20]],
+      [["--width", "32", "--height", "32"], [32, 32]],
+      [[], [48, 24]],
+    ];
+    for (const [args, size] of cases) {
+      const run = await tex([
+        `${dir}/wide.png`,
+        ...args,
+        "-n",
+        "0",
+        "-w",
+        "random",
+        "-o",
+        `${dir}/o.png`,
+        "-q",
+      ]);
+      assertEquals(run.code, 0, run.stderr);
+      const out = await decodeImage(await Deno.readFile(`${dir}/o.png`));
+      assertEquals([out.width, out.height], size, args.join(" "));
+    }
+  });
+});
+
+Deno.test("an early stop is explained on stderr and in --json", async () => {
+  await withDir(async (dir) => {
+    await writeExemplar(`${dir}/ex.png`);
+    // Started at the exemplar itself, the gradient is already nothing.
+    const run = await tex([
+      `${dir}/ex.png`,
+      "--init",
+      `${dir}/ex.png`,
+      "-n",
+      "20",
+      "-w",
+      "random",
+      "-o",
+      `${dir}/o.png`,
+      "--json",
+    ]);
+    assertEquals(run.code, 0, run.stderr);
+    assertMatch(
+      run.stderr,
+      /stopped after 0 of 20 iterations: the gradient vanished \(a minimum was reached\); wrote .*o\.png/,
+    );
+    const v = JSON.parse(run.stdout).variations[0];
+    assertEquals([v.stop, v.stopMessage], [
+      "tolerance-grad",
+      "the gradient vanished (a minimum was reached)",
+    ]);
+  });
+});
+
+Deno.test("the package's main module with `cli` first is the command line; importing it runs nothing", async () => {
+  const mod = new URL("../../mod.ts", import.meta.url).pathname;
+  const run = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", ...args],
+      stdout: "piped",
+      stderr: "piped",
+    })
+      .output();
+  const help = await run([mod, "cli", "--help"]);
+  assertEquals(help.code, 0);
+  assertEquals(new TextDecoder().decode(help.stdout), commandHelp(COMMANDS[0]) + "\n");
+  const bad = await run([mod, "cli", "--bogus"]);
+  assertEquals(bad.code, 2);
+  await withDir(async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/use.ts`,
+      `import * as m from ${JSON.stringify(mod)};\nconsole.log(typeof m.createSynthesizer);\n`,
+    );
+    const imported = await run([`${dir}/use.ts`, "cli", "--help"]);
+    assertEquals(new TextDecoder().decode(imported.stdout), "function\n");
+    assertEquals(imported.code, 0);
   });
 });

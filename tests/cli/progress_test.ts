@@ -1,7 +1,7 @@
 // Progress on stderr: a bar redrawn in place on a terminal, periodic plain
 // lines otherwise, nothing when quiet.
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { ByteProgress, formatSeconds, Progress } from "../../src/cli/progress.ts";
+import { ByteProgress, fitStatus, formatSeconds, Progress } from "../../src/cli/progress.ts";
 import type { LossRecord } from "../../src/synth/synthesizer.ts";
 
 function record(iteration: number): LossRecord {
@@ -60,4 +60,36 @@ Deno.test("download progress shows bytes, total, percentage, rate and ETA", () =
     "1h02m",
     "?",
   ]);
+});
+
+Deno.test("the bar fits the terminal: no redraw is wider than it, fields drop in turn", () => {
+  for (
+    const [columns, label] of [[40, ""], [80, "variation 2/2: "], [20, ""], [12, "x: "]] as const
+  ) {
+    const out: string[] = [];
+    const p = new Progress(100, {
+      quiet: false,
+      tty: true,
+      write: (t) => out.push(t),
+      columns: () => columns,
+      label,
+    });
+    for (let i = 0; i <= 100; i += 7) p.update(record(i));
+    for (const line of out) {
+      const visible = [...line.replace("\r\x1b[2K", "")].length;
+      assert(visible < columns, `${visible} columns at width ${columns}: ${line}`);
+    }
+    const last = out.at(-1)!;
+    assertMatch(last, /98\/100/);
+    if (columns >= 80) assertMatch(last, /variation 2\/2: █+░* 98\/100 {2}loss/);
+    if (columns === 40) assertMatch(last, /█+░* 98\/100 {2}loss [\d.e+-]+/);
+  }
+  assertEquals(
+    fitStatus(
+      { label: "v: ", count: "5/10", loss: "loss 1e0", rate: "2 it/s", eta: "ETA 3s" },
+      0.5,
+      10,
+    ),
+    "5/10",
+  );
 });

@@ -3,7 +3,12 @@ import type { GpuContext } from "../../src/gpu/context.ts";
 import { pack } from "../../src/gpu/params.ts";
 import { Program } from "../../src/gpu/program.ts";
 import { reduceSum } from "../../src/ops/reduce.ts";
-import { type GpuObjective, type IterationReport, Lbfgs } from "../../src/optim/lbfgs.ts";
+import {
+  type GpuObjective,
+  type IterationReport,
+  Lbfgs,
+  NonFiniteError,
+} from "../../src/optim/lbfgs.ts";
 import { cubicInterpolate, type LinePoint, strongWolfe } from "../../src/optim/line_search.ts";
 import { maxAbs, type Objective64, ReferenceLbfgs } from "../reference/lbfgs.ts";
 import { assertClose, gpu, rng } from "../_helpers.ts";
@@ -459,5 +464,55 @@ Deno.test("run(); run() continues with its history: bit-identical to one longer 
   await opt.evaluate();
   const once = await opt.run({ iterations: 1 });
   assertEquals(once.evaluations + 1, whole[0].evaluations);
+  opt.destroy();
+});
+
+// f = Σ (x − 3)², but NaN wherever x passes 2: a loss that blows up on the way.
+const CLIFF = `
+struct Params { n: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> grad: array<f32>;
+@group(0) @binding(3) var<storage, read_write> terms: array<f32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let i = gid.x;
+  if (i >= p.n) {
+    return;
+  }
+  let d = x[i] - 3.0;
+  // sqrt of a negative number made at run time: a NaN no compiler folds away.
+  let nan = sqrt(x[i] - x[i] - 1.0);
+  terms[i] = select(d * d, nan, x[i] > 2.0);
+  grad[i] = 2.0 * d;
+}`;
+
+Deno.test("a NaN loss stops the run with NonFiniteError and leaves x at the last accepted point", async () => {
+  const ctx = await gpu();
+  const n = 16;
+  const obj = objective(ctx, new Float32Array(n), n, (prog, x, grad, terms) => {
+    prog.dispatch(ctx.pipeline(CLIFF), [x, grad, terms], [1], pack(n));
+  });
+  const opt = new Lbfgs(ctx, obj, { historySize: 5 });
+  const reports: IterationReport[] = [];
+  let error: unknown = null;
+  try {
+    await opt.run({ iterations: 50, onIteration: (r) => void reports.push(r) });
+  } catch (e) {
+    error = e;
+  }
+  assert(error instanceof NonFiniteError, `expected NonFiniteError, got ${error}`);
+  assertEquals((error as NonFiniteError).atStart, false);
+  assert(reports.length >= 1, "no iteration was accepted before the cliff");
+  const x = await readX(ctx, obj);
+  const f = x.reduce((s, v) => s + (v - 3) ** 2, 0);
+  assert(x.every((v) => v <= 2), "x was left past the cliff");
+  assertClose([f], [reports.at(-1)!.loss], 1e-5, 0, "x is the last accepted point");
+
+  ctx.write(obj.x, new Float32Array(n).fill(2.5));
+  opt.reset();
+  const atStart = await opt.evaluate().catch((e) => e);
+  assert(atStart instanceof NonFiniteError && atStart.atStart, `${atStart}`);
   opt.destroy();
 });
