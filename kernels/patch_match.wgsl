@@ -12,7 +12,11 @@
 // mode 0: random init, s drawn uniformly over the source.
 // mode 1: the current s, then propagation (each neighbour q = p ± jump along
 //   x and y proposes field(q) − (q − p)), then random search around the best
-//   (radius halving from search_radius to 1), keeping the cheapest.
+//   (radius halving from search_radius to 1), keeping the cheapest. With
+//   parity 0 or 1 only the pixels with (x + y) mod 2 = parity move (the
+//   others keep their entry): the coherence cost of a pixel depends on its
+//   4 neighbours, which then hold still, so two neighbours never swap
+//   towards each other's old sources and the total cost cannot rise.
 struct Params {
   width: u32,
   height: u32,
@@ -26,6 +30,7 @@ struct Params {
   step: u32,
   coherence: f32,
   mode: u32,
+  parity: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -144,6 +149,11 @@ fn main(
     let sy = i32(rnd % p.sheight);
     field_out[i] = pack_source(vec2<i32>(sx, sy));
     dist_out[i] = patch_distance(x, y, sx, sy);
+    return;
+  }
+  if (p.parity < 2u && ((u32(x) + u32(y)) & 1u) != p.parity) {
+    field_out[i] = field_in[i];
+    dist_out[i] = dist_in[i];
     return;
   }
   var best = unpack(field_in[i]);

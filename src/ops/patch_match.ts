@@ -28,6 +28,12 @@ export interface PatchMatchStep {
   /** Seed and step number of the search's random offsets. */
   seed: number;
   step: number;
+  /**
+   * Move only the pixels with (x + y) mod 2 = parity, the others holding
+   * still (red-black passes: neighbours never swap towards each other's old
+   * sources, so the coherence cost cannot rise). Default: all pixels.
+   */
+  parity?: 0 | 1;
 }
 
 /** The largest side a field entry can address (16 bits a coordinate). */
@@ -148,6 +154,7 @@ export class PatchMatch {
         step.step >>> 0,
         f32(step.coherence),
         mode,
+        step.parity ?? 2,
       ),
     );
     this.#current = to;

@@ -59,7 +59,12 @@ Deno.test("PatchMatch: random init and one pass match the float64 reference (odd
     }, 0);
     assertEquals(field0, init.field, `init field, wrap ${wrap}`);
     assertClose(dist0, init.dist, 1e-5, 1e-7, `init distances, wrap ${wrap}`);
-    for (const step of [{ jump: 1, coherence: 0 }, { jump: 4, coherence: 0.05 }]) {
+    const steps = [
+      { jump: 1, coherence: 0 },
+      { jump: 4, coherence: 0.05 },
+      { jump: 1, coherence: 0.05, parity: 1 as const },
+    ];
+    for (const step of steps) {
       const s = { ...step, searchRadius: 16, seed: 7, step: 3 };
       const before = new Uint32Array((await ctx.read(pm.field, 0, n)).buffer);
       const beforeDist = await ctx.read(pm.distances, 0, n);
@@ -88,9 +93,16 @@ Deno.test("PatchMatch: random init and one pass match the float64 reference (odd
           assertClose([dist[i]], [ref.dist[i]], 1e-5, 1e-7, `distance ${i}`);
         }
       }
-      // A pass never makes a pixel's cost worse.
+      // A pass never makes a pixel's cost worse; pixels of the other parity hold still.
       if (s.coherence === 0) {
         for (let i = 0; i < n; i++) assert(dist[i] <= beforeDist[i], `pixel ${i} got worse`);
+      }
+      if (s.parity !== undefined) {
+        for (let i = 0; i < n; i++) {
+          if (((i % p.width) + Math.floor(i / p.width)) % 2 !== s.parity) {
+            assertEquals(field[i], before[i]);
+          }
+        }
       }
     }
     pm.destroy();

@@ -62,6 +62,7 @@ export interface StepRef {
   coherence: number;
   seed: number;
   step: number;
+  parity?: 0 | 1;
 }
 
 /**
@@ -111,6 +112,12 @@ export function patchMatchPassRef(
       field[i] = packed(sx, sy);
       dist[i] = patchDistanceRef(pair, x, y, sx, sy);
       cost[i] = dist[i];
+      continue;
+    }
+    if (step.parity !== undefined && ((x + y) & 1) !== step.parity) {
+      field[i] = fieldIn[i];
+      dist[i] = distIn[i];
+      cost[i] = distIn[i] + incoherence(x, y, fieldIn[i] & 0xffff, fieldIn[i] >>> 16);
       continue;
     }
     let [bx, by] = [fieldIn[i] & 0xffff, fieldIn[i] >>> 16];
