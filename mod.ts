@@ -42,6 +42,17 @@ export {
   StyleTransfer,
   type StyleTransferOptions,
 } from "./src/synth/style_transfer.ts";
+export {
+  decodeSourceField,
+  encodeSourceField,
+  findSourceField,
+  remapImage,
+  remapSamples,
+  type SourceField,
+  type SourceFieldOptions,
+} from "./src/synth/source_field.ts";
+export { decodePngSamples, encodePngSamples, type PngSamples } from "./src/io/png.ts";
+export { decodeImageSamples, planarFromSamples } from "./src/io/samples.ts";
 export type { StopReason } from "./src/optim/lbfgs.ts";
 export type { FeatureLoss } from "./src/synth/objective.ts";
 export { type Preset, type PresetName } from "./src/synth/presets.ts";

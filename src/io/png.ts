@@ -162,10 +162,15 @@ function unfilter(
  * Palettes come out as 8-bit RGB and 1/2/4-bit gray scaled to 8 bits.
  */
 export interface PngSamples {
+  /** Width in pixels. */
   width: number;
+  /** Height in pixels. */
   height: number;
+  /** 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA. */
   channels: 1 | 2 | 3 | 4;
+  /** Bits a sample. */
   depth: 8 | 16;
+  /** `width · height · channels` samples, pixel by pixel, rows top to bottom. */
   samples: Uint8Array | Uint16Array;
 }
 

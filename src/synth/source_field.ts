@@ -11,11 +11,13 @@ import { TexSynthError } from "../errors.ts";
  * (normal, roughness, height…) onto a synthesized texture.
  */
 export interface SourceField {
-  /** Output width and height. */
+  /** Output width. */
   width: number;
+  /** Output height. */
   height: number;
-  /** Size of the exemplar the coordinates address. */
+  /** Width of the exemplar the coordinates address. */
   sourceWidth: number;
+  /** Height of the exemplar the coordinates address. */
   sourceHeight: number;
   /** Source column of each output pixel, row-major. */
   x: Uint16Array;
