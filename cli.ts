@@ -13,21 +13,7 @@ import { runCommandLine } from "./src/cli/commands.ts";
 import { UsageError } from "./src/cli/options.ts";
 import { EXIT, Interrupted } from "./src/cli/run.ts";
 import { TexSynthError } from "./src/errors.ts";
-
-/**
- * Mesa's EGL prints "XDG_RUNTIME_DIR is invalid" on every start when the
- * variable is unset (headless machines, CI): give it a private folder.
- */
-function quietMesa(): void {
-  if (Deno.build.os !== "linux" || Deno.env.get("XDG_RUNTIME_DIR")) return;
-  const dir = `/tmp/tex-synth-runtime-${Deno.uid() ?? 0}`;
-  try {
-    Deno.mkdirSync(dir, { mode: 0o700, recursive: true });
-    Deno.env.set("XDG_RUNTIME_DIR", dir);
-  } catch {
-    // Only a warning is at stake; Mesa works without the folder.
-  }
-}
+import { quietMesa } from "./src/gpu/quiet_mesa.ts";
 
 function _say(text: string): void {
   try {

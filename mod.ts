@@ -8,7 +8,8 @@
  * ```ts
  * import { createSynthesizer, writePng } from "@tex/synth";
  *
- * const synth = await createSynthesizer("bricks.png", { weights: "random", width: 64, height: 64 });
+ * // The trained VGG19 weights are downloaded on first use (about 550 MB, once).
+ * const synth = await createSynthesizer("bricks.png", { width: 64, height: 64 });
  * await synth.synthesize(50, { onProgress: (r) => console.log(r.iteration, r.loss) });
  * await writePng("out.png", await synth.image());
  * synth.dispose();
@@ -22,6 +23,8 @@ import { Synthesizer, type SynthesizerOptions } from "./src/synth/synthesizer.ts
 import { loadWeightsFile } from "./src/weights/load.ts";
 import type { VggWeights } from "./src/weights/vgg19_weights.ts";
 import { preset } from "./src/synth/presets.ts";
+import { quietMesa } from "./src/gpu/quiet_mesa.ts";
+import { ensureWeights, loadCachedWeights, type WeightsProgress } from "./src/weights/ensure.ts";
 
 export { TexSynthError } from "./src/errors.ts";
 export { decodeImage, encodePng, type PlanarImage } from "./src/io/image.ts";
@@ -69,23 +72,38 @@ export {
   type Precision,
 } from "./src/gpu/context.ts";
 export { loadWeightsFile } from "./src/weights/load.ts";
+export type { WeightsProgress } from "./src/weights/ensure.ts";
 
-/** Options of {@link createSynthesizer}: those of {@link Synthesizer.create}, plus weights by path. */
+/** Options of {@link createSynthesizer}: those of {@link Synthesizer.create}, with weights by path or by default. */
 export interface CreateOptions extends Omit<SynthesizerOptions, "weights"> {
-  /** A `.safetensors`/`.pth` path, loaded weights, or "random" (default). */
-  weights?: string | VggWeights | "random";
+  /**
+   * VGG19 weights: a `.safetensors`/`.pth` path, loaded {@link VggWeights}, or
+   * "random" (seeded random weights, an offline smoke mode whose textures are
+   * not what trained weights give). Default: torchvision's trained VGG19 from
+   * the cache, downloaded and converted on first use, as the command line
+   * does (see {@link trainedWeights}).
+   */
+  weights?: string | VggWeights;
+  /** Progress of fetching the default weights on first use (download, conversion, waiting for another process). */
+  onWeightsProgress?: (progress: WeightsProgress) => void;
 }
 
 /**
  * Creates a {@link Synthesizer} from exemplars given as file paths or as
- * pixels (one, or several whose statistics are averaged), loading weights
- * from a path when one is given.
+ * pixels (one, or several whose statistics are averaged). Without `weights`
+ * it uses the trained VGG19 weights from the cache, fetching them on first
+ * use (about 550 MB, once); without network and cache that is a
+ * {@link TexSynthError} saying what to do. On Linux it keeps Mesa's
+ * "XDG_RUNTIME_DIR is invalid" warning off stderr.
  *
  * @example
  * ```ts
  * import { createSynthesizer } from "@tex/synth";
  *
- * const synth = await createSynthesizer("bricks.png", { weights: "vgg19.safetensors", preset: "liu" });
+ * const synth = await createSynthesizer("bricks.png", {
+ *   preset: "liu",
+ *   onWeightsProgress: (p) => console.log(p.phase, p.bytes, p.total),
+ * });
  * await synth.synthesize(100);
  * const image = await synth.image(); // { width, height, data: Float32Array [3, H, W] }
  * synth.dispose();
@@ -95,15 +113,80 @@ export async function createSynthesizer(
   exemplar: string | PlanarImage | (string | PlanarImage)[],
   options: CreateOptions = {},
 ): Promise<Synthesizer> {
+  quietMesa();
+  const { weights: w, onWeightsProgress, ...rest } = options;
   const images: PlanarImage[] = [];
   for (const e of Array.isArray(exemplar) ? exemplar : [exemplar]) {
     images.push(typeof e === "string" ? await readImageFile(e) : e);
   }
-  const w = options.weights;
-  const weights = typeof w === "string" && w !== "random"
-    ? await loadWeightsFile(w, Math.max(...preset(options.preset ?? "liu").layers))
-    : w;
-  return await Synthesizer.create(images, { ...options, weights });
+  const upTo = Math.max(...preset(options.preset ?? "liu").layers);
+  const weights = w === "random"
+    ? "random"
+    : typeof w === "string"
+    ? await loadWeightsFile(w, upTo)
+    : w ?? await trainedWeights({ upTo, onProgress: onWeightsProgress });
+  return await Synthesizer.create(images, { ...rest, weights });
+}
+
+/** Options of {@link trainedWeights} and {@link trainedWeightsPath}. */
+export interface TrainedWeightsOptions {
+  /** Progress of the first-use download and conversion, and of waiting while another process does them. */
+  onProgress?: (progress: WeightsProgress) => void;
+  /** Stops waiting or downloading; a partial download is resumed next time. */
+  signal?: AbortSignal;
+  /** Cache folder; default `$TEX_SYNTH_CACHE`, else `$XDG_CACHE_HOME/tex-synth`, else `~/.cache/tex-synth`. */
+  cacheDir?: string;
+  /** With {@link trainedWeights}: load only the layers up to this `features` index (all 16 by default). */
+  upTo?: number;
+}
+
+/** How library errors name the other ways to get weights. */
+const LIBRARY_ALTERNATIVES = 'weights: "FILE.pth" or weights: "random"';
+
+/**
+ * torchvision's trained VGG19 weights, the ones the command line uses: read
+ * from the cache, where the first call downloads the checkpoint (548 MB, its
+ * SHA-256 checked) and converts its 16 convolutions into one 80 MB file. Each
+ * call checks that file's size and SHA-256 against the record made when it
+ * was converted (a damaged file is rebuilt, never used). Another process
+ * fetching into the same cache makes this one wait (a "wait" progress event).
+ * Without network and cache it throws a one-line {@link TexSynthError} that
+ * says where to put the file by hand. Like {@link createSynthesizer}, it
+ * keeps Mesa's "XDG_RUNTIME_DIR" warning off stderr for the GPU work that
+ * follows. Source and cache can be changed with
+ * `TEX_SYNTH_WEIGHTS_URL`, `TEX_SYNTH_WEIGHTS_SHA256` and `TEX_SYNTH_CACHE`.
+ *
+ * @example
+ * ```ts
+ * import { readImageFile, Synthesizer, trainedWeights } from "@tex/synth";
+ *
+ * const weights = await trainedWeights({ onProgress: (p) => console.log(p.phase, p.bytes) });
+ * const synth = await Synthesizer.create(await readImageFile("bricks.png"), { weights });
+ * await synth.synthesize(100);
+ * synth.dispose();
+ * ```
+ */
+export async function trainedWeights(options: TrainedWeightsOptions = {}): Promise<VggWeights> {
+  quietMesa();
+  return await loadCachedWeights({ ...options, alternatives: LIBRARY_ALTERNATIVES });
+}
+
+/**
+ * Path of the cached trained VGG19 weights (an F32 safetensors file with
+ * torchvision's key names), fetched and converted first when missing and
+ * checked against its record, as {@link trainedWeights} does.
+ *
+ * @example
+ * ```ts
+ * import { trainedWeightsPath } from "@tex/synth";
+ *
+ * console.log(await trainedWeightsPath()); // e.g. ~/.cache/tex-synth/vgg19-features-f32.safetensors
+ * ```
+ */
+export async function trainedWeightsPath(
+  options: Omit<TrainedWeightsOptions, "upTo"> = {},
+): Promise<string> {
+  return await ensureWeights({ ...options, alternatives: LIBRARY_ALTERNATIVES });
 }
 
 /**

@@ -158,15 +158,29 @@ export class ByteProgress {
     this.#columns = options.columns ?? terminalColumns;
   }
 
-  /** Shows one report: bytes done, rate and ETA when the total is known. */
-  update(p: { phase: keyof typeof PHASES; bytes: number; total?: number }): void {
+  /** Shows one report: bytes done, rate and ETA when the total is known; a wait as one line. */
+  update(
+    p: {
+      phase: keyof typeof PHASES | "wait";
+      bytes: number;
+      total?: number;
+      holder?: string | null;
+    },
+  ): void {
     if (this.#quiet) return;
+    if (p.phase === "wait") {
+      this.done();
+      const who = p.holder ? ` (${p.holder})` : "";
+      this.#out(`waiting for another tex-synth process${who} to finish with the weights cache\n`);
+      return;
+    }
     const now = performance.now();
     if (p.phase !== this.#phase) {
       if (this.#phase && this.#tty) this.#out("\n");
       this.#phase = p.phase;
       this.#start = now;
-      this.#lastLine = 0;
+      // The first report of a phase always prints (performance.now() starts near 0).
+      this.#lastLine = -Infinity;
     }
     const seconds = (now - this.#start) / 1000;
     const rate = seconds > 0 ? p.bytes / seconds : 0;

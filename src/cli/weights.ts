@@ -4,7 +4,12 @@ import type { PresetName } from "../synth/presets.ts";
 import { preset as presetNamed } from "../synth/presets.ts";
 import { loadWeightsFile } from "../weights/load.ts";
 import type { VggWeights } from "../weights/vgg19_weights.ts";
-import { ensureWeights, verifyCachedWeights, weightsPath } from "../weights/ensure.ts";
+import {
+  ensureWeights,
+  loadCachedWeights,
+  verifyCachedWeights,
+  weightsPath,
+} from "../weights/ensure.ts";
 import { type CommandSpec, type ParsedCommand, UsageError } from "./options.ts";
 import { ByteProgress } from "./progress.ts";
 import { EXIT, withInterrupts } from "./run.ts";
@@ -75,11 +80,11 @@ export async function loadRunWeights(
   if (weights) return await loadWeightsFile(weights, deepest);
   const progress = new ByteProgress({ quiet: options.quiet });
   try {
-    const path = await ensureWeights({
+    return await loadCachedWeights({
       onProgress: (p) => progress.update(p),
       signal: options.signal,
+      upTo: deepest,
     });
-    return await loadWeightsFile(path, deepest);
   } finally {
     progress.done();
   }

@@ -4,6 +4,8 @@
 // decoders at import time (it needs --allow-ffi, --allow-env and
 // --allow-read), so it is imported on first use.
 import { TexSynthError } from "../errors.ts";
+import { readJpegHeader, unsupportedJpeg } from "./jpeg_header.ts";
+import { orientImage } from "./orientation.ts";
 import { decodePng, encodePngBytes } from "./png.ts";
 
 /** A decoded RGB image as planar floats: data is [3, height, width], values in [0, 1]. */
@@ -96,9 +98,11 @@ function _oneLine(e: unknown): string {
  * it (PNG IHDR, JPEG SOF, GIF screen and first frame) and refuses what
  * decoding should never start on: empty, unknown or truncated headers, a
  * 0-pixel image, sizes past {@link MAX_IMAGE_SIDE} or {@link MAX_IMAGE_PIXELS},
- * and more pixels than the file's byte count can encode, all before anything
- * that size is allocated. Each refusal is a one-line {@link TexSynthError}
- * naming `name` and the fix.
+ * more pixels than the file's byte count can encode, and JPEG kinds the
+ * decoder cannot read (lossless, hierarchical, arithmetic-coded, 12-bit), all
+ * before anything that size is allocated. Each refusal is a one-line
+ * {@link TexSynthError} naming `name` and the fix. A JPEG's size is as
+ * displayed: its EXIF orientation applied.
  */
 export function probeImage(bytes: Uint8Array, name = "image"): ImageInfo {
   if (bytes.length === 0) {
@@ -114,7 +118,7 @@ export function probeImage(bytes: Uint8Array, name = "image"): ImageInfo {
   const [width, height] = format === "PNG"
     ? _pngSize(bytes, view, bad)
     : format === "JPEG"
-    ? _jpegSize(bytes, view, bad)
+    ? _jpegSize(bytes, bad, name)
     : _gifSize(bytes, view, bad);
   if (width < 1 || height < 1) {
     throw new TexSynthError(
@@ -138,7 +142,8 @@ export function probeImage(bytes: Uint8Array, name = "image"): ImageInfo {
  * Decodes PNG or JPEG bytes (GIF too, its first frame) into planar RGB
  * floats: alpha is dropped and each 8-bit sRGB value is divided by 255 with
  * no gamma change. Grayscale, palette and 16-bit PNGs come out as RGB (16-bit
- * samples keep their high byte, as PIL does). The header is checked first
+ * samples keep their high byte, as PIL does). A JPEG comes out upright, its
+ * EXIF orientation (all eight) applied, as viewers show it. The header is checked first
  * with {@link probeImage}, so an oversized image is refused before decoding.
  * Empty, corrupt or unsupported data throws a {@link TexSynthError} whose
  * one-line message names `name`.
@@ -152,8 +157,14 @@ export function probeImage(bytes: Uint8Array, name = "image"): ImageInfo {
  * ```
  */
 export async function decodeImage(bytes: Uint8Array, name = "image"): Promise<PlanarImage> {
-  const { format, width: declaredWidth, height: declaredHeight } = probeImage(bytes, name);
+  const { format, width: shownWidth, height: shownHeight } = probeImage(bytes, name);
   if (format === "PNG") return _planar(await decodePng(bytes, name, MAX_IMAGE_PIXELS));
+  const orientation = format === "JPEG"
+    ? readJpegHeader(bytes, (why) => new TexSynthError(why)).orientation
+    : 1;
+  const [declaredWidth, declaredHeight] = orientation >= 5
+    ? [shownHeight, shownWidth]
+    : [shownWidth, shownHeight];
   let decoded;
   try {
     const { decode, GIF } = await import("imagescript");
@@ -183,7 +194,7 @@ export async function decodeImage(bytes: Uint8Array, name = "image"): Promise<Pl
       `${name} decoded to a malformed ${width}×${height} ${format} image where its header says ${declaredWidth}×${declaredHeight}: re-export it as PNG`,
     );
   }
-  return _planar({ width, height, rgb: decoded.bitmap }, 4);
+  return orientImage(_planar({ width, height, rgb: decoded.bitmap }, 4), orientation);
 }
 
 /** Interleaved 8-bit pixels (`stride` bytes each, RGB first) as planar floats in [0, 1]. */
@@ -233,31 +244,20 @@ function _pngSize(bytes: Uint8Array, view: DataView, bad: _Bad): [number, number
   return [view.getUint32(16), view.getUint32(20)];
 }
 
-/** Walks the JPEG marker segments up to the first frame header (SOFn) and reads its size. */
-function _jpegSize(bytes: Uint8Array, view: DataView, bad: _Bad): [number, number] {
-  const truncated = "the file is truncated or corrupt: it ends before its frame header";
-  let p = 2;
-  for (;;) {
-    if (p >= bytes.length) throw bad(truncated);
-    if (bytes[p] !== 0xff) throw bad(`no marker at byte ${p}: the file is corrupt`);
-    while (p < bytes.length && bytes[p] === 0xff) p++;
-    if (p >= bytes.length) throw bad(truncated);
-    const marker = bytes[p++];
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) continue;
-    if (marker === 0xd9 || marker === 0xda) {
-      throw bad("image data comes before any frame header: the file is corrupt");
-    }
-    if (p + 2 > bytes.length) throw bad(truncated);
-    const length = view.getUint16(p);
-    if (length < 2) throw bad(`a segment of length ${length}: the file is corrupt`);
-    const sof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 &&
-      marker !== 0xcc;
-    if (sof) {
-      if (p + 7 > bytes.length) throw bad(truncated);
-      return [view.getUint16(p + 5), view.getUint16(p + 3)];
-    }
-    p += length;
+/**
+ * The JPEG's size as displayed (EXIF orientations 5–8 swap the sides), after
+ * refusing kinds the decoder cannot read — lossless, hierarchical,
+ * arithmetic-coded, 12-bit — by name, from the frame header alone.
+ */
+function _jpegSize(bytes: Uint8Array, bad: _Bad, name: string): [number, number] {
+  const header = readJpegHeader(bytes, bad);
+  const kind = unsupportedJpeg(header);
+  if (kind) {
+    throw new TexSynthError(
+      `${name} is ${kind}, which tex-synth's JPEG decoder cannot read: re-save it as a baseline or progressive 8-bit JPEG, or as PNG`,
+    );
   }
+  return header.orientation >= 5 ? [header.height, header.width] : [header.width, header.height];
 }
 
 /** The GIF screen size, and the first frame's, which must fit the same limits. */

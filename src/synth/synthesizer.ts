@@ -40,8 +40,13 @@ export interface LossRecord {
 export interface SynthesizerOptions {
   /** Objective preset: "liu" (default) or "seed". */
   preset?: PresetName;
-  /** VGG19 weights, or "random" for seeded He weights (an offline smoke mode). Default "random". */
-  weights?: VggWeights | "random";
+  /**
+   * VGG19 weights (trained ones from `trainedWeights()` or `loadWeightsFile()`
+   * in mod.ts), or "random" for seeded He weights, an offline smoke mode.
+   * Required: the engine fetches nothing and picks no weights by itself
+   * (`createSynthesizer` defaults to the cached trained weights).
+   */
+  weights: VggWeights | "random";
   /** Seed of the start noise (and of random weights and slice directions). Default 0. */
   seed?: number;
   /** Output width in pixels. Default: the (first) exemplar's. */
@@ -191,10 +196,15 @@ export class Synthesizer {
   /** Prepares synthesis from one or more exemplars: uploads the network, checks the sizes. */
   static async create(
     exemplar: PlanarImage | PlanarImage[],
-    options: SynthesizerOptions = {},
+    options: SynthesizerOptions,
   ): Promise<Synthesizer> {
     const images = Array.isArray(exemplar) ? exemplar : [exemplar];
     if (images.length === 0) throw new TexSynthError("no exemplar given: pass at least one image");
+    if (options?.weights === undefined) {
+      throw new TexSynthError(
+        'Synthesizer.create needs weights: pass trained VggWeights (trainedWeights() or loadWeightsFile()) or weights: "random"; createSynthesizer() fetches the trained ones by itself',
+      );
+    }
     const width = options.width ?? images[0].width;
     const height = options.height ?? images[0].height;
     const spec = presetNamed(options.preset ?? "liu");
@@ -210,7 +220,7 @@ export class Synthesizer {
       spec.name,
       Math.max(...spec.layers),
     );
-    const weights = options.weights === undefined || options.weights === "random"
+    const weights = options.weights === "random"
       ? randomVggWeights(options.seed ?? 0, Math.max(...spec.layers))
       : options.weights;
     const ctx = options.gpu ?? await GpuContext.create({ precision: options.precision });

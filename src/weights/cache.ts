@@ -1,5 +1,6 @@
-// The cache-directory edge: where converted weights live and the lock that keeps two
-// processes from downloading or converting at once. Deno.* is allowed here.
+// The cache-directory edge: where converted weights live, and whether that
+// folder can hold them. The lock that keeps two processes from downloading or
+// converting at once is in cache_lock.ts. Deno.* is allowed here.
 import manifest from "../../weights/vgg19.json" with { type: "json" };
 import { TexSynthError } from "../errors.ts";
 
@@ -36,106 +37,75 @@ export function joinPath(...parts: string[]): string {
   return parts.map((p, i) => (i < parts.length - 1 ? p.replace(/[\\/]+$/, "") : p)).join(sep);
 }
 
-/** How long a lock may go without its holder's heartbeat before others take it over. */
-const STALE_MS = 60_000;
-const HEARTBEAT_MS = 10_000;
-const POLL_MS = 200;
-
-/** Options for {@link withCacheLock}. */
-export interface LockOptions {
-  /** Gives up waiting (and lets the holder's work stop) when aborted. */
-  signal?: AbortSignal;
-  /** Called once when the lock is held by another process and this one waits. */
-  onWait?(): void;
-  /** Age after which an un-refreshed lock counts as abandoned (ms); default 60 s. */
-  staleMs?: number;
+/**
+ * Makes sure `dir` is a folder, creating it (and its parents) when missing.
+ * A path naming a file, or one that cannot be created, is a one-line
+ * TexSynthError that says where the path came from (`TEX_SYNTH_CACHE` or the
+ * default) and the fix; `alternatives` names other ways to get weights.
+ */
+export async function prepareCacheDir(dir: string, alternatives: string): Promise<void> {
+  if (await cacheDirExists(dir, alternatives)) return;
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+  } catch (e) {
+    const why = e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable
+      ? "permission denied"
+      : e instanceof Deno.errors.NotADirectory
+      ? "part of that path is a file"
+      : e instanceof Deno.errors.AlreadyExists
+      ? "something that is not a folder is there (a broken symlink?)"
+      : e instanceof Deno.errors.NotFound
+      ? "that place does not exist and cannot be made"
+      : _reason(e);
+    throw new TexSynthError(
+      `cannot create the cache folder ${dir}${_origin(dir)}: ${why} (${
+        _fix(dir)
+      }, or use ${alternatives})`,
+    );
+  }
 }
 
 /**
- * Runs `fn` holding an exclusive lock file `path` (created with create-new,
- * i.e. O_EXCL, so exactly one process wins). Others wait and poll. The holder
- * refreshes the file's mtime every 10 s; a lock older than `staleMs` is taken
- * to be left by a crashed process and removed. Should that guess ever be
- * wrong (a holder frozen for a minute), the cache still cannot be corrupted:
- * every cache file is written under a unique temp name and renamed into
- * place, and a download garbled by two writers fails its digest check.
+ * Whether `dir` exists as a folder (false when it does not exist at all).
+ * Something else there — a file, or a path through a file — is a one-line
+ * TexSynthError with the fix.
  */
-export async function withCacheLock<T>(
-  path: string,
-  fn: () => Promise<T>,
-  options: LockOptions = {},
-): Promise<T> {
-  const staleMs = options.staleMs ?? STALE_MS;
-  const token = `${Deno.pid}-${crypto.randomUUID()}`;
-  let waited = false;
-  for (;;) {
-    options.signal?.throwIfAborted();
-    try {
-      const file = await Deno.open(path, { write: true, createNew: true });
-      try {
-        await file.write(new TextEncoder().encode(`${token}\n`));
-      } finally {
-        file.close();
-      }
-      break;
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) {
-        throw new TexSynthError(
-          `cannot create the lock ${path}: ${
-            (e as Error).message
-          } (check the cache folder's permissions or set TEX_SYNTH_CACHE)`,
-        );
-      }
-    }
-    if (await _removeIfStale(path, staleMs)) continue;
-    if (!waited) {
-      waited = true;
-      options.onWait?.();
-    }
-    await _sleep(POLL_MS, options.signal);
-  }
-  const beat = setInterval(() => {
-    const now = new Date();
-    Deno.utime(path, now, now).catch(() => {});
-  }, HEARTBEAT_MS);
+export async function cacheDirExists(dir: string, alternatives: string): Promise<boolean> {
+  let info: Deno.FileInfo;
   try {
-    return await fn();
-  } finally {
-    clearInterval(beat);
-    await _removeIfOurs(path, token);
-  }
-}
-
-async function _removeIfStale(path: string, staleMs: number): Promise<boolean> {
-  try {
-    const info = await Deno.stat(path);
-    if (Date.now() - (info.mtime?.getTime() ?? 0) < staleMs) return false;
-    await Deno.remove(path);
-    return true;
+    info = await Deno.stat(dir);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return true;
-    throw e;
+    if (e instanceof Deno.errors.NotFound) return false;
+    const why = e instanceof Deno.errors.NotADirectory
+      ? "part of that path is a file"
+      : e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable
+      ? "permission denied"
+      : _reason(e);
+    throw new TexSynthError(
+      `cannot use the cache folder ${dir}${_origin(dir)}: ${why} (${
+        _fix(dir)
+      }, or use ${alternatives})`,
+    );
   }
+  if (info.isDirectory) return true;
+  throw new TexSynthError(
+    `the cache folder ${dir}${_origin(dir)} is not a folder (${_fix(dir)}, or use ${alternatives})`,
+  );
 }
 
-async function _removeIfOurs(path: string, token: string): Promise<void> {
-  try {
-    if ((await Deno.readTextFile(path)).trim() === token) await Deno.remove(path);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
+/** An OS error's own words, less the call and path Deno appends ("…: mkdir '/x'"). */
+function _reason(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return message.replace(/:\s*\w+ '.*'$/s, "").replace(/\s+/g, " ").trim();
 }
 
-function _sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const id = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(id);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+/** " (TEX_SYNTH_CACHE)" when the folder came from that variable, so the user knows what to change. */
+function _origin(dir: string): string {
+  return Deno.env.get("TEX_SYNTH_CACHE") === dir ? " (TEX_SYNTH_CACHE)" : "";
+}
+
+function _fix(dir: string): string {
+  return Deno.env.get("TEX_SYNTH_CACHE") === dir
+    ? "point TEX_SYNTH_CACHE at a writable folder"
+    : "set TEX_SYNTH_CACHE to a writable folder";
 }

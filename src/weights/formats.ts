@@ -6,6 +6,9 @@ import { readPthZip } from "./pth_zip.ts";
 import { readSafetensors } from "./safetensors.ts";
 import type { TensorData } from "./tensor.ts";
 
+/** How protocols 0 and 1 write torch.save's legacy magic number (0x1950a86a20f9469cfc6c): its first 16 bytes. */
+const LEGACY_TEXT_MAGIC = "L119547037146038";
+
 /** The on-disk weight formats the readers recognize, by their first bytes. */
 export type WeightsFormat = "safetensors" | "pth-zip" | "pth-legacy";
 
@@ -14,7 +17,10 @@ export function sniffWeightsFormat(head: Uint8Array): WeightsFormat | null {
   if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 3 && head[3] === 4) {
     return "pth-zip";
   }
-  if (head.length >= 2 && head[0] === 0x80 && head[1] >= 2 && head[1] <= 5) return "pth-legacy";
+  // A legacy stream opens with its magic number: PROTO n (protocols 2 and up; the
+  // reader names a protocol newer than it knows), or a text LONG (protocols 0 and 1).
+  if (head.length >= 2 && head[0] === 0x80 && head[1] >= 2) return "pth-legacy";
+  if (new TextDecoder().decode(head.subarray(0, 16)) === LEGACY_TEXT_MAGIC) return "pth-legacy";
   if (head.length >= 9 && head[6] === 0 && head[7] === 0 && head[8] === 0x7b) return "safetensors";
   return null;
 }

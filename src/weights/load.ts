@@ -46,7 +46,14 @@ export async function openFileSource(path: string): Promise<FileSource> {
       } (check the path and its permissions)`,
     );
   }
-  const size = (await file.stat()).size;
+  return fileSource(file, (await file.stat()).size, path);
+}
+
+/**
+ * A {@link FileSource} over a file already open (`size` bytes, `path` for
+ * errors); closing the source closes the file.
+ */
+export function fileSource(file: Deno.FsFile, size: number, path: string): FileSource {
   return {
     size,
     async read(offset: number, length: number): Promise<Uint8Array> {

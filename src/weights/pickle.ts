@@ -82,6 +82,9 @@ export interface Unpickled {
   storages: StorageRef[];
 }
 
+/** The newest pickle protocol (Python 3.8+); torch.save writes 2 by default. */
+const HIGHEST_PROTOCOL = 5;
+
 const MAX_MARKS = 256;
 const MAX_STACK = 1_000_000;
 const MAX_MEMO = 1_000_000;
@@ -286,9 +289,6 @@ const OPCODE_NAMES: Readonly<Record<number, string>> = {
   0x90: "ADDITEMS",
   0x91: "FROZENSET",
   0x92: "NEWOBJ_EX",
-  0x96: "BYTEARRAY8",
-  0x97: "NEXT_BUFFER",
-  0x98: "READONLY_BUFFER",
 };
 
 class _Unpickler {
@@ -325,9 +325,24 @@ class _Unpickler {
 
   #step(op: number, at: number): void {
     switch (op) {
-      case 0x80: // PROTO
-        if (this.#u8() > 5) throw this.#bad("unknown pickle protocol");
+      case 0x80: { // PROTO
+        const protocol = this.#u8();
+        if (protocol > HIGHEST_PROTOCOL) {
+          throw new TexSynthError(
+            `${this.#what} is written with pickle protocol ${protocol}, newer than the protocols 1–${HIGHEST_PROTOCOL} this reader knows: re-save it with torch.save(..., pickle_protocol=${HIGHEST_PROTOCOL}), or convert it to .safetensors`,
+          );
+        }
         return;
+      }
+      case 0x50: // PERSID: protocol 0 writes the storage id as text, which no reader can parse back.
+        throw new TexSynthError(
+          `${this.#what} is written with pickle protocol 0, whose text storage ids torch.load cannot read back either: re-save it with torch.save(..., pickle_protocol=2) or higher, or convert it to .safetensors`,
+        );
+      case 0x97: // NEXT_BUFFER
+      case 0x98: // READONLY_BUFFER
+        throw new TexSynthError(
+          `${this.#what} uses pickle protocol 5's out-of-band buffers, which torch.save never writes and a file cannot carry: re-save it with torch.save(..., pickle_protocol=4)`,
+        );
       case 0x95: // FRAME: framing only groups opcodes; the content follows inline.
         this.#take(8);
         return;
@@ -401,6 +416,7 @@ class _Unpickler {
       case 0x43: // SHORT_BINBYTES
         return this.#push(this.#take(this.#u8()).slice());
       case 0x8e: // BINBYTES8
+      case 0x96: // BYTEARRAY8 (protocol 5; read as bytes)
         return this.#push(this.#take(this.#length(this.#u64())).slice());
       case 0x29: // EMPTY_TUPLE
         return this.#push(this.#tuple([]));

@@ -35,9 +35,7 @@ Deno.test("a synthesis with no cached weights downloads and converts them once, 
     assertMatch(summary.weights, /vgg19-features-f32\.safetensors$/);
     assertEquals(
       [...Deno.readDirSync(`${dir}/cache`)].map((e) => e.name).filter((n) => !n.startsWith(".")),
-      [
-        "vgg19-features-f32.safetensors",
-      ],
+      ["vgg19-features-f32.check.json", "vgg19-features-f32.safetensors"],
     );
     const requests = server.requests.length;
     assert(requests >= 1);

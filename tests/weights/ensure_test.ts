@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { TexSynthError } from "../../src/errors.ts";
-import { cacheDir, withCacheLock } from "../../src/weights/cache.ts";
+import { cacheDir } from "../../src/weights/cache.ts";
+import { withCacheLock } from "../../src/weights/cache_lock.ts";
 import { ensureWeights, verifyCachedWeights, weightsPath } from "../../src/weights/ensure.ts";
 import { loadWeightsFile } from "../../src/weights/load.ts";
 import { legacyPth, PickleWriter } from "./_torch_writer.ts";
@@ -16,6 +17,9 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+/** What a cache folder holds after a successful fetch: the weights and their check record. */
+const CACHED = ["vgg19-features-f32.check.json", "vgg19-features-f32.safetensors"];
 
 const listing = async (dir: string): Promise<string[]> =>
   (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort();
@@ -34,7 +38,7 @@ Deno.test("fetch → verify → convert → cache; second ensure downloads nothi
       const path = await ensureWeights(opts);
       assertEquals(path, weightsPath(dir));
       assertEquals([...phases], ["download", "convert"]);
-      assertEquals(await listing(dir), ["vgg19-features-f32.safetensors"]);
+      assertEquals(await listing(dir), CACHED);
       const size = (await Deno.stat(path)).size;
       assert(size > 80_000_000 && size < 80_200_000, `cache file is ${size} bytes`);
       const w = await loadWeightsFile(path);
@@ -72,7 +76,7 @@ Deno.test("a cut connection resumes with Range; a leftover .part is resumed; kee
         keepDownload: true,
       });
       assertEquals(server.requests.map((r) => r.range), [null, `bytes=${half}-`]);
-      assertEquals(await listing(dir), ["vgg19-features-f32.safetensors", "w.pth"]);
+      assertEquals(await listing(dir), [...CACHED, "w.pth"]);
     });
     await withDir(async (dir) => {
       await Deno.writeFile(`${dir}/w.pth.part`, CHECKPOINT.bytes.subarray(0, 12345));
@@ -82,7 +86,7 @@ Deno.test("a cut connection resumes with Range; a leftover .part is resumed; kee
         cacheDir: dir,
       });
       assertEquals(server.requests.at(-1)!.range, "bytes=12345-");
-      assertEquals(await listing(dir), ["vgg19-features-f32.safetensors"]);
+      assertEquals(await listing(dir), CACHED);
     });
   } finally {
     await server.close();
@@ -184,7 +188,7 @@ Deno.test("a forged checkpoint naming os.system is refused at conversion and not
   }
 });
 
-Deno.test("two concurrent ensures download once; a stale lock is taken over; a held lock waits", async () => {
+Deno.test("two concurrent ensures download once; a lock file left behind is no obstacle; a held lock waits", async () => {
   const server = serve(() => CHECKPOINT.bytes);
   try {
     await withDir(async (dir) => {
@@ -192,29 +196,29 @@ Deno.test("two concurrent ensures download once; a stale lock is taken over; a h
       const [a, b] = await Promise.all([ensureWeights(opts), ensureWeights(opts)]);
       assertEquals(a, b);
       assertEquals(server.requests.length, 1);
-      assertEquals(await listing(dir), ["vgg19-features-f32.safetensors"]);
+      assertEquals(await listing(dir), CACHED);
     });
     await withDir(async (dir) => {
-      const lock = `${dir}/vgg19.lock`;
-      await Deno.writeTextFile(lock, "12345-crashed\n");
-      const old = new Date(Date.now() - 120_000);
-      await Deno.utime(lock, old, old);
+      // An old lock file, fresh mtime and all: only a live holder's OS lock makes anyone wait.
+      await Deno.writeTextFile(`${dir}/vgg19.lock`, "12345-crashed\n");
       await ensureWeights({ url: `${server.url}/w.pth`, sha256: CHECKPOINT.sha256, cacheDir: dir });
-      assertEquals(await listing(dir), ["vgg19-features-f32.safetensors"]);
-      // A live holder: a waiter blocks until aborted, and its onWait fires.
-      let waited = false;
+      assertEquals(await listing(dir), CACHED);
+      // A live holder: a waiter blocks until aborted, and its onWait names the holder.
+      const holders: (string | null)[] = [];
       const abort = new AbortController();
       await withCacheLock(`${dir}/other.lock`, async () => {
         const waiter = withCacheLock(`${dir}/other.lock`, () => Promise.resolve(1), {
           signal: abort.signal,
-          onWait: () => waited = true,
+          onWait: (holder) => holders.push(holder),
         });
         await new Promise((r) => setTimeout(r, 300));
         abort.abort();
         await assertRejects(() => waiter);
       });
-      assert(waited);
-      assertEquals(await listing(dir), ["vgg19-features-f32.safetensors"]);
+      assertEquals(holders, [`pid ${Deno.pid}`]);
+      // The aborted waiter's OS call ends once the holder lets go; taking the lock again waits for that.
+      assertEquals(await withCacheLock(`${dir}/other.lock`, () => Promise.resolve(2)), 2);
+      assertEquals(await listing(dir), CACHED);
     });
   } finally {
     await server.close();
@@ -258,7 +262,7 @@ Deno.test("a checkpoint put in the cache by hand is verified and converted offli
         onProgress: (p) => phases.at(-1) !== p.phase && phases.push(p.phase),
       });
       assertEquals(phases, ["verify", "convert"]);
-      assertEquals(await listing(dir), ["vgg19-features-f32.safetensors"]);
+      assertEquals(await listing(dir), CACHED);
       // A wrong file by hand is deleted, then the (unreachable) download fails cleanly.
       await Deno.remove(weightsPath(dir));
       await Deno.writeFile(`${dir}/by-hand.pth`, CHECKPOINT.bytes.subarray(0, 1000));
@@ -309,7 +313,7 @@ console.log(await ensureWeights({ url: Deno.args[0], sha256: Deno.args[1], cache
         assertEquals(new TextDecoder().decode(o.stdout).trim(), weightsPath(cache));
       }
       assertEquals(server.requests.length, 1, "exactly one download");
-      assertEquals(await listing(cache), ["vgg19-features-f32.safetensors"]);
+      assertEquals(await listing(cache), CACHED);
     });
   } finally {
     await server.close();
