@@ -46,6 +46,7 @@ export {
   type StyleTransferOptions,
 } from "./src/synth/style_transfer.ts";
 export {
+  checkMapAligned,
   decodeSourceField,
   encodeSourceField,
   findSourceField,

@@ -10,6 +10,8 @@ import {
   parseOptions,
   UsageError,
 } from "./options.ts";
+import { REMAP_SPEC, remapCommand } from "./remap.ts";
+import { STYLE_SPEC, styleCommand } from "./style.ts";
 import { SYNTH_SPEC, synthCommand } from "./synth.ts";
 import { WEIGHTS_SPEC, weightsCommand } from "./weights.ts";
 
@@ -22,7 +24,9 @@ export interface Command {
 /** Every subcommand; the first is the default (`tex-synth <exemplar>` means `synth`). */
 export const COMMANDS: readonly Command[] = [
   { spec: SYNTH_SPEC, run: synthCommand },
+  { spec: STYLE_SPEC, run: styleCommand },
   { spec: BATCH_SPEC, run: batchCommand },
+  { spec: REMAP_SPEC, run: remapCommand },
   { spec: WEIGHTS_SPEC, run: weightsCommand },
 ];
 

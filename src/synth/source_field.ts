@@ -147,6 +147,31 @@ export async function findSourceField(
 }
 
 /**
+ * Fails unless a map is the exemplar's size or a scale of it (the same
+ * aspect ratio, to a pixel), naming the map and both sizes.
+ *
+ * @example
+ * ```ts
+ * import { checkMapAligned } from "@tex/synth";
+ *
+ * checkMapAligned({ width: 1024, height: 512 }, { width: 256, height: 128 }, "normal.png"); // fine
+ * ```
+ */
+export function checkMapAligned(
+  map: { width: number; height: number },
+  exemplar: { width: number; height: number },
+  name: string,
+): void {
+  const { width, height } = map;
+  const { width: sw, height: sh } = exemplar;
+  if (Math.abs(height - (width * sh) / sw) > 1 && Math.abs(width - (height * sw) / sh) > 1) {
+    throw new TexSynthError(
+      `${name} is ${width}×${height} px, not the exemplar's ${sw}×${sh} nor a scale of it: maps must be aligned with the exemplar`,
+    );
+  }
+}
+
+/**
  * Where a map of `width`×`height` is read for each output pixel: the
  * source coordinates scaled to the map's size (nearest pixel), so a map
  * may be a scale of the exemplar (say, a 2048 px normal map beside a 512 px
@@ -159,11 +184,7 @@ function _sourceIndices(
   name: string,
 ): Uint32Array {
   const { sourceWidth: sw, sourceHeight: sh } = field;
-  if (Math.abs(height - (width * sh) / sw) > 1 && Math.abs(width - (height * sw) / sh) > 1) {
-    throw new TexSynthError(
-      `${name} is ${width}×${height} px, not the exemplar's ${sw}×${sh} nor a scale of it: maps must be aligned with the exemplar`,
-    );
-  }
+  checkMapAligned({ width, height }, { width: sw, height: sh }, name);
   const n = field.width * field.height;
   const out = new Uint32Array(n);
   for (let i = 0; i < n; i++) {

@@ -33,8 +33,10 @@ export const STYLE_LAYERS: readonly number[] = [1, 6, 11, 20, 29];
 export const CONTENT_LAYER = 22;
 
 /**
- * Slots of the scalars buffer a style evaluation writes: the total and each
- * weighted term (then a few it keeps for itself).
+ * Slots of the scalars buffer a style evaluation writes: the total, the
+ * style, content and total variation terms as weighted, the spectrum term
+ * unweighted (½ Σ (x − Re P)², as texture synthesis reports it), then a few
+ * it keeps for itself.
  */
 export const STYLE_SLOT = {
   total: 0,
@@ -395,16 +397,16 @@ export class StyleObjective implements GpuObjective {
       recordEvaluation(evaluation, net, normalized, normalizedGrad, terms);
       // The gradient at the RGB image the network sees (gray when luminance).
       normalizeGradient(evaluation, STYLE_PRESET, normalizedGrad, rgbGrad, pixels);
-      spectrum?.record(evaluation, rgb, rgbGrad, w.spectrum / (3 * pixels), {
+      const spectrumWeight = w.spectrum / (3 * pixels);
+      spectrum?.record(evaluation, rgb, rgbGrad, spectrumWeight, {
         scalars,
         slot: STYLE_SLOT.spectrum,
-        scale: w.spectrum / (3 * pixels),
       });
       if (luminance) colorMatrix(evaluation, rgbGrad, grad, pixels, GRAY_BACKWARD);
       tv?.record(evaluation, x, grad, w.tv / size, { scalars, slot: STYLE_SLOT.tv });
       const S = STYLE_SLOT;
       combineScalars(evaluation, scalars, S.total, 1, S.style, 1, S.content);
-      combineScalars(evaluation, scalars, S.total, 1, S.total, 1, S.spectrum);
+      combineScalars(evaluation, scalars, S.total, 1, S.total, spectrumWeight, S.spectrum);
       combineScalars(evaluation, scalars, S.total, 1, S.total, 1, S.tv);
       temporary.forEach((t) => t.destroy());
       return new StyleObjective(ctx, {

@@ -12,7 +12,7 @@ import type { FeatureLoss } from "./objective.ts";
 import { resampled } from "./resize.ts";
 import type { GpuImage } from "./spectrum_target.ts";
 import { checkStyleBlend, STYLE_LAYERS, STYLE_SLOT, StyleObjective } from "./style_objective.ts";
-import { defaultCheckpointing } from "./synthesizer.ts";
+import { defaultCheckpointing, type LossRecord } from "./synthesizer.ts";
 
 /** Where a style transfer starts: the content, seeded noise, or an image (resampled to the output's size). */
 export type StyleInit = "content" | "noise" | PlanarImage;
@@ -68,24 +68,18 @@ export interface StyleTransferOptions {
   gpu?: GpuContext;
 }
 
-/** One line of a style transfer's loss history; the terms are weighted as the total adds them. */
-export interface StyleRecord {
-  /** L-BFGS iteration; 0 is the start image. */
-  iteration: number;
-  /** Objective evaluations so far in this variation. */
-  evaluations: number;
-  /** The total objective. */
-  loss: number;
-  /** The style term. */
-  style: number;
+/**
+ * One line of a style transfer's loss history: a {@link LossRecord} whose
+ * `gram` is the style term (Gram or sliced Wasserstein) and whose `scale`
+ * is always 0, with the content and total variation terms beside it. The
+ * style, content and total variation terms are weighted as the total adds
+ * them; `spectrum` is unweighted, as in texture synthesis.
+ */
+export interface StyleRecord extends LossRecord {
   /** The content term. */
   content: number;
-  /** The spectrum term (0 when off). */
-  spectrum: number;
   /** The total variation term (0 when off). */
   tv: number;
-  /** Milliseconds since the previous record. */
-  ms: number;
 }
 
 /** Limits and callbacks of one {@link StyleTransfer.transfer} or {@link StyleTransfer.optimize} call. */
@@ -369,11 +363,12 @@ export class StyleTransfer {
       iteration,
       evaluations: this.#optimizer.evaluations,
       loss: s[STYLE_SLOT.total],
-      style: s[STYLE_SLOT.style],
-      content: s[STYLE_SLOT.content],
+      gram: s[STYLE_SLOT.style],
       spectrum: s[STYLE_SLOT.spectrum],
-      tv: s[STYLE_SLOT.tv],
       ms: now - this.#lastTime,
+      scale: 0,
+      content: s[STYLE_SLOT.content],
+      tv: s[STYLE_SLOT.tv],
     };
     this.#lastTime = now;
     this.#history.push(record);

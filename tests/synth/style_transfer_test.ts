@@ -30,11 +30,11 @@ async function run(options: StyleTransferOptions, iterations = 10) {
 // the content is about −0.08, the floor the outputs are measured against.
 const EDGES_KEPT = 0.5;
 
-Deno.test("from the content: the style term falls 5×, the shapes' edges stay (edge correlation ≥ 0.5)", async () => {
+Deno.test("from the content: the style term (gram) falls 5×, the shapes' edges stay (edge correlation ≥ 0.5)", async () => {
   const { history, image } = await run({});
   const [first, last] = [history[0], history[history.length - 1]];
   assertEquals(first.content, 0);
-  assert(last.style < first.style / 5, `style ${first.style} → ${last.style}`);
+  assert(last.gram < first.gram / 5, `style ${first.gram} → ${last.gram}`);
   assert(last.loss < first.loss / 3, `total ${first.loss} → ${last.loss}`);
   const kept = edgeCorrelation(image, content);
   assert(kept >= EDGES_KEPT, `edge correlation ${kept}`);
@@ -44,7 +44,7 @@ Deno.test("from the content: the style term falls 5×, the shapes' edges stay (e
 Deno.test("from noise: the style term and the content term both fall 4×", async () => {
   const { history } = await run({ init: "noise", seed: 2 });
   const [first, last] = [history[0], history[history.length - 1]];
-  assert(last.style < first.style / 4, `style ${first.style} → ${last.style}`);
+  assert(last.gram < first.gram / 4, `style ${first.gram} → ${last.gram}`);
   assert(last.content < first.content / 4, `content ${first.content} → ${last.content}`);
 });
 
@@ -59,7 +59,7 @@ Deno.test("original colours: the output's chroma (I, Q of YIQ) is the content's 
   }
   assert(worst <= 1e-6, `chroma differs by ${worst}`);
   const [first, last] = [history[0], history[history.length - 1]];
-  assert(last.style < first.style / 2.5, `style ${first.style} → ${last.style}`);
+  assert(last.gram < first.gram / 2.5, `style ${first.gram} → ${last.gram}`);
   assert(edgeCorrelation(image, content) >= EDGES_KEPT);
 });
 
@@ -83,9 +83,9 @@ Deno.test("style blend: weights 1 and 0 give exactly the first style's loss; var
   const alone = await first([style]);
   const blended = await first([style, other], [1, 0]);
   assertEquals(blended.loss.loss, alone.loss.loss);
-  assertEquals(blended.loss.style, alone.loss.style);
+  assertEquals(blended.loss.gram, alone.loss.gram);
   const mixed = await first([style, other], [0.5, 0.5]);
-  assert(mixed.loss.style !== alone.loss.style);
+  assert(mixed.loss.gram !== alone.loss.gram);
   // A noise start draws the n-th noise of the seed for the n-th variation.
   assert(alone.second.loss !== alone.loss.loss);
 });
