@@ -7,7 +7,7 @@ import { Lbfgs, type StopReason } from "../optim/lbfgs.ts";
 import { Random } from "../random.ts";
 import { TexSynthError } from "../errors.ts";
 import { randomVggWeights, type VggWeights } from "../weights/vgg19_weights.ts";
-import { checkFits, networkFits, slicedWassersteinTooLarge } from "./fits.ts";
+import { checkFits, minimumSide, networkFits, slicedWassersteinTooLarge } from "./fits.ts";
 import type { FeatureLoss } from "./objective.ts";
 import { resampled } from "./resize.ts";
 import type { GpuImage } from "./spectrum_target.ts";
@@ -50,8 +50,13 @@ export interface StyleTransferOptions {
   originalColors?: boolean;
   /** The style's feature statistics: "gram" (default) or "sw" (sliced Wasserstein). */
   loss?: FeatureLoss;
-  /** VGG19 weights, or "random" for seeded He weights (an offline smoke mode). Default "random". */
-  weights?: VggWeights | "random";
+  /**
+   * VGG19 weights (trained ones from `trainedWeights()` or `loadWeightsFile()`
+   * in mod.ts), or "random" for seeded He weights, an offline smoke mode.
+   * Required: the engine fetches nothing and picks no weights by itself
+   * (`createStyleTransfer` defaults to the cached trained weights).
+   */
+  weights: VggWeights | "random";
   /** Seed of the start noise, of random weights and of slice directions. Default 0. */
   seed?: number;
   /** Output width; with only one of width and height the other keeps the content's aspect. Default: the content's. */
@@ -170,10 +175,15 @@ export class StyleTransfer {
   static async create(
     content: PlanarImage,
     style: PlanarImage | PlanarImage[],
-    options: StyleTransferOptions = {},
+    options: StyleTransferOptions,
   ): Promise<StyleTransfer> {
     const styles = Array.isArray(style) ? style : [style];
     if (styles.length === 0) throw new TexSynthError("no style image given: pass at least one");
+    if (options?.weights === undefined) {
+      throw new TexSynthError(
+        'StyleTransfer.create needs weights: pass trained VggWeights (trainedWeights() or loadWeightsFile()) or weights: "random"; createStyleTransfer() fetches the trained ones by itself',
+      );
+    }
     const blend = options.styleBlend ?? styles.map(() => 1);
     if (blend.length !== styles.length) {
       throw new TexSynthError(
@@ -206,6 +216,28 @@ export class StyleTransfer {
       throw new TexSynthError(`the init noise must be between 0 and 1, got ${noise}`);
     }
     const { width, height } = outputSize(content, options.width, options.height);
+    const longer = Math.max(width, height);
+    const styleSizes = styles.map((s) => {
+      const f = (styleScale * longer) / Math.max(s.width, s.height);
+      return {
+        width: Math.max(1, Math.round(s.width * f)),
+        height: Math.max(1, Math.round(s.height * f)),
+      };
+    });
+    const min = minimumSide(Math.max(...STYLE_LAYERS));
+    const small = [
+      { what: "output", ...{ width, height }, fix: "use a larger content or --size" },
+      ...styleSizes.map((s, i) => ({
+        what: `style image${styles.length > 1 ? ` ${i + 1}` : ""} at --style-scale ${styleScale}`,
+        ...s,
+        fix: "use a larger --style-scale",
+      })),
+    ].find((i) => Math.min(i.width, i.height) < min);
+    if (small) {
+      throw new TexSynthError(
+        `the ${small.what} is ${small.width}×${small.height} px, smaller than the ${min} px per side that relu5_1, the deepest style layer, needs: ${small.fix}`,
+      );
+    }
     const ctx = options.gpu ?? await GpuContext.create({ precision: options.precision });
     const made: { destroy(): void }[] = [];
     const buffer = (b: GPUBuffer) => made.push({ destroy: () => ctx.destroyBuffer(b) });
@@ -217,16 +249,8 @@ export class StyleTransfer {
       if (options.loss === "sw" && !networkFits(ctx, height, width)) {
         throw slicedWassersteinTooLarge(width, height);
       }
-      const longer = Math.max(width, height);
-      const styleSizes = styles.map((s) => {
-        const f = (styleScale * longer) / Math.max(s.width, s.height);
-        return {
-          width: Math.max(1, Math.round(s.width * f)),
-          height: Math.max(1, Math.round(s.height * f)),
-        };
-      });
       for (const s of styleSizes) checkFits(ctx, s.width, s.height, 24, "style", "--style-scale");
-      const vgg = options.weights === undefined || options.weights === "random"
+      const vgg = options.weights === "random"
         ? randomVggWeights(options.seed ?? 0, Math.max(...STYLE_LAYERS))
         : options.weights;
       const convs = new VggConvs(ctx, vgg);

@@ -14,7 +14,9 @@ const SIZE = 48;
 const content = shapesImage(SIZE, SIZE);
 const style = mosaicImage(96);
 
-async function run(options: StyleTransferOptions, iterations = 10) {
+type Options = Omit<StyleTransferOptions, "weights">;
+
+async function run(options: Options, iterations = 10) {
   const transfer = await StyleTransfer.create(content, style, {
     weights: "random",
     gpu: await gpu(),
@@ -91,7 +93,7 @@ Deno.test("style blend: weights 1 and 0 give exactly the first style's loss; var
 });
 
 Deno.test("bad options are refused with one-line errors before any GPU work", async () => {
-  const cases: [StyleTransferOptions, RegExp][] = [
+  const cases: [Options, RegExp][] = [
     [{ styleBlend: [1, 2] }, /2 style blend weights for 1 style images/],
     [{ styleBlend: [0] }, /positive sum/],
     [{ contentWeight: -1 }, /content weight must be/],
@@ -99,6 +101,8 @@ Deno.test("bad options are refused with one-line errors before any GPU work", as
     [{ styleScale: 0 }, /style scale must be a positive/],
     [{ initNoise: 2 }, /init noise must be between 0 and 1/],
     [{ width: 0 }, /width must be a positive whole number/],
+    [{ width: 12 }, /the output is 12×12 px, smaller than the 16 px per side that relu5_1/],
+    [{ styleScale: 0.2 }, /style image at --style-scale 0.2 is 10×10 px/],
   ];
   for (const [options, message] of cases) {
     const error = await assertRejects(
@@ -108,6 +112,11 @@ Deno.test("bad options are refused with one-line errors before any GPU work", as
     assert(message.test(error.message), error.message);
     assert(!error.message.includes("\n"));
   }
+  await assertRejects(
+    () => StyleTransfer.create(content, style, {} as StyleTransferOptions),
+    TexSynthError,
+    "StyleTransfer.create needs weights",
+  );
   await assertRejects(
     () =>
       StyleTransfer.create(content, [style, style], {
