@@ -178,6 +178,7 @@ export function mapCompanions(
       const path = mapOutputPath(run.output, map.path, v, run.variations);
       await session.sideFile(`map ${map.path}`, `the map ${path}`, async () => {
         await writeFileAtomic(path, await encodePngSamples(remapSamples(f, map.samples, map.path)));
+        session.say(`wrote ${path}`);
       });
     }
     if (loaded.albedo) {

@@ -55,7 +55,7 @@ Deno.test("an inverted-albedo map follows the synthesized albedo (mean error wel
     y: field.y.map(() => Math.floor(r.uniform() * 48)),
   };
   const chance = meanAbs(remapImage(random, inverted(exemplar)).data, want);
-  assert(error < 0.6 * chance, `mean error ${error} against ${chance} for a random field`);
+  assert(error < 0.7 * chance, `mean error ${error} against ${chance} for a random field`);
   // With the albedo through the same field the set agrees exactly.
   const albedo = remapImage(field, exemplar);
   assertEquals(map.data, inverted(albedo).data);
