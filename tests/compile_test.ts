@@ -52,7 +52,7 @@ Deno.test("compile: deno task compile builds dist/tex-synth, or fails only for w
   }
   assertEquals(compile.code, 0, `deno task compile failed:\n${compile.stderr}`);
   const listing = compile.stdout + compile.stderr;
-  for (const embedded of ["kernels", "imagescript/1.3.1", "deno.json"]) {
+  for (const embedded of ["kernels", "imagescript/1.3.1", "deno.json", "web/build/page.js"]) {
     assertStringIncludes(listing, embedded, `the binary does not embed ${embedded}`);
   }
   assert(Deno.statSync(BINARY).isFile, `${BINARY} missing`);
@@ -95,6 +95,40 @@ Deno.test({
       assert(image.data.some((v) => v !== image.data[0]), "the output is one flat colour");
     } finally {
       await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    `compile: dist/tex-synth serve serves the page, its scripts and the examples from the binary${
+      built ? "" : notBuilt
+    }`,
+  ignore: !built,
+  fn: async () => {
+    const child = new Deno.Command(BINARY, {
+      args: ["serve", "--quiet"],
+      cwd: "/",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    let url = "";
+    while (!url.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      url += new TextDecoder().decode(value);
+    }
+    try {
+      for (const path of ["", "page.js", "tex-synth.js", "examples/dots.png"]) {
+        const response = await fetch(new URL(path, url.trim()));
+        assertEquals(response.status, 200, path);
+        await response.body?.cancel();
+      }
+    } finally {
+      child.kill("SIGINT");
+      reader.releaseLock();
+      assertEquals((await child.output()).code, 0);
     }
   },
 });

@@ -29,7 +29,21 @@ Deno.test("package: deno publish --dry-run succeeds, without warnings, carrying 
     [...output.matchAll(/^\s+file:\/\/(\S+)/gm)].map((m) => m[1].slice(ROOT.length)),
   );
   assert(published.size > 0, `no file list in:\n${output}`);
-  for (const entry of ["mod.ts", "cli.ts", "deno.json", "README.md"]) {
+  for (
+    const entry of [
+      "mod.ts",
+      "cli.ts",
+      "browser.ts",
+      "deno.json",
+      "README.md",
+      "web/index.html",
+      "web/style.css",
+      "web/favicon.svg",
+      "web/build/page.js",
+      "web/build/tex-synth.js",
+      "web/build/examples.json",
+    ]
+  ) {
     assert(published.has(entry), `${entry} is not published`);
   }
   for (const kernel of Deno.readDirSync(`${ROOT}kernels`)) {
@@ -37,11 +51,13 @@ Deno.test("package: deno publish --dry-run succeeds, without warnings, carrying 
       assert(published.has(`kernels/${kernel.name}`), `kernels/${kernel.name} is not published`);
     }
   }
-  const stray = [...published].filter((f) => /^(tests|examples|bench|dist)\//.test(f));
+  const stray = [...published].filter((f) =>
+    /^(tests|examples|bench|dist|tools|web\/page)\//.test(f)
+  );
   assertEquals(stray, [], "files that do not belong in the package");
 });
 
-for (const entry of ["mod.ts", "cli.ts"]) {
+for (const entry of ["mod.ts", "cli.ts", "browser.ts"]) {
   Deno.test(`package: deno doc --lint ${entry} reports no problems`, async () => {
     const { code, output } = await _deno(["doc", "--lint", entry]);
     const problems = [...output.matchAll(/^error\[([\w-]+)\]: (.*)\n\s*--> (\S+)/gm)]

@@ -11,6 +11,7 @@ import {
   UsageError,
 } from "./options.ts";
 import { REMAP_SPEC, remapCommand } from "./remap.ts";
+import { SERVE_SPEC, serveCommand } from "./serve.ts";
 import { STYLE_SPEC, styleCommand } from "./style.ts";
 import { SYNTH_SPEC, synthCommand } from "./synth.ts";
 import { WEIGHTS_SPEC, weightsCommand } from "./weights.ts";
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   { spec: BATCH_SPEC, run: batchCommand },
   { spec: REMAP_SPEC, run: remapCommand },
   { spec: WEIGHTS_SPEC, run: weightsCommand },
+  { spec: SERVE_SPEC, run: serveCommand },
 ];
 
 const TITLE = "tex-synth: neural texture synthesis on WebGPU (VGG19 Gram + spectrum, L-BFGS)";

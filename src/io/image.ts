@@ -197,6 +197,29 @@ export async function decodeImage(bytes: Uint8Array, name = "image"): Promise<Pl
   return orientImage(_planar({ width, height, rgb: decoded.bitmap }, 4), orientation);
 }
 
+/**
+ * Decodes a PNG (any bit depth, colour type or interlacing) into planar RGB
+ * floats exactly as {@link decodeImage} does, with no native codec: what a
+ * browser page uses, where only PNG is read by tex-synth itself. Anything else,
+ * or a corrupt or oversized PNG, is a {@link TexSynthError} naming `name`.
+ *
+ * @example
+ * ```ts
+ * import { decodePngImage } from "@tex/synth/browser";
+ *
+ * const response = await fetch("/examples/dots.png");
+ * const image = await decodePngImage(new Uint8Array(await response.arrayBuffer()), "dots.png");
+ * console.log(image.width, image.height);
+ * ```
+ */
+export async function decodePngImage(bytes: Uint8Array, name = "image"): Promise<PlanarImage> {
+  const { format } = probeImage(bytes, name);
+  if (format !== "PNG") {
+    throw new TexSynthError(`${name} is a ${format} file, not a PNG: convert it to PNG`);
+  }
+  return _planar(await decodePng(bytes, name, MAX_IMAGE_PIXELS));
+}
+
 /** Interleaved 8-bit pixels (`stride` bytes each, RGB first) as planar floats in [0, 1]. */
 function _planar(
   image: { width: number; height: number; rgb: ArrayLike<number> },

@@ -1,13 +1,8 @@
 // The file edge of the weights readers: the only weights module that calls Deno.*.
 import { TexSynthError } from "../errors.ts";
 import { type ByteSource, inRange } from "./byte_source.ts";
-import { readWeightTensors } from "./formats.ts";
-import {
-  checkVggKeyNames,
-  vggTensorNames,
-  type VggWeights,
-  vggWeightsFromTensors,
-} from "./vgg19_weights.ts";
+import { readVggWeights } from "./read_vgg.ts";
+import type { VggWeights } from "./vgg19_weights.ts";
 
 /** A {@link ByteSource} over an open file, plus `close`. */
 export interface FileSource extends ByteSource {
@@ -99,14 +94,7 @@ export function fileSource(file: Deno.FsFile, size: number, path: string): FileS
 export async function loadWeightsFile(path: string, upTo?: number): Promise<VggWeights> {
   const source = await openFileSource(path);
   try {
-    const wanted = new Set(vggTensorNames(upTo));
-    const names: string[] = [];
-    const tensors = await readWeightTensors(source, (name) => {
-      names.push(name);
-      return wanted.has(name);
-    }, path);
-    checkVggKeyNames(names, path);
-    return vggWeightsFromTensors(tensors, path, upTo);
+    return await readVggWeights(source, path, upTo);
   } finally {
     source.close();
   }
