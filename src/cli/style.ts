@@ -216,6 +216,11 @@ export function styleArgs(parsed: ParsedCommand): StyleArgs {
       );
     }
   }
+  if (v.loss === "sw" && blend?.some((b) => b !== blend![0])) {
+    throw new UsageError(
+      "--loss sw pools the style images' pixels and cannot weight them: leave out --style-blend or use --loss gram",
+    );
+  }
   const size = typeof v.size === "string" ? parseSize(v.size) : undefined;
   if (size && (v.width !== undefined || v.height !== undefined)) {
     throw new UsageError("give --size or --width/--height, not both");

@@ -114,6 +114,11 @@ Deno.test("style: mistakes exit 2 before any work, a missing style exits 1", asy
       /2 weights for 1 --style/,
     );
     assertCleanError(await tex(["style", c, "--style", s, "--init-noise", "2"]), 2, /--init-noise/);
+    assertCleanError(
+      await tex(["style", c, "--style", s, "--style", s, "--style-blend", "2,1", "--loss", "sw"]),
+      2,
+      /--loss sw pools the style images' pixels/,
+    );
     assertCleanError(await tex(["style", c, "--style", s, "--tv-weight", "-1"]), 2, /--tv-weight/);
     assertCleanError(
       await tex(["style", c, "--style", s, "-o", c]),
