@@ -23,6 +23,12 @@ import { Synthesizer, type SynthesizerOptions } from "./src/synth/synthesizer.ts
 import { loadWeightsFile } from "./src/weights/load.ts";
 import type { VggWeights } from "./src/weights/vgg19_weights.ts";
 import { preset } from "./src/synth/presets.ts";
+import { STYLE_LAYERS } from "./src/synth/style_objective.ts";
+import {
+  type StyleInit,
+  StyleTransfer,
+  type StyleTransferOptions,
+} from "./src/synth/style_transfer.ts";
 import { quietMesa } from "./src/gpu/quiet_mesa.ts";
 import { ensureWeights, loadCachedWeights, type WeightsProgress } from "./src/weights/ensure.ts";
 
@@ -37,6 +43,26 @@ export {
   Synthesizer,
   type SynthesizerOptions,
 } from "./src/synth/synthesizer.ts";
+export {
+  type StyleInit,
+  type StyleRecord,
+  type StyleRunOptions,
+  type StyleRunResult,
+  StyleTransfer,
+  type StyleTransferOptions,
+} from "./src/synth/style_transfer.ts";
+export {
+  checkMapAligned,
+  decodeSourceField,
+  encodeSourceField,
+  findSourceField,
+  remapImage,
+  remapSamples,
+  type SourceField,
+  type SourceFieldOptions,
+} from "./src/synth/source_field.ts";
+export { decodePngSamples, encodePngSamples, type PngSamples } from "./src/io/png.ts";
+export { decodeImageSamples, planarFromSamples } from "./src/io/samples.ts";
 export type { StopReason } from "./src/optim/lbfgs.ts";
 export type { FeatureLoss } from "./src/synth/objective.ts";
 export type { Guides } from "./src/synth/steering.ts";
@@ -171,6 +197,62 @@ export async function createSynthesizer(
       await Promise.all(rest.exemplarMasks.map((m) => m === null ? null : _image(m))),
     guides: guides && { exemplar: exemplarGuides, target: await _image(guides.target) },
   });
+}
+
+/** Options of {@link createStyleTransfer}: those of {@link StyleTransfer.create}, with files by path and weights by default. */
+export interface CreateStyleOptions extends Omit<StyleTransferOptions, "weights" | "init"> {
+  /**
+   * VGG19 weights: a `.safetensors`/`.pth` path, loaded {@link VggWeights}, or
+   * "random" (an offline smoke mode). Default: the trained VGG19 from the
+   * cache, fetched on first use (see {@link trainedWeights}).
+   */
+  weights?: string | VggWeights;
+  /** Start image: "content" (default), "noise", an image path or pixels. */
+  init?: StyleInit | string;
+  /** Progress of fetching the default weights on first use. */
+  onWeightsProgress?: (progress: WeightsProgress) => void;
+}
+
+/**
+ * Creates a {@link StyleTransfer} of one or more style images onto a content
+ * image, each given as a file path or as pixels: the command line's
+ * `tex-synth style`, option for option. Without `weights` it uses the trained
+ * VGG19 weights from the cache, fetching them on first use, as
+ * {@link createSynthesizer} does.
+ *
+ * @example
+ * ```ts
+ * import { createStyleTransfer, writePng } from "@tex/synth";
+ *
+ * const transfer = await createStyleTransfer("photo.png", ["starry.png", "mosaic.png"], {
+ *   styleBlend: [0.7, 0.3],
+ *   originalColors: true,
+ *   tvWeight: 0.1,
+ * });
+ * await transfer.transfer(100, { onProgress: (r) => console.log(r.iteration, r.gram, r.content) });
+ * await writePng("photo_styled.png", await transfer.image());
+ * transfer.dispose();
+ * ```
+ */
+export async function createStyleTransfer(
+  content: string | PlanarImage,
+  style: string | PlanarImage | (string | PlanarImage)[],
+  options: CreateStyleOptions = {},
+): Promise<StyleTransfer> {
+  quietMesa();
+  const { weights: w, onWeightsProgress, init: i, ...rest } = options;
+  const read = async (e: string | PlanarImage) =>
+    typeof e === "string" ? await readImageFile(e) : e;
+  const styles: PlanarImage[] = [];
+  for (const s of Array.isArray(style) ? style : [style]) styles.push(await read(s));
+  const init = i === undefined || i === "content" || i === "noise" ? i : await read(i);
+  const upTo = Math.max(...STYLE_LAYERS);
+  const weights = w === "random"
+    ? "random"
+    : typeof w === "string"
+    ? await loadWeightsFile(w, upTo)
+    : w ?? await trainedWeights({ upTo, onProgress: onWeightsProgress });
+  return await StyleTransfer.create(await read(content), styles, { ...rest, init, weights });
 }
 
 /** Options of {@link trainedWeights} and {@link trainedWeightsPath}. */

@@ -11,7 +11,9 @@ import {
   parseOptions,
   UsageError,
 } from "./options.ts";
+import { REMAP_SPEC, remapCommand } from "./remap.ts";
 import { SERVE_SPEC, serveCommand } from "./serve.ts";
+import { STYLE_SPEC, styleCommand } from "./style.ts";
 import { SYNTH_SPEC, synthCommand } from "./synth.ts";
 import { WEIGHTS_SPEC, weightsCommand } from "./weights.ts";
 
@@ -25,7 +27,9 @@ export interface Command {
 export const COMMANDS: readonly Command[] = [
   { spec: SYNTH_SPEC, run: synthCommand },
   { spec: FILL_SPEC, run: fillCommand },
+  { spec: STYLE_SPEC, run: styleCommand },
   { spec: BATCH_SPEC, run: batchCommand },
+  { spec: REMAP_SPEC, run: remapCommand },
   { spec: WEIGHTS_SPEC, run: weightsCommand },
   { spec: SERVE_SPEC, run: serveCommand },
 ];

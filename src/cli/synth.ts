@@ -20,6 +20,16 @@ import {
 } from "./output_paths.ts";
 import { type JobSummary, RunSession, withInterrupts } from "./run.ts";
 import { loadRunWeights, weightsLabel } from "./weights.ts";
+import {
+  loadMaps,
+  MAP_OPTIONS,
+  type MapArgs,
+  mapArgs,
+  mapCompanions,
+  mapInputs,
+  mapOutputs,
+  wantsField,
+} from "./maps.ts";
 
 /** Largest width or height the command line accepts, as image decoding does. */
 export const MAX_SIDE = 16384;
@@ -174,9 +184,11 @@ export const SYNTH_SPEC: CommandSpec = {
   name: "synth",
   summary: "new images of the texture in the exemplars (the default command)",
   usage: [
-    "[synth] [options] <exemplar.png|jpg>…",
+    "[synth] [options] <exemplar.png|jpg>… [--maps A,B,… [--remap-albedo] [--uv FILE]]",
     "fill [options] <image> --mask MASK.png [--exemplar FILE]…",
+    "style [options] <content.png|jpg> --style <style.png|jpg>…",
     "batch [options] <exemplar or folder>… --out-dir DIR",
+    "remap <uv.png> <map.png|jpg>… [-o FILE]",
     "weights fetch|path|verify",
     "--info | --help | --version",
   ],
@@ -222,6 +234,7 @@ export const SYNTH_SPEC: CommandSpec = {
       value: "DIR",
       help: "also write DIR/exemplar_NAME.png and DIR/synth_NAME.png",
     },
+    ...MAP_OPTIONS,
     ...REPORT_OPTIONS.slice(0, 2),
     {
       name: "info",
@@ -275,6 +288,7 @@ export interface SynthArgs extends GenerationArgs, SteeringArgs {
   snapshotEvery?: number;
   snapshotDir: string;
   results?: string;
+  maps: MapArgs;
 }
 
 /** `N` or `WxH` (also `W×H`), each side from 1 to {@link MAX_SIDE}. */
@@ -396,6 +410,7 @@ export function synthArgs(parsed: ParsedCommand): SynthArgs {
     snapshotEvery: v["snapshot-every"] as number | undefined,
     snapshotDir: (v["snapshot-dir"] as string | undefined) ?? `${_stem(output)}-snapshots`,
     results: v.results as string | undefined,
+    maps: mapArgs(parsed, parsed.positionals),
   };
 }
 
@@ -477,7 +492,7 @@ function _plannedOutputs(args: SynthArgs): PlannedOutput[] {
       planned.push({ path: file, what: "--results", kind: "file" });
     }
   }
-  return planned;
+  return [...planned, ...mapOutputs(args.maps, args.output, args.variations)];
 }
 
 function _name(path: string): string {
@@ -490,9 +505,13 @@ export async function synthCommand(parsed: ParsedCommand): Promise<number> {
   await checkOutputs(_plannedOutputs(args), [
     ...runInputs(args.exemplars, args.weights, args.init),
     ...steeringInputs(args),
+    ...mapInputs(args.maps),
   ]);
   const exemplars: PlanarImage[] = [];
   for (const path of args.exemplars) exemplars.push(await readImageFile(path));
+  const maps = wantsField(args.maps)
+    ? await loadMaps(args.maps, args.exemplars[0], exemplars[0])
+    : null;
   const init = args.init ? await readImageFile(args.init) : undefined;
   const steering = await steeringImages(args);
   const size = outputSize(args, exemplars[0]);
@@ -535,9 +554,9 @@ export async function synthCommand(parsed: ParsedCommand): Promise<number> {
                 return await synthesizer.optimize(args.iterations, options);
               },
               image: () => synthesizer.image(),
-              companions: args.results
-                ? (image) =>
-                  session.sideFile(
+              companions: async (image) => {
+                if (args.results) {
+                  await session.sideFile(
                     "results",
                     `the results in ${args.results}`,
                     () =>
@@ -545,8 +564,20 @@ export async function synthCommand(parsed: ParsedCommand): Promise<number> {
                         numberedPath(`${args.results}/synth_${name}.png`, v, args.variations),
                         image,
                       ),
-                  )
-                : undefined,
+                  );
+                }
+                if (maps) {
+                  await mapCompanions(session, maps, {
+                    output: args.output,
+                    variation: v,
+                    variations: args.variations,
+                    tile: args.tile,
+                    seed: args.seed,
+                    gpu: synthesizer.gpu,
+                    exemplar: async () => (await synthesizer.exemplars())[0],
+                  })(image);
+                }
+              },
             }),
           );
         }

@@ -25,11 +25,18 @@ export interface Tile {
   crop: Rect;
 }
 
+/** Where a tile's window lies in the whole image's activation at a loss layer. */
+export interface TapWindow {
+  y: number;
+  x: number;
+  height: number;
+  width: number;
+}
+
 /**
  * Receives a loss layer's pixels of one tile, a contiguous [C, h, w] window
- * of `pixels` = h·w; `first` for the first tile of an image; `at`, where
- * the window lies in the whole image's activation (for per-pixel data such
- * as masks).
+ * of `pixels` = h·w; `first` for the first tile of an image; `at`, where the
+ * window lies in the whole image's activation (for per-pixel terms).
  */
 export type TileTapForward = (
   prog: Program,
@@ -37,7 +44,7 @@ export type TileTapForward = (
   window: GPUBuffer,
   pixels: number,
   first: boolean,
-  at: Rect,
+  at: TapWindow,
 ) => void;
 
 /** Records the loss layer's gradient for one tile's window into `windowGrad` (written over). */
@@ -47,7 +54,7 @@ export type TileTapBackward = (
   window: GPUBuffer,
   pixels: number,
   windowGrad: GPUBuffer,
-  at: Rect,
+  at: TapWindow,
 ) => void;
 
 /** Options for {@link TiledVgg19}. */
@@ -119,14 +126,6 @@ export function planTiles(
   return tiles;
 }
 
-/** Where a tile's core lies in a loss layer's activation of its crop. */
-interface TapWindow {
-  y: number;
-  x: number;
-  height: number;
-  width: number;
-}
-
 /**
  * VGG19 over an image too large for one pass, tile by tile: each tile's crop
  * goes through a network of its own size, and only the loss layers' pixels
@@ -141,8 +140,6 @@ export class TiledVgg19 {
   readonly taps: Tap[];
   readonly tiles: Tile[];
   readonly input: { channels: 3; height: number; width: number };
-  /** Floats of the largest loss-layer window a tile hands to its callbacks. */
-  readonly largestWindow: number;
   #ctx: GpuContext;
   #pool: BufferPool;
   #nets = new Map<string, Vgg19>();
@@ -198,7 +195,6 @@ export class TiledVgg19 {
         windowFloats = Math.max(windowFloats, t.channels * w.height * w.width);
       });
     }
-    this.largestWindow = windowFloats;
     this.#crop = ctx.createBuffer("tile crop", cropFloats * 4);
     this.#cropGrad = ctx.createBuffer("tile crop gradient", cropFloats * 4);
     this.#window = ctx.createBuffer("tile loss-layer window", windowFloats * 4);
@@ -206,23 +202,32 @@ export class TiledVgg19 {
   }
 
   /** The core's pixels in the whole image's activation at loss layer `tap`. */
-  #layerRect(tap: number, core: Rect): Rect {
+  #placeOf(tap: number, tile: Tile): TapWindow {
     const s = this.#strides[tap];
-    const y = core.y / s;
-    const x = core.x / s;
-    return {
-      y,
-      x,
-      height: Math.floor((core.y + core.height) / s) - y,
-      width: Math.floor((core.x + core.width) / s) - x,
-    };
+    const w = this.#windowOf(tap, tile.crop, tile.core);
+    return { ...w, y: tile.core.y / s, x: tile.core.x / s };
   }
 
   /** The core's pixels in the crop's activation at loss layer `tap`. */
   #windowOf(tap: number, crop: Rect, core: Rect): TapWindow {
     const s = this.#strides[tap];
-    const r = this.#layerRect(tap, core);
-    return { ...r, y: r.y - crop.y / s, x: r.x - crop.x / s };
+    const y0 = core.y / s;
+    const x0 = core.x / s;
+    return {
+      y: y0 - crop.y / s,
+      x: x0 - crop.x / s,
+      height: Math.floor((core.y + core.height) / s) - y0,
+      width: Math.floor((core.x + core.width) / s) - x0,
+    };
+  }
+
+  /**
+   * Whether a tile's core holds no pixel of loss layer `tap`: a last core
+   * narrower than the layer's stride, past the whole pixels the layer has.
+   */
+  #empty(tap: number, tile: Tile): boolean {
+    const w = this.#windowOf(tap, tile.crop, tile.core);
+    return w.height <= 0 || w.width <= 0;
   }
 
   #net(tile: Tile): Vgg19 {
@@ -264,15 +269,10 @@ export class TiledVgg19 {
     this.tiles.forEach((tile, i) => {
       this.#gather(prog, input, tile);
       this.#net(tile).recordForward(prog, this.#crop, (prog, tap, features) => {
+        // The first tile always has pixels at every layer: its core starts at the origin.
+        if (this.#empty(tap, tile)) return;
         const w = this.#extract(prog, tile, tap, features);
-        onTap(
-          prog,
-          tap,
-          this.#window,
-          w.height * w.width,
-          i === 0,
-          this.#layerRect(tap, tile.core),
-        );
+        onTap(prog, tap, this.#window, w.height * w.width, i === 0, this.#placeOf(tap, tile));
       });
     });
   }
@@ -300,6 +300,8 @@ export class TiledVgg19 {
         () => {},
         (prog, tap, features, g, accumulate) => {
           const t = net.taps[tap];
+          if (!accumulate) prog.clear(g, 0, t.channels * t.height * t.width * 4);
+          if (this.#empty(tap, tile)) return;
           const w = this.#extract(prog, tile, tap, features);
           onTapBackward(
             prog,
@@ -307,9 +309,8 @@ export class TiledVgg19 {
             this.#window,
             w.height * w.width,
             this.#windowGrad,
-            this.#layerRect(tap, tile.core),
+            this.#placeOf(tap, tile),
           );
-          if (!accumulate) prog.clear(g, 0, t.channels * t.height * t.width * 4);
           copyWindow(
             prog,
             t.channels,

@@ -1,23 +1,19 @@
 import type { GpuContext } from "../gpu/context.ts";
 import { Program } from "../gpu/program.ts";
-import { Vgg19 } from "../nn/vgg19.ts";
-import { TiledVgg19 } from "../nn/tiled_vgg19.ts";
+import type { Vgg19 } from "../nn/vgg19.ts";
+import type { TiledVgg19 } from "../nn/tiled_vgg19.ts";
 import { networkFits, slicedWassersteinTooLarge } from "./fits.ts";
-import { network, recordTaps } from "./networks.ts";
 import type { VggConvs } from "../nn/vgg19_convs.ts";
 import type { Padding } from "../ops/conv3x3.ts";
-import { Gram } from "../ops/gram.ts";
-import { SpectrumLoss } from "../ops/spectrum.ts";
-import { channelAffine } from "../ops/channel_affine.ts";
-import { reduceDot } from "../ops/reduce.ts";
 import { combineScalars } from "../ops/scalars.ts";
-import { axpy } from "../ops/vector.ts";
-import { scalePixels } from "../ops/pixel_mask.ts";
-import { recordRandomDirections, SlicedWasserstein } from "../ops/sliced_wasserstein.ts";
 import type { GpuObjective } from "../optim/lbfgs.ts";
 import type { Preset } from "./presets.ts";
-import { type Spectrum, transferSpectra } from "./spectrum_transfer.ts";
+import { exemplarSpectrum, type GpuImage } from "./spectrum_target.ts";
+import { GramTerms } from "./gram_terms.ts";
+import { SlicedWassersteinTerms } from "./sw_terms.ts";
+import { network, normalizeGradient, normalizeInput, recordEvaluation } from "./network.ts";
 import { type Region, RegionGramLoss } from "./region_gram.ts";
+import { scalePixels } from "../ops/pixel_mask.ts";
 import { TexSynthError } from "../errors.ts";
 
 /** Slots of the scalars buffer the evaluation writes (and a few it keeps for itself). */
@@ -27,11 +23,7 @@ export const SLOT = { total: 0, gram: 1, spectrum: 2, one: 6, evaluation: 7, nor
 export type FeatureLoss = "gram" | "sw";
 
 /** An exemplar on the GPU: planar [3, height, width] in [0, 1]. */
-export interface ExemplarInput {
-  buffer: GPUBuffer;
-  height: number;
-  width: number;
-}
+export type ExemplarInput = GpuImage;
 
 /** Options for {@link TextureObjective.create}. */
 export interface ObjectiveOptions {
@@ -140,29 +132,13 @@ export class TextureObjective implements GpuObjective {
     const x = own("image", size * 4);
     const grad = own("image gradient", size * 4);
     const norm = preset.normalize;
-    const toNetwork = (
-      prog: Program,
-      image: GPUBuffer,
-      out: GPUBuffer,
-      count: number,
-    ): GPUBuffer => {
-      if (!norm) return image;
-      channelAffine(
-        prog,
-        image,
-        out,
-        3,
-        count,
-        norm.std.map((s) => 1 / s),
-        norm.mean.map((m, c) => -m / norm.std[c]),
-      );
-      return out;
-    };
 
     // Targets: every exemplar through its own network at its own size.
     const setup = new Program(ctx);
     const temporary: { destroy(): void }[] = [];
-    const eNets = (regions ? [] : exemplars).map((e) => {
+    // Steered targets are the regions' own (region_gram.ts).
+    const unsteered = regions ? [] : exemplars;
+    const eNets = unsteered.map((e) => {
       const eNet = network(ctx, convs, preset.layers, e.height, e.width, {
         padding: "zero",
         checkpointing: true,
@@ -175,90 +151,30 @@ export class TextureObjective implements GpuObjective {
     const pooled = taps.map((_, tap) =>
       eNets.reduce((s, n) => s + n.taps[tap].height * n.taps[tap].width, 0)
     );
-    const gramTargets = loss === "gram" && !regions
-      ? taps.map((t) => own(`target gram ${t.index}`, t.channels * t.channels * 4))
-      : [];
-    const featureTargets = loss === "sw"
-      ? taps.map((t, tap) => own(`target features ${t.index}`, t.channels * pooled[tap] * 4))
-      : [];
-    const tapPixels = taps.map(() => 0);
-    eNets.forEach((eNet, i) => {
-      const e = exemplars[i];
+    const gramTerms = loss === "gram" && !regions ? new GramTerms(ctx, taps) : null;
+    if (gramTerms) owned.push(gramTerms);
+    const swTerms = loss === "sw" ? new SlicedWassersteinTerms(ctx, taps, pooled) : null;
+    if (swTerms) owned.push(swTerms);
+    unsteered.forEach((e, i) => {
+      const eNet = eNets[i];
       const normalized = norm
         ? ctx.createBuffer("normalized exemplar", e.height * e.width * 12)
         : null;
       if (normalized) temporary.push({ destroy: () => ctx.destroyBuffer(normalized) });
       const input = normalized
-        ? toNetwork(setup, e.buffer, normalized, e.height * e.width)
+        ? normalizeInput(setup, preset, e.buffer, normalized, e.height * e.width)
         : e.buffer;
-      if (loss === "gram") {
-        // Each layer's Gram matrix, summed over the tiles when there are tiles.
-        const grams = eNet.taps.map((t) => {
-          const gram = new Gram(ctx, t.channels, t.height * t.width);
-          const g = ctx.createBuffer("exemplar gram", t.channels * t.channels * 4);
-          temporary.push(gram, { destroy: () => ctx.destroyBuffer(g) });
-          return { gram, g };
-        });
-        recordTaps(setup, eNet, input, (prog, tap, window, pixels, first) => {
-          grams[tap].gram.forward(prog, window, grams[tap].g, { pixels, accumulate: !first });
-        });
-        grams.forEach(({ g }, tap) => {
-          const c = taps[tap].channels;
-          axpy(setup, gramTargets[tap], g, c * c, { scalars, k: 1 / exemplars.length });
-        });
-        return;
-      }
-      recordTaps(setup, eNet, input, (prog, tap, features, m) => {
-        // Channel rows side by side: [N, Σ M_e].
-        for (let c = 0; c < taps[tap].channels; c++) {
-          prog.copy(
-            features,
-            featureTargets[tap],
-            m * 4,
-            c * m * 4,
-            (c * pooled[tap] + tapPixels[tap]) * 4,
-          );
-        }
-        tapPixels[tap] += m;
-      });
+      gramTerms?.recordTarget(setup, eNet, input, 1 / exemplars.length, scalars, temporary);
+      swTerms?.recordTarget(setup, eNet, input);
     });
-    const targets = regions ? [] : loss === "gram" ? gramTargets : featureTargets;
-    targets.forEach((target, tap) => {
-      const t = taps[tap];
-      const count = loss === "gram" ? t.channels * t.channels : t.channels * tapPixels[tap];
-      reduceDot(setup, target, target, count, {
-        scalars,
-        slot: SLOT.norms + tap,
-        scale: 1 / count,
-      });
-    });
-    const spectrum = options.spectrum === false
-      ? null
-      : new SpectrumLoss(ctx, height, width, preset.spectrum);
-    if (spectrum) owned.push(spectrum);
-    const sameGrid = exemplars.length === 1 && exemplars[0].height === height &&
-      exemplars[0].width === width;
-    if (sameGrid) spectrum?.setExemplar(setup, exemplars[0].buffer);
+    gramTerms?.recordMeanSquares(setup, scalars, SLOT.norms);
+    swTerms?.recordMeanSquares(setup, scalars, SLOT.norms);
     setup.run();
     const meanSquares = await ctx.read(scalars, SLOT.norms, taps.length);
-    if (spectrum && !sameGrid) {
-      const spectra: Spectrum[] = [];
-      for (const e of exemplars) {
-        const s = new SpectrumLoss(ctx, e.height, e.width, preset.spectrum);
-        const p = new Program(ctx);
-        s.setExemplar(p, e.buffer);
-        p.run();
-        spectra.push({
-          channels: preset.spectrum === "gray" ? 1 : 3,
-          height: e.height,
-          width: e.width,
-          data: await s.readSpectrum(),
-        });
-        p.destroy();
-        s.destroy();
-      }
-      spectrum.setSpectrum(transferSpectra(spectra, height, width));
-    }
+    const spectrum = options.spectrum === false
+      ? null
+      : await exemplarSpectrum(ctx, exemplars, height, width, preset.spectrum);
+    if (spectrum) owned.push(spectrum);
     setup.destroy();
     temporary.forEach((t) => t.destroy());
     const regionLoss = regions
@@ -286,96 +202,20 @@ export class TextureObjective implements GpuObjective {
     evaluation.clear(scalars, SLOT.gram * 4, 4);
     const normalizedX = norm ? own("normalized image", size * 4) : null;
     const normalizedGrad = norm ? own("normalized image gradient", size * 4) : null;
-    const input = normalizedX ? toNetwork(evaluation, x, normalizedX, pixels) : x;
-    if (regionLoss) {
-      regionLoss.record(evaluation, input, normalizedGrad ?? grad, { scalars, slot: SLOT.gram });
-    } else if (loss === "gram") {
-      const grams = taps.map((t) => new Gram(ctx, t.channels, t.height * t.width));
-      const diffs = taps.map((t) => own(`gram diff ${t.index}`, t.channels * t.channels * 4));
-      owned.push(...grams);
-      const recordLoss = (prog: Program, tap: number, g: GPUBuffer) =>
-        grams[tap].loss(prog, g, gramTargets[tap], diffs[tap], layerWeights[tap], {
-          scalars,
-          slot: SLOT.gram,
-          accumulate: true,
-        });
-      if (net instanceof TiledVgg19) {
-        // Gram matrices are sums over pixels: the first pass adds up each
-        // layer's over the tiles, the loss then gives its gradient, and the
-        // second pass carries that back through every tile.
-        const full = taps.map((t) => own(`gram ${t.index}`, t.channels * t.channels * 4));
-        net.recordForward(evaluation, input, (prog, tap, window, pixels, first) => {
-          grams[tap].forward(prog, window, full[tap], { pixels, accumulate: !first });
-        });
-        taps.forEach((_, tap) => recordLoss(evaluation, tap, full[tap]));
-        net.recordBackward(
-          evaluation,
-          input,
-          normalizedGrad ?? grad,
-          (prog, tap, window, pixels, windowGrad) => {
-            grams[tap].backward(prog, diffs[tap], window, windowGrad, false, pixels);
-          },
-        );
-      } else {
-        const largest = Math.max(...taps.map((t) => t.channels));
-        // Each layer's Gram matrix is read only by its loss, right after it is
-        // made, so one buffer serves every layer.
-        const current = own("gram", largest * largest * 4);
-        net.recordForwardBackward(
-          evaluation,
-          input,
-          normalizedGrad ?? grad,
-          (prog, tap, features) => {
-            grams[tap].forward(prog, features, current);
-            recordLoss(prog, tap, current);
-          },
-          (prog, tap, features, g, accumulate) => {
-            grams[tap].backward(prog, diffs[tap], features, g, accumulate);
-          },
-        );
-      }
-    } else if (net instanceof Vgg19) {
-      // Sliced Wasserstein: never tiled (checked above).
-      const sws = taps.map((t, tap) =>
-        new SlicedWasserstein(ctx, t.channels, t.height * t.width, tapPixels[tap])
-      );
-      const dirs = taps.map((t) => own(`directions ${t.index}`, t.channels * t.channels * 4));
-      owned.push(...sws);
-      combineScalars(evaluation, scalars, SLOT.evaluation, 1, SLOT.evaluation, 1, SLOT.one);
-      taps.forEach((t, tap) => {
-        const seed = ((options.seed ?? 0) * 1000003 + t.index) >>> 0;
-        recordRandomDirections(
-          evaluation,
-          dirs[tap],
-          t.channels,
-          t.channels,
-          seed,
-          scalars,
-          SLOT.evaluation,
-        );
-        sws[tap].setTarget(evaluation, featureTargets[tap], dirs[tap]);
+    const input = normalizedX ? normalizeInput(evaluation, preset, x, normalizedX, pixels) : x;
+    // Sliced Wasserstein runs whole: a tiled network was refused above.
+    const terms = regionLoss
+      ? regionLoss.terms({ scalars, slot: SLOT.gram })
+      : gramTerms
+      ? gramTerms.terms(layerWeights, { scalars, slot: SLOT.gram })
+      : swTerms!.terms(evaluation, layerWeights, { scalars, slot: SLOT.gram }, {
+        seed: options.seed ?? 0,
+        scalars,
+        counter: SLOT.evaluation,
+        one: SLOT.one,
       });
-      net.recordForwardBackward(
-        evaluation,
-        input,
-        normalizedGrad ?? grad,
-        () => {},
-        (prog, tap, features, g, accumulate) => {
-          sws[tap].record(prog, features, dirs[tap], g, layerWeights[tap], {
-            scalars,
-            slot: SLOT.gram,
-            accumulate: true,
-          }, accumulate);
-        },
-      );
-    }
-    if (norm && normalizedGrad) {
-      channelAffine(evaluation, normalizedGrad, grad, 3, pixels, norm.std.map((s) => 1 / s), [
-        0,
-        0,
-        0,
-      ]);
-    }
+    recordEvaluation(evaluation, net, input, normalizedGrad ?? grad, terms);
+    if (normalizedGrad) normalizeGradient(evaluation, preset, normalizedGrad, grad, pixels);
     spectrum?.record(evaluation, x, grad, spectrumWeight, { scalars, slot: SLOT.spectrum });
     combineScalars(evaluation, scalars, SLOT.total, 1, SLOT.gram, spectrumWeight, SLOT.spectrum);
     if (options.free) {

@@ -1,13 +1,12 @@
 import type { GpuContext } from "../gpu/context.ts";
 import { Program } from "../gpu/program.ts";
 import { TiledVgg19 } from "../nn/tiled_vgg19.ts";
-import type { Vgg19 } from "../nn/vgg19.ts";
+import { POOL_INDICES, type Vgg19 } from "../nn/vgg19.ts";
 import type { VggConvs } from "../nn/vgg19_convs.ts";
-import { channelAffine } from "../ops/channel_affine.ts";
 import { MaskedGram, meanOneWeights } from "../ops/masked_gram.ts";
 import { reduceDot, type ReduceTarget } from "../ops/reduce.ts";
 import { layerMasks, type Mask } from "./masks.ts";
-import { largestTapFloats, network, recordTaps } from "./networks.ts";
+import { network, normalizeInput, recordTaps, type TapTerms } from "./network.ts";
 import type { ExemplarInput } from "./objective.ts";
 import type { Preset } from "./presets.ts";
 
@@ -35,9 +34,29 @@ interface Term {
   weights: GPUBuffer;
   target: GPUBuffer;
   diff: GPUBuffer;
-  /** The output's masked Gram matrix, summed over tiles (tiled networks only). */
-  gram: GPUBuffer | null;
+  /** The output's masked Gram matrix (summed over the tiles of a tiled network). */
+  gram: GPUBuffer;
   weight: number;
+}
+
+/**
+ * Floats of the largest loss-layer activation the network hands its terms:
+ * a whole layer, or the largest window of one tile.
+ */
+function _largestTapFloats(net: Vgg19 | TiledVgg19): number {
+  if (!(net instanceof TiledVgg19)) {
+    return Math.max(...net.taps.map((t) => t.channels * t.height * t.width));
+  }
+  let largest = 0;
+  for (const t of net.taps) {
+    const s = 2 ** POOL_INDICES.filter((p) => p <= t.index).length;
+    for (const { core } of net.tiles) {
+      const h = Math.floor((core.y + core.height) / s) - core.y / s;
+      const w = Math.floor((core.x + core.width) / s) - core.x / s;
+      largest = Math.max(largest, t.channels * h * w);
+    }
+  }
+  return largest;
 }
 
 function _everyPixel(height: number, width: number): Mask {
@@ -140,7 +159,7 @@ export class RegionGramLoss {
         )
       );
       const started = regions.map(() => taps.map(() => false));
-      const largest = Math.max(...eNets.map((n) => n ? largestTapFloats(n) : 0));
+      const largest = Math.max(...eNets.map((n) => n ? _largestTapFloats(n) : 0));
       const weighted = ctx.createBuffer("exemplar masked features", largest * 4);
       temporary.push({ destroy: () => ctx.destroyBuffer(weighted) });
       exemplars.forEach((e, i) => {
@@ -164,20 +183,10 @@ export class RegionGramLoss {
           })
         );
         let input = e.buffer;
-        const norm = preset.normalize;
-        if (norm) {
-          input = ctx.createBuffer("normalized exemplar", e.height * e.width * 12);
-          const b = input;
-          temporary.push({ destroy: () => ctx.destroyBuffer(b) });
-          channelAffine(
-            setup,
-            e.buffer,
-            input,
-            3,
-            e.height * e.width,
-            norm.std.map((s) => 1 / s),
-            norm.mean.map((m, c) => -m / norm.std[c]),
-          );
+        if (preset.normalize) {
+          const normalized = ctx.createBuffer("normalized exemplar", e.height * e.width * 12);
+          temporary.push({ destroy: () => ctx.destroyBuffer(normalized) });
+          input = normalizeInput(setup, preset, e.buffer, normalized, e.height * e.width);
         }
         recordTaps(setup, eNet, input, (prog, tap, window, _pixels, _first, at) => {
           regions.forEach((_, k) => {
@@ -214,11 +223,10 @@ export class RegionGramLoss {
       const meanSquares = await ctx.read(norms, 0, Math.max(1, regions.length * taps.length));
 
       // Output side: one masked Gram a layer, one term per (region, layer).
-      const outWeighted = own("masked features", largestTapFloats(net));
+      const outWeighted = own("masked features", _largestTapFloats(net));
       const grams = taps.map((t) =>
         new MaskedGram(ctx, t.channels, t.height * t.width, outWeighted)
       );
-      const tiled = net instanceof TiledVgg19;
       const terms = taps.map((t, tap) =>
         regions.flatMap((r, k) => {
           const target = targets[k][tap];
@@ -233,7 +241,7 @@ export class RegionGramLoss {
             weights: own(`region ${k} layer mask ${t.index}`, w),
             target,
             diff: own(`region ${k} gram diff ${t.index}`, n),
-            gram: tiled ? own(`region ${k} gram ${t.index}`, n) : null,
+            gram: own(`region ${k} gram ${t.index}`, n),
             weight,
           }];
         })
@@ -249,70 +257,45 @@ export class RegionGramLoss {
   }
 
   /**
-   * Records the forward pass, every term's loss into `loss` (added to the
-   * slot) and the backward pass writing ∂E/∂input into `gradInput`.
+   * The terms of an evaluation (see `recordEvaluation` in network.ts): each
+   * region's masked Gram loss at each layer, added to `loss`, and its
+   * gradient to the features'.
    */
-  record(prog: Program, input: GPUBuffer, gradInput: GPUBuffer, loss: ReduceTarget): void {
-    const net = this.#net;
-    const taps = net.taps;
+  terms(loss: ReduceTarget): TapTerms {
+    const taps = this.#net.taps;
     const lossTarget = { ...loss, accumulate: true };
-    if (net instanceof TiledVgg19) {
-      net.recordForward(prog, input, (p, tap, window, _pixels, first, at) => {
+    const finish = (prog: Program, tap: number) =>
+      this.#terms[tap].forEach((term) =>
+        this.#grams[tap].loss(prog, term.gram, term.target, term.diff, term.weight, lossTarget)
+      );
+    return {
+      forward: (prog, tap, features, { first, complete, at }) => {
         for (const term of this.#terms[tap]) {
-          this.#grams[tap].forward(p, window, term.weights, term.gram!, {
+          this.#grams[tap].forward(prog, features, term.weights, term.gram, {
             height: at.height,
             width: at.width,
             window: { mapWidth: taps[tap].width, y: at.y, x: at.x },
             accumulate: !first,
           });
         }
-      });
-      this.#terms.forEach((terms, tap) =>
-        terms.forEach((term) =>
-          this.#grams[tap].loss(prog, term.gram!, term.target, term.diff, term.weight, lossTarget)
-        )
-      );
-      net.recordBackward(prog, input, gradInput, (p, tap, window, pixels, windowGrad, at) => {
+        if (complete) finish(prog, tap);
+      },
+      afterForward: (prog) => taps.forEach((_, tap) => finish(prog, tap)),
+      backward: (prog, tap, features, grad, { pixels, accumulate, at }) => {
         const terms = this.#terms[tap];
-        if (terms.length === 0) p.clear(windowGrad, 0, taps[tap].channels * pixels * 4);
+        if (terms.length === 0 && !accumulate) {
+          prog.clear(grad, 0, taps[tap].channels * pixels * 4);
+        }
         terms.forEach((term, i) =>
-          this.#grams[tap].backward(p, term.diff, window, term.weights, windowGrad, {
+          this.#grams[tap].backward(prog, term.diff, features, term.weights, grad, {
             height: at.height,
             width: at.width,
             window: { mapWidth: taps[tap].width, y: at.y, x: at.x },
-            accumulate: i > 0,
-          })
-        );
-      });
-      return;
-    }
-    const largest = Math.max(...taps.map((t) => t.channels));
-    const current = this.#ctx.createBuffer("region gram", largest * largest * 4);
-    this.#buffers.push(current);
-    net.recordForwardBackward(
-      prog,
-      input,
-      gradInput,
-      (p, tap, features) => {
-        const { height, width } = taps[tap];
-        for (const term of this.#terms[tap]) {
-          this.#grams[tap].forward(p, features, term.weights, current, { height, width });
-          this.#grams[tap].loss(p, current, term.target, term.diff, term.weight, lossTarget);
-        }
-      },
-      (p, tap, features, g, accumulate) => {
-        const { channels, height, width } = taps[tap];
-        const terms = this.#terms[tap];
-        if (terms.length === 0 && !accumulate) p.clear(g, 0, channels * height * width * 4);
-        terms.forEach((term, i) =>
-          this.#grams[tap].backward(p, term.diff, features, term.weights, g, {
-            height,
-            width,
             accumulate: accumulate || i > 0,
           })
         );
       },
-    );
+    };
   }
 
   /** Frees the masks, targets and scratch (not the network, which the objective owns). */

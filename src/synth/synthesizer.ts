@@ -1,4 +1,5 @@
 import { GpuContext, type Precision } from "../gpu/context.ts";
+import { Program } from "../gpu/program.ts";
 import {
   checkFits,
   checkLargeEnough,
@@ -7,8 +8,8 @@ import {
   type SizedImage,
   slicedWassersteinTooLarge,
 } from "./fits.ts";
-import { Program } from "../gpu/program.ts";
 import { Resampler } from "../ops/resample.ts";
+import { resampled, runResample } from "./resize.ts";
 import { Lbfgs, NonFiniteError, type StopReason } from "../optim/lbfgs.ts";
 import type { PlanarImage } from "../io/image.ts";
 import { VggConvs } from "../nn/vgg19_convs.ts";
@@ -643,34 +644,6 @@ function _imagesSeen(
     });
   }
   return seen;
-}
-
-function runResample(
-  ctx: GpuContext,
-  resampler: Resampler,
-  input: GPUBuffer,
-  output: GPUBuffer,
-): void {
-  const prog = new Program(ctx);
-  resampler.record(prog, input, output);
-  prog.run();
-  prog.destroy();
-  resampler.destroy();
-}
-
-/** An exemplar resampled to `height`×`width`: Lanczos-3 widened by the scale when shrinking, bicubic when enlarging. */
-function resampled(
-  ctx: GpuContext,
-  e: ExemplarInput,
-  height: number,
-  width: number,
-): ExemplarInput {
-  const h = Math.max(1, height);
-  const w = Math.max(1, width);
-  const buffer = ctx.createBuffer("exemplar", 3 * h * w * 4);
-  const filter = h < e.height || w < e.width ? "lanczos3" : "bicubic";
-  runResample(ctx, new Resampler(ctx, 3, e.height, e.width, h, w, filter), e.buffer, buffer);
-  return { buffer, height: h, width: w };
 }
 
 /**
