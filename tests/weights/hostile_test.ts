@@ -169,15 +169,15 @@ function pickle(...body: (number[] | Uint8Array)[]): Uint8Array {
 }
 
 Deno.test("forged pickles: a million nested tuples, a 300k-item APPENDS, huge memo keys", async () => {
-  // 1,000,000 TUPLE1s around an int: nothing recurses into it, so no stack overflow.
+  // 1,000,000 TUPLE1s around an int: nothing recurses into it, so no stack
+  // overflow; a reader quadratic in the depth would take hours here, not
+  // seconds (a wall-clock bound would only measure the machine's load).
   const nested = pickle([0x4b, 1], new Uint8Array(1_000_000).fill(0x85));
-  const t0 = performance.now();
   assert(Array.isArray(unpickleTorch(nested, 0, "n").value));
   const legacy = legacyPth([], {}, nested);
   await refused(legacy, "does not hold a state dict");
   const zip = zipPth([], nested);
   await refused(zip, "does not hold a state dict");
-  assert(performance.now() - t0 < 5000, "deep nesting took too long");
   // As the protocol number of a legacy file, it is described, not stringified.
   const bytes = legacyPth([]);
   const magicEnd = unpickleTorch(bytes, 0, "m").end;

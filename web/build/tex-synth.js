@@ -289,7 +289,7 @@ function unfilter(data, offset, rows, stride, bpp, name) {
     }
   }
 }
-async function decodePng(bytes, name, maxPixels) {
+async function decodePngSamples(bytes, name, maxPixels) {
   if (bytes.length < 8 || SIGNATURE.some((v, i) => bytes[i] !== v)) fail(name, "no PNG signature");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let header = null;
@@ -354,9 +354,11 @@ async function decodePng(bytes, name, maxPixels) {
     o += part.length;
   }
   const raw = await inflate(compressed, expected, name);
-  const channels = CHANNELS[header.colorType];
-  const bpp = Math.max(1, channels * header.depth >> 3);
-  const rgb = new Uint8Array(header.width * header.height * 3);
+  const stored = CHANNELS[header.colorType];
+  const channels = header.colorType === 3 ? 3 : stored;
+  const depth = header.depth === 16 ? 16 : 8;
+  const bpp = Math.max(1, stored * header.depth >> 3);
+  const samples = depth === 16 ? new Uint16Array(header.width * header.height * channels) : new Uint8Array(header.width * header.height * channels);
   const levels = (1 << Math.min(header.depth, 8)) - 1;
   let offset = 0;
   for (const p of plan) {
@@ -365,24 +367,23 @@ async function decodePng(bytes, name, maxPixels) {
     for (let y = 0; y < p.h; y++) {
       const row = offset + y * (stride + 1) + 1;
       for (let x = 0; x < p.w; x++) {
-        const sample = (c) => {
-          if (header.depth === 16) return raw[row + (x * channels + c) * 2];
-          if (header.depth === 8) return raw[row + x * channels + c];
-          const bit = x * header.depth;
-          return raw[row + (bit >> 3)] >> 8 - header.depth - (bit & 7) & levels;
-        };
-        const out = ((p.y0 + y * p.dy) * header.width + p.x0 + x * p.dx) * 3;
-        if (header.colorType === 3) {
-          const index = sample(0);
-          if (index * 3 + 2 >= palette.length) fail(name, `palette index ${index} out of range`);
-          rgb.set(palette.subarray(index * 3, index * 3 + 3), out);
-        } else if (channels >= 3) {
-          rgb[out] = sample(0);
-          rgb[out + 1] = sample(1);
-          rgb[out + 2] = sample(2);
+        const out = ((p.y0 + y * p.dy) * header.width + p.x0 + x * p.dx) * channels;
+        if (header.depth === 16) {
+          for (let c = 0; c < channels; c++) {
+            const at = row + (x * channels + c) * 2;
+            samples[out + c] = raw[at] << 8 | raw[at + 1];
+          }
+        } else if (header.depth === 8 && header.colorType !== 3) {
+          for (let c = 0; c < channels; c++) samples[out + c] = raw[row + x * channels + c];
         } else {
-          const v = header.depth < 8 ? Math.round(sample(0) * 255 / levels) : sample(0);
-          rgb[out] = rgb[out + 1] = rgb[out + 2] = v;
+          const bit = x * header.depth;
+          const v = header.depth === 8 ? raw[row + x] : raw[row + (bit >> 3)] >> 8 - header.depth - (bit & 7) & levels;
+          if (header.colorType === 3) {
+            if (v * 3 + 2 >= palette.length) fail(name, `palette index ${v} out of range`);
+            samples.set(palette.subarray(v * 3, v * 3 + 3), out);
+          } else {
+            samples[out] = Math.round(v * 255 / levels);
+          }
         }
       }
     }
@@ -391,6 +392,23 @@ async function decodePng(bytes, name, maxPixels) {
   return {
     width: header.width,
     height: header.height,
+    channels,
+    depth,
+    samples
+  };
+}
+async function decodePng(bytes, name, maxPixels) {
+  const { width, height, channels, depth, samples } = await decodePngSamples(bytes, name, maxPixels);
+  const rgb = new Uint8Array(width * height * 3);
+  const shift = depth === 16 ? 8 : 0;
+  const colour = channels >= 3;
+  for (let i = 0; i < width * height; i++) {
+    const at = i * channels;
+    for (let c = 0; c < 3; c++) rgb[3 * i + c] = samples[at + (colour ? c : 0)] >> shift;
+  }
+  return {
+    width,
+    height,
     rgb
   };
 }
@@ -403,9 +421,31 @@ function chunk(type, body) {
   view.setUint32(8 + body.length, crc32(out, 4, 8 + body.length));
   return out;
 }
-async function encodePngBytes(image) {
-  const { width, height, rgb } = image;
-  const stride = width * 3;
+var COLOR_TYPES = {
+  1: 0,
+  2: 4,
+  3: 2,
+  4: 6
+};
+async function encodePngSamples(image, text = {}) {
+  const { width, height, channels, depth, samples } = image;
+  if (COLOR_TYPES[channels] === void 0 || depth !== 8 && depth !== 16) {
+    throw new RangeError(`encodePngSamples: ${channels} channels at ${depth} bits`);
+  }
+  if (samples.length !== width * height * channels) {
+    throw new RangeError(`encodePngSamples: ${samples.length} samples for ${width}\xD7${height}\xD7${channels}`);
+  }
+  const bpp = channels * depth / 8;
+  const stride = width * bpp;
+  const bytes = new Uint8Array(height * stride);
+  if (depth === 16) {
+    for (let i = 0; i < samples.length; i++) {
+      bytes[2 * i] = samples[i] >> 8;
+      bytes[2 * i + 1] = samples[i] & 255;
+    }
+  } else {
+    bytes.set(samples);
+  }
   const filtered = new Uint8Array(height * (stride + 1));
   const candidate = new Uint8Array(stride);
   const best = new Uint8Array(stride);
@@ -416,9 +456,9 @@ async function encodePngBytes(image) {
     for (let type = 0; type < 5; type++) {
       let score = 0;
       for (let i = 0; i < stride; i++) {
-        const a = i >= 3 ? rgb[row + i - 3] : 0;
-        const b = y > 0 ? rgb[row - stride + i] : 0;
-        const c = y > 0 && i >= 3 ? rgb[row - stride + i - 3] : 0;
+        const a = i >= bpp ? bytes[row + i - bpp] : 0;
+        const b = y > 0 ? bytes[row - stride + i] : 0;
+        const c = y > 0 && i >= bpp ? bytes[row - stride + i - bpp] : 0;
         let pred = 0;
         if (type === 1) pred = a;
         else if (type === 2) pred = b;
@@ -430,7 +470,7 @@ async function encodePngBytes(image) {
           const pc = Math.abs(p - c);
           pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
         }
-        const v = rgb[row + i] - pred & 255;
+        const v = bytes[row + i] - pred & 255;
         candidate[i] = v;
         score += v < 128 ? v : 256 - v;
       }
@@ -450,11 +490,21 @@ async function encodePngBytes(image) {
   const h = new DataView(ihdr.buffer);
   h.setUint32(0, width);
   h.setUint32(4, height);
-  ihdr[8] = 8;
-  ihdr[9] = 2;
+  ihdr[8] = depth;
+  ihdr[9] = COLOR_TYPES[channels];
+  const texts = Object.entries(text).map(([keyword, value]) => {
+    const latin1 = [
+      ...value
+    ].every((ch) => ch.charCodeAt(0) >= 1 && ch.charCodeAt(0) <= 255);
+    if (!/^[\x20-\x7e\xa1-\xff]{1,79}$/.test(keyword) || !latin1) {
+      throw new RangeError(`encodePngSamples: tEXt keyword or text not Latin-1: ${keyword}`);
+    }
+    return chunk("tEXt", Uint8Array.from(`${keyword}\0${value}`, (ch) => ch.charCodeAt(0)));
+  });
   const parts = [
     new Uint8Array(SIGNATURE),
     chunk("IHDR", ihdr),
+    ...texts,
     chunk("IDAT", compressed),
     chunk("IEND", new Uint8Array())
   ];
@@ -465,6 +515,15 @@ async function encodePngBytes(image) {
     o += p.length;
   }
   return out;
+}
+async function encodePngBytes(image) {
+  return await encodePngSamples({
+    width: image.width,
+    height: image.height,
+    channels: 3,
+    depth: 8,
+    samples: image.rgb
+  });
 }
 
 // src/io/image.ts
@@ -940,6 +999,186 @@ function formatBytes(bytes) {
   return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
 
+// src/gpu/program.ts
+var Scratch = class {
+  /** The name steps share it by. */
+  label;
+  constructor(label) {
+    this.label = label;
+  }
+};
+var Program = class {
+  ctx;
+  #steps = [];
+  #owned = [];
+  #scratch = /* @__PURE__ */ new Map();
+  constructor(ctx) {
+    this.ctx = ctx;
+  }
+  /** Records one dispatch of `pipeline` over `groups` workgroups. */
+  dispatch(pipeline, bindings, groups, params) {
+    let uniform = null;
+    if (params) {
+      uniform = this.ctx.uniform(`${pipeline.label || "kernel"} params`, params);
+      this.#owned.push(uniform);
+    }
+    this.#steps.push({
+      kind: "dispatch",
+      pipeline,
+      uniform,
+      bindings,
+      group: null,
+      groups: [
+        groups[0],
+        groups[1] ?? 1,
+        groups[2] ?? 1
+      ]
+    });
+  }
+  /**
+   * The scratch buffer called `label`, at least `bytes` long. Steps that ask
+   * for one label share one buffer, sized for the largest of them when the
+   * program is first encoded.
+   */
+  scratch(label, bytes) {
+    const entry = this.#scratch.get(label);
+    if (entry?.buffer) throw new Error(`scratch ${label} asked for after the program was encoded`);
+    if (entry) {
+      entry.bytes = Math.max(entry.bytes, bytes);
+      return entry.ref;
+    }
+    const ref = new Scratch(label);
+    this.#scratch.set(label, {
+      ref,
+      bytes,
+      buffer: null
+    });
+    return ref;
+  }
+  /** A constant buffer holding `data`, owned (and freed) by this program. */
+  upload(label, data) {
+    const buffer = this.ctx.upload(label, data);
+    this.#owned.push(buffer);
+    return buffer;
+  }
+  /** Records a buffer-to-buffer copy (offsets and size in bytes). */
+  copy(src, dst, bytes, srcOffset = 0, dstOffset = 0) {
+    this.#steps.push({
+      kind: "copy",
+      src,
+      srcOffset,
+      dst,
+      dstOffset,
+      bytes
+    });
+  }
+  /** Records zeroing `bytes` of `buffer` from `offset` (whole buffer by default). */
+  clear(buffer, offset = 0, bytes = buffer.size - offset) {
+    this.#steps.push({
+      kind: "clear",
+      buffer,
+      offset,
+      bytes
+    });
+  }
+  #resolve(binding) {
+    if (!(binding instanceof Scratch)) return binding;
+    const entry = this.#scratch.get(binding.label);
+    if (!entry.buffer) {
+      entry.buffer = this.ctx.createBuffer(binding.label, entry.bytes);
+      this.#owned.push(entry.buffer);
+    }
+    return entry.buffer;
+  }
+  #bindGroup(step) {
+    if (step.group) return step.group;
+    const entries = [];
+    if (step.uniform) entries.push({
+      binding: 0,
+      resource: {
+        buffer: step.uniform
+      }
+    });
+    const first = entries.length;
+    step.bindings.forEach((b, i) => entries.push({
+      binding: first + i,
+      resource: {
+        buffer: this.#resolve(b)
+      }
+    }));
+    step.group = this.ctx.device.createBindGroup({
+      layout: step.pipeline.getBindGroupLayout(0),
+      entries
+    });
+    return step.group;
+  }
+  /** Number of dispatches recorded. */
+  get dispatches() {
+    return this.#steps.filter((s) => s.kind === "dispatch").length;
+  }
+  /**
+   * Encodes the steps into `encoder`, one compute pass between copies (or
+   * one a dispatch, with `timestamps`), and returns the dispatched pipelines
+   * in order.
+   */
+  encode(encoder, timestamps) {
+    const pipelines = [];
+    let pass = null;
+    for (const step of this.#steps) {
+      if (step.kind === "dispatch") {
+        const group = this.#bindGroup(step);
+        if (timestamps) {
+          const i = pipelines.length;
+          pass = encoder.beginComputePass({
+            timestampWrites: {
+              querySet: timestamps.querySet,
+              beginningOfPassWriteIndex: 2 * i,
+              endOfPassWriteIndex: 2 * i + 1
+            }
+          });
+        }
+        pass ??= encoder.beginComputePass();
+        pass.setPipeline(step.pipeline);
+        pass.setBindGroup(0, group);
+        pass.dispatchWorkgroups(step.groups[0], step.groups[1], step.groups[2]);
+        pipelines.push(step.pipeline);
+        if (timestamps) {
+          pass.end();
+          pass = null;
+        }
+        continue;
+      }
+      if (pass) {
+        pass.end();
+        pass = null;
+      }
+      if (step.kind === "copy") {
+        encoder.copyBufferToBuffer(step.src, step.srcOffset, step.dst, step.dstOffset, step.bytes);
+      } else {
+        encoder.clearBuffer(step.buffer, step.offset, step.bytes);
+      }
+    }
+    pass?.end();
+    return pipelines;
+  }
+  /** Frees the uniform, constant and scratch buffers of the program. */
+  destroy() {
+    this.#owned.forEach((b) => this.ctx.destroyBuffer(b));
+    this.#owned = [];
+    this.#scratch.clear();
+    this.#steps = [];
+  }
+  /** Encodes and submits the program in one command buffer. */
+  run() {
+    this.ctx.checkLost();
+    const encoder = this.ctx.device.createCommandEncoder();
+    this.encode(encoder);
+    this.ctx.device.queue.submit([
+      encoder.finish()
+    ]);
+  }
+};
+
 // src/gpu/buffer_pool.ts
 var BufferPool = class {
   ctx;
@@ -1346,186 +1585,6 @@ var POOL_NAMES = [
   "pool5"
 ];
 
-// src/gpu/program.ts
-var Scratch = class {
-  /** The name steps share it by. */
-  label;
-  constructor(label) {
-    this.label = label;
-  }
-};
-var Program = class {
-  ctx;
-  #steps = [];
-  #owned = [];
-  #scratch = /* @__PURE__ */ new Map();
-  constructor(ctx) {
-    this.ctx = ctx;
-  }
-  /** Records one dispatch of `pipeline` over `groups` workgroups. */
-  dispatch(pipeline, bindings, groups, params) {
-    let uniform = null;
-    if (params) {
-      uniform = this.ctx.uniform(`${pipeline.label || "kernel"} params`, params);
-      this.#owned.push(uniform);
-    }
-    this.#steps.push({
-      kind: "dispatch",
-      pipeline,
-      uniform,
-      bindings,
-      group: null,
-      groups: [
-        groups[0],
-        groups[1] ?? 1,
-        groups[2] ?? 1
-      ]
-    });
-  }
-  /**
-   * The scratch buffer called `label`, at least `bytes` long. Steps that ask
-   * for one label share one buffer, sized for the largest of them when the
-   * program is first encoded.
-   */
-  scratch(label, bytes) {
-    const entry = this.#scratch.get(label);
-    if (entry?.buffer) throw new Error(`scratch ${label} asked for after the program was encoded`);
-    if (entry) {
-      entry.bytes = Math.max(entry.bytes, bytes);
-      return entry.ref;
-    }
-    const ref = new Scratch(label);
-    this.#scratch.set(label, {
-      ref,
-      bytes,
-      buffer: null
-    });
-    return ref;
-  }
-  /** A constant buffer holding `data`, owned (and freed) by this program. */
-  upload(label, data) {
-    const buffer = this.ctx.upload(label, data);
-    this.#owned.push(buffer);
-    return buffer;
-  }
-  /** Records a buffer-to-buffer copy (offsets and size in bytes). */
-  copy(src, dst, bytes, srcOffset = 0, dstOffset = 0) {
-    this.#steps.push({
-      kind: "copy",
-      src,
-      srcOffset,
-      dst,
-      dstOffset,
-      bytes
-    });
-  }
-  /** Records zeroing `bytes` of `buffer` from `offset` (whole buffer by default). */
-  clear(buffer, offset = 0, bytes = buffer.size - offset) {
-    this.#steps.push({
-      kind: "clear",
-      buffer,
-      offset,
-      bytes
-    });
-  }
-  #resolve(binding) {
-    if (!(binding instanceof Scratch)) return binding;
-    const entry = this.#scratch.get(binding.label);
-    if (!entry.buffer) {
-      entry.buffer = this.ctx.createBuffer(binding.label, entry.bytes);
-      this.#owned.push(entry.buffer);
-    }
-    return entry.buffer;
-  }
-  #bindGroup(step) {
-    if (step.group) return step.group;
-    const entries = [];
-    if (step.uniform) entries.push({
-      binding: 0,
-      resource: {
-        buffer: step.uniform
-      }
-    });
-    const first = entries.length;
-    step.bindings.forEach((b, i) => entries.push({
-      binding: first + i,
-      resource: {
-        buffer: this.#resolve(b)
-      }
-    }));
-    step.group = this.ctx.device.createBindGroup({
-      layout: step.pipeline.getBindGroupLayout(0),
-      entries
-    });
-    return step.group;
-  }
-  /** Number of dispatches recorded. */
-  get dispatches() {
-    return this.#steps.filter((s) => s.kind === "dispatch").length;
-  }
-  /**
-   * Encodes the steps into `encoder`, one compute pass between copies (or
-   * one a dispatch, with `timestamps`), and returns the dispatched pipelines
-   * in order.
-   */
-  encode(encoder, timestamps) {
-    const pipelines = [];
-    let pass = null;
-    for (const step of this.#steps) {
-      if (step.kind === "dispatch") {
-        const group = this.#bindGroup(step);
-        if (timestamps) {
-          const i = pipelines.length;
-          pass = encoder.beginComputePass({
-            timestampWrites: {
-              querySet: timestamps.querySet,
-              beginningOfPassWriteIndex: 2 * i,
-              endOfPassWriteIndex: 2 * i + 1
-            }
-          });
-        }
-        pass ??= encoder.beginComputePass();
-        pass.setPipeline(step.pipeline);
-        pass.setBindGroup(0, group);
-        pass.dispatchWorkgroups(step.groups[0], step.groups[1], step.groups[2]);
-        pipelines.push(step.pipeline);
-        if (timestamps) {
-          pass.end();
-          pass = null;
-        }
-        continue;
-      }
-      if (pass) {
-        pass.end();
-        pass = null;
-      }
-      if (step.kind === "copy") {
-        encoder.copyBufferToBuffer(step.src, step.srcOffset, step.dst, step.dstOffset, step.bytes);
-      } else {
-        encoder.clearBuffer(step.buffer, step.offset, step.bytes);
-      }
-    }
-    pass?.end();
-    return pipelines;
-  }
-  /** Frees the uniform, constant and scratch buffers of the program. */
-  destroy() {
-    this.#owned.forEach((b) => this.ctx.destroyBuffer(b));
-    this.#owned = [];
-    this.#scratch.clear();
-    this.#steps = [];
-  }
-  /** Encodes and submits the program in one command buffer. */
-  run() {
-    this.ctx.checkLost();
-    const encoder = this.ctx.device.createCommandEncoder();
-    this.encode(encoder);
-    this.ctx.device.queue.submit([
-      encoder.finish()
-    ]);
-  }
-};
-
 // kernels/resample_axis.wgsl
 var resample_axis_default = "// One separable resampling pass along one axis. The tensor is viewed as\n// [outer, nIn, inner] \u2192 [outer, nOut, inner]; output line position o takes\n// \u03A3_k weights[o\xB7taps + k] \xB7 x[outer, taps_at[o\xB7taps + k], inner]. Edge handling\n// (clamp or wrap) and the filter live entirely in the CPU-built tables, so\n// one kernel serves every filter, mode and axis.\nstruct Params { total: u32, nIn: u32, nOut: u32, inner: u32, taps: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> x: array<f32>;\n@group(0) @binding(2) var<storage, read> taps_at: array<u32>;\n@group(0) @binding(3) var<storage, read> weights: array<f32>;\n@group(0) @binding(4) var<storage, read_write> y: array<f32>;\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let g = (wid.x + wid.y * nwg.x) * 256u + li;\n  if (g >= p.total) {\n    return;\n  }\n  let i = g % p.inner;\n  let line = g / p.inner;\n  let o = line % p.nOut;\n  let base = (line / p.nOut) * p.nIn * p.inner + i;\n  let t0 = o * p.taps;\n  var s = 0.0;\n  for (var k = 0u; k < p.taps; k++) {\n    s += weights[t0 + k] * x[base + taps_at[t0 + k] * p.inner];\n  }\n  y[g] = s;\n}\n";
 
@@ -1687,6 +1746,27 @@ var Resampler = class {
     };
   }
 };
+
+// src/synth/resize.ts
+function runResample(ctx, resampler, input, output) {
+  const prog = new Program(ctx);
+  resampler.record(prog, input, output);
+  prog.run();
+  prog.destroy();
+  resampler.destroy();
+}
+function resampled(ctx, e, height, width) {
+  const h = Math.max(1, height);
+  const w = Math.max(1, width);
+  const buffer = ctx.createBuffer("exemplar", 3 * h * w * 4);
+  const filter = h < e.height || w < e.width ? "lanczos3" : "bicubic";
+  runResample(ctx, new Resampler(ctx, 3, e.height, e.width, h, w, filter), e.buffer, buffer);
+  return {
+    buffer,
+    height: h,
+    width: w
+  };
+}
 
 // kernels/lbfgs_pair.wgsl
 var lbfgs_pair_default = "// Completes a new L-BFGS history pair on the GPU: from y\xB7s and y\xB7y (already\n// reduced into the scalars buffer) it stores \u03C1 = 1/(y\xB7s) and the initial\n// inverse-Hessian scale H = (y\xB7s)/(y\xB7y), as torch.optim.LBFGS does. The CPU\n// admits the pair from its own estimate of y\xB7s; should the exact f32 value\n// disagree (y\xB7s \u2264 1e-10), \u03C1 = 0 makes the pair a no-op in the two-loop\n// recursion and H keeps its previous value, so no division blows up.\nstruct Params { ys: u32, yy: u32, rho: u32, h: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> scalars: array<f32>;\n\n@compute @workgroup_size(1)\nfn main() {\n  let ys = scalars[p.ys];\n  let yy = scalars[p.yy];\n  if (ys > 1e-10 && yy > 0.0) {\n    scalars[p.rho] = 1.0 / ys;\n    scalars[p.h] = ys / yy;\n  } else {\n    scalars[p.rho] = 0.0;\n  }\n}\n";
@@ -3297,427 +3377,17 @@ function _take(tensors, source, key, shape) {
   return t.data;
 }
 
-// kernels/window_copy.wgsl
-var window_copy_default = "// A rectangle of a planar [C, H, W] tensor onto a rectangle of another, both\n// addressed periodically: for each covered destination pixel (i, j),\n//   dst[c, (dy + i) mod DH, (dx + j) mod DW] (+)= \u03A3 src[c, (sy + a) mod SH, (sx + b) mod SW]\n// over the a < eh, b < ew with a \u2261 i (mod DH), b \u2261 j (mod DW). One invocation\n// owns one destination pixel and sums every source pixel that folds onto it,\n// so a rectangle larger than the destination (a periodic image's margins)\n// adds up without races or atomics.\nstruct Params {\n  channels: u32,\n  sh: u32, sw: u32, sy: i32, sx: i32,\n  dh: u32, dw: u32, dy: i32, dx: i32,\n  eh: u32, ew: u32,\n  accumulate: u32,\n}\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> src: array<f32>;\n@group(0) @binding(2) var<storage, read_write> dst: array<f32>;\n\n// Unsigned remainders only: a signed % of a negative value differs between\n// backends (naga's GLSL output leaves it to the driver, and llvmpipe's GL\n// rounds it the other way).\nfn wrap(v: i32, n: u32) -> u32 {\n  if (v >= 0) {\n    return u32(v) % n;\n  }\n  let r = u32(-v) % n;\n  return select(n - r, 0u, r == 0u);\n}\n\n@compute @workgroup_size(256)\nfn main(\n  @builtin(workgroup_id) wid: vec3u,\n  @builtin(num_workgroups) nwg: vec3u,\n  @builtin(local_invocation_index) li: u32,\n) {\n  let idx = (wid.x + wid.y * nwg.x) * 256u + li;\n  let ch = min(p.eh, p.dh);\n  let cw = min(p.ew, p.dw);\n  if (idx >= p.channels * ch * cw) {\n    return;\n  }\n  let j = idx % cw;\n  let i = (idx / cw) % ch;\n  let c = idx / (cw * ch);\n  let srcPlane = c * p.sh * p.sw;\n  var s = 0.0;\n  for (var a = i; a < p.eh; a += p.dh) {\n    let row = srcPlane + wrap(p.sy + i32(a), p.sh) * p.sw;\n    for (var b = j; b < p.ew; b += p.dw) {\n      s += src[row + wrap(p.sx + i32(b), p.sw)];\n    }\n  }\n  let o = c * p.dh * p.dw + wrap(p.dy + i32(i), p.dh) * p.dw + wrap(p.dx + i32(j), p.dw);\n  if (p.accumulate != 0u) {\n    dst[o] += s;\n  } else {\n    dst[o] = s;\n  }\n}\n";
+// kernels/scalar_combine.wgsl
+var scalar_combine_default = "// scalars[dst] = a\xB7scalars[i] + b\xB7scalars[j]: folds loss terms into the total\n// on the GPU so the CPU reads every figure of an evaluation in one go.\nstruct Params { dst: u32, i: u32, j: u32, a: f32, b: f32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> scalars: array<f32>;\n\n@compute @workgroup_size(1)\nfn main() {\n  scalars[p.dst] = p.a * scalars[p.i] + p.b * scalars[p.j];\n}\n";
 
-// src/ops/window_copy.ts
-function copyWindow(prog, channels, src, dst, extent, accumulate) {
-  if (src.buffer === dst.buffer) throw new RangeError("copyWindow: source and destination differ");
-  for (const [what, t] of [
-    [
-      "source",
-      src
-    ],
-    [
-      "destination",
-      dst
-    ]
-  ]) {
-    if (t.buffer.size < channels * t.height * t.width * 4) {
-      throw new RangeError(`copyWindow: ${what} buffer smaller than ${channels}\xD7${t.height}\xD7${t.width}`);
-    }
-  }
-  const covered = channels * Math.min(extent.height, dst.height) * Math.min(extent.width, dst.width);
-  prog.dispatch(prog.ctx.pipeline(window_copy_default), [
-    src.buffer,
-    dst.buffer
-  ], grid(Math.ceil(covered / 256)), pack(channels, src.height, src.width, src.y, src.x, dst.height, dst.width, dst.y, dst.x, extent.height, extent.width, accumulate ? 1 : 0));
+// src/ops/scalars.ts
+function combineScalars(prog, scalars, dst, a, i, b, j) {
+  prog.dispatch(prog.ctx.pipeline(scalar_combine_default), [
+    scalars
+  ], [
+    1
+  ], pack(dst, i, j, f32(a), f32(b)));
 }
-
-// src/nn/tiled_vgg19.ts
-function spans(length, core, stride) {
-  const n = Math.ceil(length / core);
-  const size = Math.ceil(length / n / stride) * stride;
-  const out = [];
-  for (let start = 0; start < length; start += size) {
-    out.push([
-      start,
-      Math.min(length, start + size)
-    ]);
-  }
-  return out;
-}
-function planTiles(height, width, reach, maxCrop, wrap) {
-  const margin = Math.ceil(Math.max(reach.before, reach.after) / reach.stride) * reach.stride;
-  const core = Math.floor((maxCrop - 2 * margin) / reach.stride) * reach.stride;
-  if (core < reach.stride) {
-    throw new TexSynthError(`the network's receptive field (${margin} px on each side) leaves no room in a ${maxCrop} px crop: this GPU's storage bindings are too small for tiling`);
-  }
-  const crop = (start, end, length) => wrap ? [
-    start - margin,
-    end + margin
-  ] : [
-    Math.max(0, start - margin),
-    Math.min(length, end + margin)
-  ];
-  const tiles = [];
-  for (const [y0, y1] of spans(height, core, reach.stride)) {
-    for (const [x0, x1] of spans(width, core, reach.stride)) {
-      const [cy0, cy1] = crop(y0, y1, height);
-      const [cx0, cx1] = crop(x0, x1, width);
-      tiles.push({
-        core: {
-          y: y0,
-          x: x0,
-          height: y1 - y0,
-          width: x1 - x0
-        },
-        crop: {
-          y: cy0,
-          x: cx0,
-          height: cy1 - cy0,
-          width: cx1 - cx0
-        }
-      });
-    }
-  }
-  return tiles;
-}
-var TiledVgg19 = class {
-  /** Loss layers, with the shapes of the whole image's activations. */
-  taps;
-  tiles;
-  input;
-  #ctx;
-  #pool;
-  #nets = /* @__PURE__ */ new Map();
-  #strides;
-  #crop;
-  #cropGrad;
-  #window;
-  #windowGrad;
-  constructor(ctx, convs, tapIndices, height, width, options) {
-    this.#ctx = ctx;
-    this.input = {
-      channels: 3,
-      height,
-      width
-    };
-    this.#pool = new BufferPool(ctx);
-    const whole = new Vgg19(ctx, convs, tapIndices, height, width, {
-      padding: options.padding,
-      checkpointing: options.checkpointing,
-      pool: this.#pool
-    });
-    this.taps = whole.taps;
-    this.#strides = this.taps.map((t) => 2 ** POOL_INDICES.filter((p) => p <= t.index).length);
-    this.tiles = planTiles(height, width, whole.reach, options.maxCrop, options.padding === "circular");
-    let cropFloats = 0;
-    let windowFloats = 0;
-    for (const { crop, core } of this.tiles) {
-      const key = `${crop.height}\xD7${crop.width}`;
-      if (!this.#nets.has(key)) {
-        this.#nets.set(key, new Vgg19(ctx, convs, tapIndices, crop.height, crop.width, {
-          // Margins, not padding, make the crop's border right.
-          padding: "zero",
-          checkpointing: options.checkpointing,
-          pool: this.#pool
-        }));
-      }
-      cropFloats = Math.max(cropFloats, 3 * crop.height * crop.width);
-      this.taps.forEach((t, tap) => {
-        const w = this.#windowOf(tap, crop, core);
-        windowFloats = Math.max(windowFloats, t.channels * w.height * w.width);
-      });
-    }
-    this.#crop = ctx.createBuffer("tile crop", cropFloats * 4);
-    this.#cropGrad = ctx.createBuffer("tile crop gradient", cropFloats * 4);
-    this.#window = ctx.createBuffer("tile loss-layer window", windowFloats * 4);
-    this.#windowGrad = ctx.createBuffer("tile loss-layer window gradient", windowFloats * 4);
-  }
-  /** The core's pixels in the crop's activation at loss layer `tap`. */
-  #windowOf(tap, crop, core) {
-    const s = this.#strides[tap];
-    const y0 = core.y / s;
-    const x0 = core.x / s;
-    return {
-      y: y0 - crop.y / s,
-      x: x0 - crop.x / s,
-      height: Math.floor((core.y + core.height) / s) - y0,
-      width: Math.floor((core.x + core.width) / s) - x0
-    };
-  }
-  #net(tile) {
-    return this.#nets.get(`${tile.crop.height}\xD7${tile.crop.width}`);
-  }
-  #gather(prog, input, { crop }) {
-    const { height, width } = this.input;
-    copyWindow(prog, 3, {
-      buffer: input,
-      height,
-      width,
-      y: crop.y,
-      x: crop.x
-    }, {
-      buffer: this.#crop,
-      height: crop.height,
-      width: crop.width,
-      y: 0,
-      x: 0
-    }, crop, false);
-  }
-  /** Copies the core's pixels of a loss layer's activation into the window buffer; returns the window. */
-  #extract(prog, tile, tap, features) {
-    const t = this.#net(tile).taps[tap];
-    const w = this.#windowOf(tap, tile.crop, tile.core);
-    copyWindow(prog, t.channels, {
-      buffer: features,
-      height: t.height,
-      width: t.width,
-      y: w.y,
-      x: w.x
-    }, {
-      buffer: this.#window,
-      height: w.height,
-      width: w.width,
-      y: 0,
-      x: 0
-    }, w, false);
-    return w;
-  }
-  /**
-   * Records the first pass: every tile forward, `onTap` seeing each loss
-   * layer's core window while it is live.
-   */
-  recordForward(prog, input, onTap) {
-    this.tiles.forEach((tile, i) => {
-      this.#gather(prog, input, tile);
-      this.#net(tile).recordForward(prog, this.#crop, (prog2, tap, features) => {
-        const w = this.#extract(prog2, tile, tap, features);
-        onTap(prog2, tap, this.#window, w.height * w.width, i === 0);
-      });
-    });
-  }
-  /**
-   * Records the second pass: every tile forward and backward, with
-   * `onTapBackward` giving each loss layer's gradient on the core window;
-   * `gradInput` is written (the tiles' gradients summed), not added to.
-   */
-  recordBackward(prog, input, gradInput, onTapBackward) {
-    const { height, width } = this.input;
-    prog.clear(gradInput, 0, 3 * height * width * 4);
-    for (const tile of this.tiles) {
-      const net = this.#net(tile);
-      this.#gather(prog, input, tile);
-      net.recordForwardBackward(prog, this.#crop, this.#cropGrad, () => {
-      }, (prog2, tap, features, g, accumulate) => {
-        const t = net.taps[tap];
-        const w = this.#extract(prog2, tile, tap, features);
-        onTapBackward(prog2, tap, this.#window, w.height * w.width, this.#windowGrad);
-        if (!accumulate) prog2.clear(g, 0, t.channels * t.height * t.width * 4);
-        copyWindow(prog2, t.channels, {
-          buffer: this.#windowGrad,
-          height: w.height,
-          width: w.width,
-          y: 0,
-          x: 0
-        }, {
-          buffer: g,
-          height: t.height,
-          width: t.width,
-          y: w.y,
-          x: w.x
-        }, w, true);
-      });
-      const { crop } = tile;
-      copyWindow(prog, 3, {
-        buffer: this.#cropGrad,
-        height: crop.height,
-        width: crop.width,
-        y: 0,
-        x: 0
-      }, {
-        buffer: gradInput,
-        height,
-        width,
-        y: crop.y,
-        x: crop.x
-      }, crop, true);
-    }
-  }
-  /** GPU bytes of the crops' activations and gradients (shared by all tiles) and the tile buffers. */
-  get activationBytes() {
-    return this.#pool.bytes + [
-      this.#crop,
-      this.#cropGrad,
-      this.#window,
-      this.#windowGrad
-    ].reduce((s, b) => s + b.size, 0);
-  }
-  /** Frees the tiles' scratch (the weights belong to the {@link VggConvs}). */
-  destroy() {
-    this.#pool.destroy();
-    for (const b of [
-      this.#crop,
-      this.#cropGrad,
-      this.#window,
-      this.#windowGrad
-    ]) {
-      this.#ctx.destroyBuffer(b);
-    }
-  }
-};
-
-// kernels/gram.wgsl
-var gram_default = "// Partial Gram products F\xB7F\u1D40 over one K-chunk (K = M pixels). Workgroup w is\n// (pair, chunk): pair names a 64\xD764 tile (bi, bj) of the upper block triangle\n// (bi \u2264 bj), chunk a run of `chunk` pixels. The tile's sums over that run go\n// to partials[chunk] (an [N, N] slab); gram_finish adds the chunks in a fixed\n// order, scales and mirrors, so no float atomics are needed. Lower-triangle\n// tiles are never computed: they are the transposes of upper ones.\n//\n// 128 invocations as 16\xD78, each owning 8\xD74 outputs (rows 8\xB7ly.., columns\n// 4\xB7lx..): each pixel step costs three vec4 loads from shared memory for 32\n// FMAs, which beat 4\xD74 per invocation on llvmpipe as well.\nstruct Params { n: u32, m: u32, tiles: u32, pairs: u32, chunks: u32, chunk: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> f: array<f32>;\n@group(0) @binding(2) var<storage, read_write> partials: array<f32>;\n\nconst TILE = 64u;\nconst KT = 16u;\nconst WG = 128u;\n// [KT][TILE] floats, four consecutive tile rows per vec4 (8 KiB together).\nvar<workgroup> ta: array<vec4<f32>, 256>;\nvar<workgroup> tb: array<vec4<f32>, 256>;\n\nfn store(base: u32, row: u32, col: u32, v: vec4<f32>) {\n  if (row >= p.n) {\n    return;\n  }\n  let o = base + row * p.n;\n  for (var j = 0u; j < 4u; j++) {\n    if (col + j < p.n) {\n      partials[o + col + j] = v[j];\n    }\n  }\n}\n\n@compute @workgroup_size(16, 8)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let w = wid.x + wid.y * nwg.x;\n  if (w >= p.pairs * p.chunks) {\n    return;\n  }\n  let c = w / p.pairs;\n  var bi = 0u;\n  var rem = w % p.pairs;\n  while (rem >= p.tiles - bi) {\n    rem -= p.tiles - bi;\n    bi += 1u;\n  }\n  let row0 = bi * TILE;\n  let col0 = (bi + rem) * TILE;\n  let diagonal = rem == 0u;\n  let k0 = c * p.chunk;\n  let k1 = min(k0 + p.chunk, p.m);\n  let li = lid.y * 16u + lid.x;\n\n  var acc0 = vec4<f32>(0.0);\n  var acc1 = vec4<f32>(0.0);\n  var acc2 = vec4<f32>(0.0);\n  var acc3 = vec4<f32>(0.0);\n  var acc4 = vec4<f32>(0.0);\n  var acc5 = vec4<f32>(0.0);\n  var acc6 = vec4<f32>(0.0);\n  var acc7 = vec4<f32>(0.0);\n  for (var k = k0; k < k1; k += KT) {\n    // Consecutive invocations read consecutive pixels of one channel row.\n    for (var q = 0u; q < 8u; q++) {\n      let e = li + q * WG;\n      let r = e / KT;\n      let kk = e % KT;\n      let gk = k + kk;\n      var va = 0.0;\n      var vb = 0.0;\n      if (gk < k1) {\n        if (row0 + r < p.n) {\n          va = f[(row0 + r) * p.m + gk];\n        }\n        // A diagonal tile multiplies a block by itself: load it once.\n        if (diagonal) {\n          vb = va;\n        } else if (col0 + r < p.n) {\n          vb = f[(col0 + r) * p.m + gk];\n        }\n      }\n      ta[kk * 16u + r / 4u][r % 4u] = va;\n      tb[kk * 16u + r / 4u][r % 4u] = vb;\n    }\n    workgroupBarrier();\n    for (var kk = 0u; kk < KT; kk++) {\n      let a0 = ta[kk * 16u + lid.y * 2u];\n      let a1 = ta[kk * 16u + lid.y * 2u + 1u];\n      let b = tb[kk * 16u + lid.x];\n      acc0 += a0.x * b;\n      acc1 += a0.y * b;\n      acc2 += a0.z * b;\n      acc3 += a0.w * b;\n      acc4 += a1.x * b;\n      acc5 += a1.y * b;\n      acc6 += a1.z * b;\n      acc7 += a1.w * b;\n    }\n    workgroupBarrier();\n  }\n\n  let base = c * p.n * p.n;\n  let row = row0 + lid.y * 8u;\n  let col = col0 + lid.x * 4u;\n  store(base, row, col, acc0);\n  store(base, row + 1u, col, acc1);\n  store(base, row + 2u, col, acc2);\n  store(base, row + 3u, col, acc3);\n  store(base, row + 4u, col, acc4);\n  store(base, row + 5u, col, acc5);\n  store(base, row + 6u, col, acc6);\n  store(base, row + 7u, col, acc7);\n}\n";
-
-// kernels/gram_finish.wgsl
-var gram_finish_default = "// Second stage of the Gram matrix: out[i, j] = scale \xB7 \u03A3_c partials[c][lo, hi]\n// with (lo, hi) = (min(i, j), max(i, j)), the chunks added in index order.\n// Reading the upper entry for both (i, j) and (j, i) fills the lower triangle\n// that gram.wgsl skipped and makes the result exactly symmetric. With\n// `accumulate` the result is added to `out` (a Gram matrix summed over parts).\nstruct Params { n: u32, chunks: u32, scale: f32, accumulate: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> partials: array<f32>;\n@group(0) @binding(2) var<storage, read_write> out: array<f32>;\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let idx = (wid.x + wid.y * nwg.x) * 256u + li;\n  let nn = p.n * p.n;\n  if (idx >= nn) {\n    return;\n  }\n  let i = idx / p.n;\n  let j = idx % p.n;\n  let src = min(i, j) * p.n + max(i, j);\n  var s = 0.0;\n  for (var c = 0u; c < p.chunks; c++) {\n    s += partials[c * nn + src];\n  }\n  if (p.accumulate != 0u) {\n    out[idx] += p.scale * s;\n  } else {\n    out[idx] = p.scale * s;\n  }\n}\n";
-
-// kernels/gram_loss.wgsl
-var gram_loss_default = "// Element-wise part of the Gram loss: delta = G \u2212 \u011C (squared and summed\n// afterwards by reduceDot) and diff = scale \xB7 delta, the factor that turns F\n// into \u2202E/\u2202F in gram_backward.\nstruct Params { count: u32, scale: f32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> g: array<f32>;\n@group(0) @binding(2) var<storage, read> g_hat: array<f32>;\n@group(0) @binding(3) var<storage, read_write> delta: array<f32>;\n@group(0) @binding(4) var<storage, read_write> diff: array<f32>;\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let i = (wid.x + wid.y * nwg.x) * 256u + li;\n  if (i >= p.count) {\n    return;\n  }\n  let d = g[i] - g_hat[i];\n  delta[i] = d;\n  diff[i] = p.scale * d;\n}\n";
-
-// kernels/matmul.wgsl
-var matmul_default = "// c[R, M] (+)= A[R, KD] \xB7 b[KD, M], for products with a short inner\n// dimension and a long output: the Gram loss's gradient diff\xB7F, and the\n// sliced Wasserstein projections P = D\xB7F and their gradient \u2202F = D\u1D40\xB7\u2202P.\n// A is read through strides (element (r, kk) at a[r\xB7a_row + kk\xB7a_col]), so\n// a transposed A needs no copy. Short inner dimension,\n// long output: workgroup w owns the 64\xD764 output tile (row tile\n// w % row_tiles, column tile w / row_tiles), 128 invocations as 16\xD78, each\n// owning 8\xD74 outputs, summed in a fixed order (deterministic).\nstruct Params {\n  r: u32, kd: u32, m: u32, a_row: u32, a_col: u32, row_tiles: u32, tiles: u32, accumulate: u32,\n}\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> a: array<f32>;\n@group(0) @binding(2) var<storage, read> b: array<f32>;\n@group(0) @binding(3) var<storage, read_write> c: array<f32>;\n\nconst TILE = 64u;\nconst KT = 16u;\nconst WG = 128u;\n// ta: A tile [KT][64 rows]; tb: b tile [KT][64 columns]; four per vec4.\nvar<workgroup> ta: array<vec4<f32>, 256>;\nvar<workgroup> tb: array<vec4<f32>, 256>;\n\nfn store(row: u32, col: u32, v: vec4<f32>) {\n  if (row >= p.r) {\n    return;\n  }\n  let o = row * p.m;\n  for (var j = 0u; j < 4u; j++) {\n    if (col + j < p.m) {\n      if (p.accumulate == 1u) {\n        c[o + col + j] += v[j];\n      } else {\n        c[o + col + j] = v[j];\n      }\n    }\n  }\n}\n\n@compute @workgroup_size(16, 8)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let w = wid.x + wid.y * nwg.x;\n  if (w >= p.tiles) {\n    return;\n  }\n  let row0 = (w % p.row_tiles) * TILE;\n  let col0 = (w / p.row_tiles) * TILE;\n  let li = lid.y * 16u + lid.x;\n\n  var acc0 = vec4<f32>(0.0);\n  var acc1 = vec4<f32>(0.0);\n  var acc2 = vec4<f32>(0.0);\n  var acc3 = vec4<f32>(0.0);\n  var acc4 = vec4<f32>(0.0);\n  var acc5 = vec4<f32>(0.0);\n  var acc6 = vec4<f32>(0.0);\n  var acc7 = vec4<f32>(0.0);\n  for (var k = 0u; k < p.kd; k += KT) {\n    for (var q = 0u; q < 8u; q++) {\n      let e = li + q * WG;\n      let r = e / KT;\n      let ka = e % KT;\n      var va = 0.0;\n      if (row0 + r < p.r && k + ka < p.kd) {\n        va = a[(row0 + r) * p.a_row + (k + ka) * p.a_col];\n      }\n      ta[ka * 16u + r / 4u][r % 4u] = va;\n      // b: consecutive invocations read consecutive pixels.\n      let kb = e / TILE;\n      let cb = e % TILE;\n      var vb = 0.0;\n      if (k + kb < p.kd && col0 + cb < p.m) {\n        vb = b[(k + kb) * p.m + col0 + cb];\n      }\n      tb[kb * 16u + cb / 4u][cb % 4u] = vb;\n    }\n    workgroupBarrier();\n    for (var kk = 0u; kk < KT; kk++) {\n      let a0 = ta[kk * 16u + lid.y * 2u];\n      let a1 = ta[kk * 16u + lid.y * 2u + 1u];\n      let bv = tb[kk * 16u + lid.x];\n      acc0 += a0.x * bv;\n      acc1 += a0.y * bv;\n      acc2 += a0.z * bv;\n      acc3 += a0.w * bv;\n      acc4 += a1.x * bv;\n      acc5 += a1.y * bv;\n      acc6 += a1.z * bv;\n      acc7 += a1.w * bv;\n    }\n    workgroupBarrier();\n  }\n\n  let row = row0 + lid.y * 8u;\n  let col = col0 + lid.x * 4u;\n  store(row, col, acc0);\n  store(row + 1u, col, acc1);\n  store(row + 2u, col, acc2);\n  store(row + 3u, col, acc3);\n  store(row + 4u, col, acc4);\n  store(row + 5u, col, acc5);\n  store(row + 6u, col, acc6);\n  store(row + 7u, col, acc7);\n}\n";
-
-// src/ops/matmul.ts
-var TILE3 = 64;
-function matmul(prog, a, b, c, shape, accumulate) {
-  const { rows, inner, m, aRow, aCol } = shape;
-  const rowTiles = Math.ceil(rows / TILE3);
-  const tiles = rowTiles * Math.ceil(m / TILE3);
-  prog.dispatch(prog.ctx.pipeline(matmul_default), [
-    a,
-    b,
-    c
-  ], grid(tiles), pack(rows, inner, m, aRow, aCol, rowTiles, tiles, accumulate ? 1 : 0));
-}
-
-// src/ops/gram.ts
-var TILE4 = 64;
-var KT = 16;
-var MIN_CHUNK = 256;
-var TARGET_GROUPS = 256;
-var MAX_CHUNKS = 256;
-var MAX_SCRATCH_BYTES = 16 << 20;
-var Gram = class {
-  /** Number of channels N. */
-  channels;
-  /** Number of pixels M = H·W. */
-  pixels;
-  /** K-chunks the forward pass splits the pixels into (fixed for this N, M). */
-  chunks;
-  #ctx;
-  #chunk;
-  #tiles;
-  #partials;
-  #delta;
-  /** Preallocates every scratch buffer it needs for this (N, M). */
-  constructor(ctx, channels, pixels) {
-    if (!Number.isInteger(channels) || channels < 1) {
-      throw new RangeError(`Gram channels must be a positive integer, got ${channels}`);
-    }
-    if (!Number.isInteger(pixels) || pixels < 1) {
-      throw new RangeError(`Gram pixels must be a positive integer, got ${pixels}`);
-    }
-    if (channels * pixels > 4294967295) {
-      throw new RangeError(`Gram input of ${channels}\xD7${pixels} floats exceeds u32 indexing`);
-    }
-    this.#ctx = ctx;
-    this.channels = channels;
-    this.pixels = pixels;
-    this.#tiles = Math.ceil(channels / TILE4);
-    const plan = this.#plan(pixels);
-    this.#chunk = plan.chunk;
-    this.chunks = plan.chunks;
-    this.#partials = ctx.createBuffer("gram partials", plan.wanted * channels * channels * 4);
-    this.#delta = ctx.createBuffer("gram delta", channels * channels * 4);
-  }
-  /**
-   * Records out[N,N] = F·Fᵀ / (4·N·M). Both triangles written (symmetric).
-   *
-   * `part.pixels` (default M) is the width of this F when it is only a part
-   * of the map's pixels, e.g. one tile of an image computed tile by tile: its
-   * product is still divided by the whole M, and `part.accumulate` adds it to
-   * `out`, so the parts of a map sum to the map's Gram matrix.
-   */
-  forward(prog, features, out, part = {}) {
-    const n = this.channels;
-    const m = part.pixels ?? this.pixels;
-    if (!Number.isInteger(m) || m < 1 || m > this.pixels) {
-      throw new RangeError(`Gram part of ${m} pixels, not within 1\u2026${this.pixels}`);
-    }
-    this.#check(features, n * m, "features");
-    this.#check(out, n * n, "gram output");
-    const { chunk: chunk2, chunks } = m === this.pixels ? {
-      chunk: this.#chunk,
-      chunks: this.chunks
-    } : this.#plan(m);
-    const pairs = this.#tiles * (this.#tiles + 1) / 2;
-    prog.dispatch(this.#ctx.pipeline(gram_default), [
-      features,
-      this.#partials
-    ], grid(pairs * chunks), pack(n, m, this.#tiles, pairs, chunks, chunk2));
-    prog.dispatch(this.#ctx.pipeline(gram_finish_default), [
-      this.#partials,
-      out
-    ], grid(Math.ceil(n * n / 256)), pack(n, chunks, f32(1 / (4 * n * this.pixels)), part.accumulate ? 1 : 0));
-  }
-  /**
-   * Records the loss weight·Σ(G − Ĝ)² into target (ReduceTarget from
-   * src/ops/reduce.ts — usually accumulate: true; its `scale` multiplies the
-   * loss too) and diff = (weight / (N·M))·(G − Ĝ) into `diff` [N,N], so that
-   * ∂E/∂F = diff·F (see {@link Gram.backward}).
-   */
-  loss(prog, g, target, diff, weight, lossTarget) {
-    const n = this.channels;
-    const count = n * n;
-    this.#check(g, count, "gram");
-    this.#check(target, count, "gram target");
-    this.#check(diff, count, "gram diff");
-    prog.dispatch(this.#ctx.pipeline(gram_loss_default), [
-      g,
-      target,
-      this.#delta,
-      diff
-    ], grid(Math.ceil(count / 256)), pack(count, f32(weight / (n * this.pixels))));
-    reduceDot(prog, this.#delta, this.#delta, count, {
-      ...lossTarget,
-      scale: weight * (lossTarget.scale ?? 1)
-    });
-  }
-  /**
-   * Records grad[N,M] += diff[N,N]·F[N,M] (accumulate: true) or grad = diff·F
-   * (false); `pixels` (default M) as in {@link Gram.forward} for a part of the map.
-   */
-  backward(prog, diff, features, grad, accumulate, pixels = this.pixels) {
-    const n = this.channels;
-    const m = pixels;
-    this.#check(diff, n * n, "gram diff");
-    this.#check(features, n * m, "features");
-    this.#check(grad, n * m, "feature gradient");
-    matmul(prog, diff, features, grad, {
-      rows: n,
-      inner: n,
-      m,
-      aRow: n,
-      aCol: 1
-    }, accumulate);
-  }
-  /** Frees the scratch buffers; the object is unusable afterwards. */
-  destroy() {
-    this.#ctx.destroyBuffer(this.#partials);
-    this.#ctx.destroyBuffer(this.#delta);
-  }
-  /** K-chunks for `pixels` pixels: never more than those of the whole map, which size the partials. */
-  #plan(pixels) {
-    const pairs = this.#tiles * (this.#tiles + 1) / 2;
-    const slab = this.channels * this.channels * 4;
-    const wanted = Math.min(Math.ceil(pixels / MIN_CHUNK), Math.ceil(TARGET_GROUPS / pairs), Math.floor(MAX_SCRATCH_BYTES / slab), MAX_CHUNKS);
-    const chunk2 = Math.ceil(pixels / Math.max(1, wanted) / KT) * KT;
-    return {
-      chunk: chunk2,
-      chunks: Math.ceil(pixels / chunk2),
-      wanted
-    };
-  }
-  /** Catches a too-small buffer at record time instead of as a GPU validation error. */
-  #check(buffer, floats, what) {
-    if (buffer.size < floats * 4) {
-      throw new RangeError(`${what} buffer holds ${buffer.size} bytes, Gram(${this.channels}, ${this.pixels}) needs ${floats * 4}`);
-    }
-  }
-};
 
 // kernels/spectrum_pack.wgsl
 var spectrum_pack_default = "// Real image [3, n] \u2192 complex planes for the spectrum FFT, imaginary part 0:\n// gray = 1 gives one plane of luma 0.299 R + 0.587 G + 0.114 B (preset seed),\n// gray = 0 gives the three channels as three planes (preset liu).\nstruct Params { n: u32, gray: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> x: array<f32>;\n@group(0) @binding(2) var<storage, read_write> spec: array<vec2<f32>>;\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let i = (wid.x + wid.y * nwg.x) * 256u + li;\n  let n = p.n;\n  if (i >= n) {\n    return;\n  }\n  if (p.gray == 1u) {\n    spec[i] = vec2<f32>(0.299 * x[i] + 0.587 * x[n + i] + 0.114 * x[2u * n + i], 0.0);\n  } else {\n    for (var c = 0u; c < 3u; c++) {\n      spec[c * n + i] = vec2<f32>(x[c * n + i], 0.0);\n    }\n  }\n}\n";
@@ -3987,6 +3657,556 @@ var SpectrumLoss = class {
   }
 };
 
+// src/synth/spectrum_transfer.ts
+function signed(k, n) {
+  return k <= n / 2 ? k : k - n;
+}
+function bilinear(sample, h, w, v, u) {
+  const y0 = Math.floor(v);
+  const x0 = Math.floor(u);
+  const fy = v - y0;
+  const fx = u - x0;
+  const wrapY = (y) => (y % h + h) % h;
+  const wrapX = (x) => (x % w + w) % w;
+  return (1 - fy) * ((1 - fx) * sample(wrapY(y0), wrapX(x0)) + fx * sample(wrapY(y0), wrapX(x0 + 1))) + fy * ((1 - fx) * sample(wrapY(y0 + 1), wrapX(x0)) + fx * sample(wrapY(y0 + 1), wrapX(x0 + 1)));
+}
+function transferSpectra(spectra, height, width) {
+  const channels = spectra[0].channels;
+  const bins = height * width;
+  const power = new Float64Array(channels * bins);
+  const re = new Float64Array(channels * bins);
+  const im = new Float64Array(channels * bins);
+  for (const s of spectra) {
+    const n = s.height * s.width;
+    const scale2 = Math.sqrt(bins / n);
+    const rot = new Float64Array(2 * channels * n);
+    const mod = new Float64Array(channels * n);
+    for (let k = 0; k < n; k++) {
+      let sr = 0;
+      let si = 0;
+      for (let c = 0; c < channels; c++) {
+        sr += s.data[2 * (c * n + k)];
+        si += s.data[2 * (c * n + k) + 1];
+      }
+      const sm = Math.hypot(sr, si);
+      const [cr, ci] = sm > 0 ? [
+        sr / sm,
+        -si / sm
+      ] : [
+        1,
+        0
+      ];
+      for (let c = 0; c < channels; c++) {
+        const ar = k === 0 ? 0 : s.data[2 * (c * n + k)];
+        const ai = k === 0 ? 0 : s.data[2 * (c * n + k) + 1];
+        rot[2 * (c * n + k)] = ar * cr - ai * ci;
+        rot[2 * (c * n + k) + 1] = ar * ci + ai * cr;
+        mod[c * n + k] = Math.hypot(ar, ai);
+      }
+    }
+    for (let y = 0; y < height; y++) {
+      const v = signed(y, height) * s.height / height;
+      for (let x = 0; x < width; x++) {
+        const u = signed(x, width) * s.width / width;
+        const k = y * width + x;
+        for (let c = 0; c < channels; c++) {
+          const at = c * bins + k;
+          if (k === 0) {
+            const mean = s.data[2 * c * n] / n;
+            re[at] += mean * bins;
+            power[at] += (mean * bins) ** 2;
+            continue;
+          }
+          const m = scale2 * bilinear((yy, xx) => mod[c * n + yy * s.width + xx], s.height, s.width, v, u);
+          power[at] += m * m;
+          re[at] += bilinear((yy, xx) => rot[2 * (c * n + yy * s.width + xx)], s.height, s.width, v, u);
+          im[at] += bilinear((yy, xx) => rot[2 * (c * n + yy * s.width + xx) + 1], s.height, s.width, v, u);
+        }
+      }
+    }
+  }
+  const out = new Float32Array(2 * channels * bins);
+  for (let i = 0; i < channels * bins; i++) {
+    const m = Math.sqrt(power[i] / spectra.length);
+    const d = Math.hypot(re[i], im[i]);
+    out[2 * i] = d > 0 ? m * re[i] / d : m;
+    out[2 * i + 1] = d > 0 ? m * im[i] / d : 0;
+  }
+  return out;
+}
+
+// src/synth/spectrum_target.ts
+async function exemplarSpectrum(ctx, exemplars, height, width, mode) {
+  const spectrum = new SpectrumLoss(ctx, height, width, mode);
+  const one = exemplars.length === 1 ? exemplars[0] : null;
+  if (one && one.height === height && one.width === width) {
+    const p = new Program(ctx);
+    spectrum.setExemplar(p, one.buffer);
+    p.run();
+    p.destroy();
+    return spectrum;
+  }
+  const spectra = [];
+  for (const e of exemplars) {
+    const s = new SpectrumLoss(ctx, e.height, e.width, mode);
+    const p = new Program(ctx);
+    s.setExemplar(p, e.buffer);
+    p.run();
+    spectra.push({
+      channels: mode === "gray" ? 1 : 3,
+      height: e.height,
+      width: e.width,
+      data: await s.readSpectrum()
+    });
+    p.destroy();
+    s.destroy();
+  }
+  spectrum.setSpectrum(transferSpectra(spectra, height, width));
+  return spectrum;
+}
+
+// kernels/gram.wgsl
+var gram_default = "// Partial Gram products F\xB7F\u1D40 over one K-chunk (K = M pixels). Workgroup w is\n// (pair, chunk): pair names a 64\xD764 tile (bi, bj) of the upper block triangle\n// (bi \u2264 bj), chunk a run of `chunk` pixels. The tile's sums over that run go\n// to partials[chunk] (an [N, N] slab); gram_finish adds the chunks in a fixed\n// order, scales and mirrors, so no float atomics are needed. Lower-triangle\n// tiles are never computed: they are the transposes of upper ones.\n//\n// 128 invocations as 16\xD78, each owning 8\xD74 outputs (rows 8\xB7ly.., columns\n// 4\xB7lx..): each pixel step costs three vec4 loads from shared memory for 32\n// FMAs, which beat 4\xD74 per invocation on llvmpipe as well.\nstruct Params { n: u32, m: u32, tiles: u32, pairs: u32, chunks: u32, chunk: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> f: array<f32>;\n@group(0) @binding(2) var<storage, read_write> partials: array<f32>;\n\nconst TILE = 64u;\nconst KT = 16u;\nconst WG = 128u;\n// [KT][TILE] floats, four consecutive tile rows per vec4 (8 KiB together).\nvar<workgroup> ta: array<vec4<f32>, 256>;\nvar<workgroup> tb: array<vec4<f32>, 256>;\n\nfn store(base: u32, row: u32, col: u32, v: vec4<f32>) {\n  if (row >= p.n) {\n    return;\n  }\n  let o = base + row * p.n;\n  for (var j = 0u; j < 4u; j++) {\n    if (col + j < p.n) {\n      partials[o + col + j] = v[j];\n    }\n  }\n}\n\n@compute @workgroup_size(16, 8)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let w = wid.x + wid.y * nwg.x;\n  if (w >= p.pairs * p.chunks) {\n    return;\n  }\n  let c = w / p.pairs;\n  var bi = 0u;\n  var rem = w % p.pairs;\n  while (rem >= p.tiles - bi) {\n    rem -= p.tiles - bi;\n    bi += 1u;\n  }\n  let row0 = bi * TILE;\n  let col0 = (bi + rem) * TILE;\n  let diagonal = rem == 0u;\n  let k0 = c * p.chunk;\n  let k1 = min(k0 + p.chunk, p.m);\n  let li = lid.y * 16u + lid.x;\n\n  var acc0 = vec4<f32>(0.0);\n  var acc1 = vec4<f32>(0.0);\n  var acc2 = vec4<f32>(0.0);\n  var acc3 = vec4<f32>(0.0);\n  var acc4 = vec4<f32>(0.0);\n  var acc5 = vec4<f32>(0.0);\n  var acc6 = vec4<f32>(0.0);\n  var acc7 = vec4<f32>(0.0);\n  for (var k = k0; k < k1; k += KT) {\n    // Consecutive invocations read consecutive pixels of one channel row.\n    for (var q = 0u; q < 8u; q++) {\n      let e = li + q * WG;\n      let r = e / KT;\n      let kk = e % KT;\n      let gk = k + kk;\n      var va = 0.0;\n      var vb = 0.0;\n      if (gk < k1) {\n        if (row0 + r < p.n) {\n          va = f[(row0 + r) * p.m + gk];\n        }\n        // A diagonal tile multiplies a block by itself: load it once.\n        if (diagonal) {\n          vb = va;\n        } else if (col0 + r < p.n) {\n          vb = f[(col0 + r) * p.m + gk];\n        }\n      }\n      ta[kk * 16u + r / 4u][r % 4u] = va;\n      tb[kk * 16u + r / 4u][r % 4u] = vb;\n    }\n    workgroupBarrier();\n    for (var kk = 0u; kk < KT; kk++) {\n      let a0 = ta[kk * 16u + lid.y * 2u];\n      let a1 = ta[kk * 16u + lid.y * 2u + 1u];\n      let b = tb[kk * 16u + lid.x];\n      acc0 += a0.x * b;\n      acc1 += a0.y * b;\n      acc2 += a0.z * b;\n      acc3 += a0.w * b;\n      acc4 += a1.x * b;\n      acc5 += a1.y * b;\n      acc6 += a1.z * b;\n      acc7 += a1.w * b;\n    }\n    workgroupBarrier();\n  }\n\n  let base = c * p.n * p.n;\n  let row = row0 + lid.y * 8u;\n  let col = col0 + lid.x * 4u;\n  store(base, row, col, acc0);\n  store(base, row + 1u, col, acc1);\n  store(base, row + 2u, col, acc2);\n  store(base, row + 3u, col, acc3);\n  store(base, row + 4u, col, acc4);\n  store(base, row + 5u, col, acc5);\n  store(base, row + 6u, col, acc6);\n  store(base, row + 7u, col, acc7);\n}\n";
+
+// kernels/gram_finish.wgsl
+var gram_finish_default = "// Second stage of the Gram matrix: out[i, j] = scale \xB7 \u03A3_c partials[c][lo, hi]\n// with (lo, hi) = (min(i, j), max(i, j)), the chunks added in index order.\n// Reading the upper entry for both (i, j) and (j, i) fills the lower triangle\n// that gram.wgsl skipped and makes the result exactly symmetric. With\n// `accumulate` the result is added to `out` (a Gram matrix summed over parts).\nstruct Params { n: u32, chunks: u32, scale: f32, accumulate: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> partials: array<f32>;\n@group(0) @binding(2) var<storage, read_write> out: array<f32>;\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let idx = (wid.x + wid.y * nwg.x) * 256u + li;\n  let nn = p.n * p.n;\n  if (idx >= nn) {\n    return;\n  }\n  let i = idx / p.n;\n  let j = idx % p.n;\n  let src = min(i, j) * p.n + max(i, j);\n  var s = 0.0;\n  for (var c = 0u; c < p.chunks; c++) {\n    s += partials[c * nn + src];\n  }\n  if (p.accumulate != 0u) {\n    out[idx] += p.scale * s;\n  } else {\n    out[idx] = p.scale * s;\n  }\n}\n";
+
+// kernels/gram_loss.wgsl
+var gram_loss_default = "// Element-wise part of the Gram loss: delta = G \u2212 \u011C (squared and summed\n// afterwards by reduceDot) and diff = scale \xB7 delta, the factor that turns F\n// into \u2202E/\u2202F in gram_backward.\nstruct Params { count: u32, scale: f32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> g: array<f32>;\n@group(0) @binding(2) var<storage, read> g_hat: array<f32>;\n@group(0) @binding(3) var<storage, read_write> delta: array<f32>;\n@group(0) @binding(4) var<storage, read_write> diff: array<f32>;\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let i = (wid.x + wid.y * nwg.x) * 256u + li;\n  if (i >= p.count) {\n    return;\n  }\n  let d = g[i] - g_hat[i];\n  delta[i] = d;\n  diff[i] = p.scale * d;\n}\n";
+
+// kernels/matmul.wgsl
+var matmul_default = "// c[R, M] (+)= A[R, KD] \xB7 b[KD, M], for products with a short inner\n// dimension and a long output: the Gram loss's gradient diff\xB7F, and the\n// sliced Wasserstein projections P = D\xB7F and their gradient \u2202F = D\u1D40\xB7\u2202P.\n// A is read through strides (element (r, kk) at a[r\xB7a_row + kk\xB7a_col]), so\n// a transposed A needs no copy. Short inner dimension,\n// long output: workgroup w owns the 64\xD764 output tile (row tile\n// w % row_tiles, column tile w / row_tiles), 128 invocations as 16\xD78, each\n// owning 8\xD74 outputs, summed in a fixed order (deterministic).\nstruct Params {\n  r: u32, kd: u32, m: u32, a_row: u32, a_col: u32, row_tiles: u32, tiles: u32, accumulate: u32,\n}\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> a: array<f32>;\n@group(0) @binding(2) var<storage, read> b: array<f32>;\n@group(0) @binding(3) var<storage, read_write> c: array<f32>;\n\nconst TILE = 64u;\nconst KT = 16u;\nconst WG = 128u;\n// ta: A tile [KT][64 rows]; tb: b tile [KT][64 columns]; four per vec4.\nvar<workgroup> ta: array<vec4<f32>, 256>;\nvar<workgroup> tb: array<vec4<f32>, 256>;\n\nfn store(row: u32, col: u32, v: vec4<f32>) {\n  if (row >= p.r) {\n    return;\n  }\n  let o = row * p.m;\n  for (var j = 0u; j < 4u; j++) {\n    if (col + j < p.m) {\n      if (p.accumulate == 1u) {\n        c[o + col + j] += v[j];\n      } else {\n        c[o + col + j] = v[j];\n      }\n    }\n  }\n}\n\n@compute @workgroup_size(16, 8)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let w = wid.x + wid.y * nwg.x;\n  if (w >= p.tiles) {\n    return;\n  }\n  let row0 = (w % p.row_tiles) * TILE;\n  let col0 = (w / p.row_tiles) * TILE;\n  let li = lid.y * 16u + lid.x;\n\n  var acc0 = vec4<f32>(0.0);\n  var acc1 = vec4<f32>(0.0);\n  var acc2 = vec4<f32>(0.0);\n  var acc3 = vec4<f32>(0.0);\n  var acc4 = vec4<f32>(0.0);\n  var acc5 = vec4<f32>(0.0);\n  var acc6 = vec4<f32>(0.0);\n  var acc7 = vec4<f32>(0.0);\n  for (var k = 0u; k < p.kd; k += KT) {\n    for (var q = 0u; q < 8u; q++) {\n      let e = li + q * WG;\n      let r = e / KT;\n      let ka = e % KT;\n      var va = 0.0;\n      if (row0 + r < p.r && k + ka < p.kd) {\n        va = a[(row0 + r) * p.a_row + (k + ka) * p.a_col];\n      }\n      ta[ka * 16u + r / 4u][r % 4u] = va;\n      // b: consecutive invocations read consecutive pixels.\n      let kb = e / TILE;\n      let cb = e % TILE;\n      var vb = 0.0;\n      if (k + kb < p.kd && col0 + cb < p.m) {\n        vb = b[(k + kb) * p.m + col0 + cb];\n      }\n      tb[kb * 16u + cb / 4u][cb % 4u] = vb;\n    }\n    workgroupBarrier();\n    for (var kk = 0u; kk < KT; kk++) {\n      let a0 = ta[kk * 16u + lid.y * 2u];\n      let a1 = ta[kk * 16u + lid.y * 2u + 1u];\n      let bv = tb[kk * 16u + lid.x];\n      acc0 += a0.x * bv;\n      acc1 += a0.y * bv;\n      acc2 += a0.z * bv;\n      acc3 += a0.w * bv;\n      acc4 += a1.x * bv;\n      acc5 += a1.y * bv;\n      acc6 += a1.z * bv;\n      acc7 += a1.w * bv;\n    }\n    workgroupBarrier();\n  }\n\n  let row = row0 + lid.y * 8u;\n  let col = col0 + lid.x * 4u;\n  store(row, col, acc0);\n  store(row + 1u, col, acc1);\n  store(row + 2u, col, acc2);\n  store(row + 3u, col, acc3);\n  store(row + 4u, col, acc4);\n  store(row + 5u, col, acc5);\n  store(row + 6u, col, acc6);\n  store(row + 7u, col, acc7);\n}\n";
+
+// src/ops/matmul.ts
+var TILE3 = 64;
+function matmul(prog, a, b, c, shape, accumulate) {
+  const { rows, inner, m, aRow, aCol } = shape;
+  const rowTiles = Math.ceil(rows / TILE3);
+  const tiles = rowTiles * Math.ceil(m / TILE3);
+  prog.dispatch(prog.ctx.pipeline(matmul_default), [
+    a,
+    b,
+    c
+  ], grid(tiles), pack(rows, inner, m, aRow, aCol, rowTiles, tiles, accumulate ? 1 : 0));
+}
+
+// src/ops/gram.ts
+var TILE4 = 64;
+var KT = 16;
+var MIN_CHUNK = 256;
+var TARGET_GROUPS = 256;
+var MAX_CHUNKS = 256;
+var MAX_SCRATCH_BYTES = 16 << 20;
+var Gram = class {
+  /** Number of channels N. */
+  channels;
+  /** Number of pixels M = H·W. */
+  pixels;
+  /** K-chunks the forward pass splits the pixels into (fixed for this N, M). */
+  chunks;
+  #ctx;
+  #chunk;
+  #tiles;
+  #partials;
+  #delta;
+  /** Preallocates every scratch buffer it needs for this (N, M). */
+  constructor(ctx, channels, pixels) {
+    if (!Number.isInteger(channels) || channels < 1) {
+      throw new RangeError(`Gram channels must be a positive integer, got ${channels}`);
+    }
+    if (!Number.isInteger(pixels) || pixels < 1) {
+      throw new RangeError(`Gram pixels must be a positive integer, got ${pixels}`);
+    }
+    if (channels * pixels > 4294967295) {
+      throw new RangeError(`Gram input of ${channels}\xD7${pixels} floats exceeds u32 indexing`);
+    }
+    this.#ctx = ctx;
+    this.channels = channels;
+    this.pixels = pixels;
+    this.#tiles = Math.ceil(channels / TILE4);
+    const plan = this.#plan(pixels);
+    this.#chunk = plan.chunk;
+    this.chunks = plan.chunks;
+    this.#partials = ctx.createBuffer("gram partials", plan.wanted * channels * channels * 4);
+    this.#delta = ctx.createBuffer("gram delta", channels * channels * 4);
+  }
+  /**
+   * Records out[N,N] = F·Fᵀ / (4·N·M). Both triangles written (symmetric).
+   *
+   * `part.pixels` (default M) is the width of this F when it is only a part
+   * of the map's pixels, e.g. one tile of an image computed tile by tile: its
+   * product is still divided by the whole M, and `part.accumulate` adds it to
+   * `out`, so the parts of a map sum to the map's Gram matrix.
+   */
+  forward(prog, features, out, part = {}) {
+    const n = this.channels;
+    const m = part.pixels ?? this.pixels;
+    if (!Number.isInteger(m) || m < 1 || m > this.pixels) {
+      throw new RangeError(`Gram part of ${m} pixels, not within 1\u2026${this.pixels}`);
+    }
+    this.#check(features, n * m, "features");
+    this.#check(out, n * n, "gram output");
+    const { chunk: chunk2, chunks } = m === this.pixels ? {
+      chunk: this.#chunk,
+      chunks: this.chunks
+    } : this.#plan(m);
+    const pairs = this.#tiles * (this.#tiles + 1) / 2;
+    prog.dispatch(this.#ctx.pipeline(gram_default), [
+      features,
+      this.#partials
+    ], grid(pairs * chunks), pack(n, m, this.#tiles, pairs, chunks, chunk2));
+    prog.dispatch(this.#ctx.pipeline(gram_finish_default), [
+      this.#partials,
+      out
+    ], grid(Math.ceil(n * n / 256)), pack(n, chunks, f32(1 / (4 * n * this.pixels)), part.accumulate ? 1 : 0));
+  }
+  /**
+   * Records the loss weight·Σ(G − Ĝ)² into target (ReduceTarget from
+   * src/ops/reduce.ts — usually accumulate: true; its `scale` multiplies the
+   * loss too) and diff = (weight / (N·M))·(G − Ĝ) into `diff` [N,N], so that
+   * ∂E/∂F = diff·F (see {@link Gram.backward}).
+   */
+  loss(prog, g, target, diff, weight, lossTarget) {
+    const n = this.channels;
+    const count = n * n;
+    this.#check(g, count, "gram");
+    this.#check(target, count, "gram target");
+    this.#check(diff, count, "gram diff");
+    prog.dispatch(this.#ctx.pipeline(gram_loss_default), [
+      g,
+      target,
+      this.#delta,
+      diff
+    ], grid(Math.ceil(count / 256)), pack(count, f32(weight / (n * this.pixels))));
+    reduceDot(prog, this.#delta, this.#delta, count, {
+      ...lossTarget,
+      scale: weight * (lossTarget.scale ?? 1)
+    });
+  }
+  /**
+   * Records grad[N,M] += diff[N,N]·F[N,M] (accumulate: true) or grad = diff·F
+   * (false); `pixels` (default M) as in {@link Gram.forward} for a part of the map.
+   */
+  backward(prog, diff, features, grad, accumulate, pixels = this.pixels) {
+    const n = this.channels;
+    const m = pixels;
+    this.#check(diff, n * n, "gram diff");
+    this.#check(features, n * m, "features");
+    this.#check(grad, n * m, "feature gradient");
+    matmul(prog, diff, features, grad, {
+      rows: n,
+      inner: n,
+      m,
+      aRow: n,
+      aCol: 1
+    }, accumulate);
+  }
+  /** Frees the scratch buffers; the object is unusable afterwards. */
+  destroy() {
+    this.#ctx.destroyBuffer(this.#partials);
+    this.#ctx.destroyBuffer(this.#delta);
+  }
+  /** K-chunks for `pixels` pixels: never more than those of the whole map, which size the partials. */
+  #plan(pixels) {
+    const pairs = this.#tiles * (this.#tiles + 1) / 2;
+    const slab = this.channels * this.channels * 4;
+    const wanted = Math.min(Math.ceil(pixels / MIN_CHUNK), Math.ceil(TARGET_GROUPS / pairs), Math.floor(MAX_SCRATCH_BYTES / slab), MAX_CHUNKS);
+    const chunk2 = Math.ceil(pixels / Math.max(1, wanted) / KT) * KT;
+    return {
+      chunk: chunk2,
+      chunks: Math.ceil(pixels / chunk2),
+      wanted
+    };
+  }
+  /** Catches a too-small buffer at record time instead of as a GPU validation error. */
+  #check(buffer, floats, what) {
+    if (buffer.size < floats * 4) {
+      throw new RangeError(`${what} buffer holds ${buffer.size} bytes, Gram(${this.channels}, ${this.pixels}) needs ${floats * 4}`);
+    }
+  }
+};
+
+// kernels/window_copy.wgsl
+var window_copy_default = "// A rectangle of a planar [C, H, W] tensor onto a rectangle of another, both\n// addressed periodically: for each covered destination pixel (i, j),\n//   dst[c, (dy + i) mod DH, (dx + j) mod DW] (+)= \u03A3 src[c, (sy + a) mod SH, (sx + b) mod SW]\n// over the a < eh, b < ew with a \u2261 i (mod DH), b \u2261 j (mod DW). One invocation\n// owns one destination pixel and sums every source pixel that folds onto it,\n// so a rectangle larger than the destination (a periodic image's margins)\n// adds up without races or atomics.\nstruct Params {\n  channels: u32,\n  sh: u32, sw: u32, sy: i32, sx: i32,\n  dh: u32, dw: u32, dy: i32, dx: i32,\n  eh: u32, ew: u32,\n  accumulate: u32,\n}\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> src: array<f32>;\n@group(0) @binding(2) var<storage, read_write> dst: array<f32>;\n\n// Unsigned remainders only: a signed % of a negative value differs between\n// backends (naga's GLSL output leaves it to the driver, and llvmpipe's GL\n// rounds it the other way).\nfn wrap(v: i32, n: u32) -> u32 {\n  if (v >= 0) {\n    return u32(v) % n;\n  }\n  let r = u32(-v) % n;\n  return select(n - r, 0u, r == 0u);\n}\n\n@compute @workgroup_size(256)\nfn main(\n  @builtin(workgroup_id) wid: vec3u,\n  @builtin(num_workgroups) nwg: vec3u,\n  @builtin(local_invocation_index) li: u32,\n) {\n  let idx = (wid.x + wid.y * nwg.x) * 256u + li;\n  let ch = min(p.eh, p.dh);\n  let cw = min(p.ew, p.dw);\n  if (idx >= p.channels * ch * cw) {\n    return;\n  }\n  let j = idx % cw;\n  let i = (idx / cw) % ch;\n  let c = idx / (cw * ch);\n  let srcPlane = c * p.sh * p.sw;\n  var s = 0.0;\n  for (var a = i; a < p.eh; a += p.dh) {\n    let row = srcPlane + wrap(p.sy + i32(a), p.sh) * p.sw;\n    for (var b = j; b < p.ew; b += p.dw) {\n      s += src[row + wrap(p.sx + i32(b), p.sw)];\n    }\n  }\n  let o = c * p.dh * p.dw + wrap(p.dy + i32(i), p.dh) * p.dw + wrap(p.dx + i32(j), p.dw);\n  if (p.accumulate != 0u) {\n    dst[o] += s;\n  } else {\n    dst[o] = s;\n  }\n}\n";
+
+// src/ops/window_copy.ts
+function copyWindow(prog, channels, src, dst, extent, accumulate) {
+  if (src.buffer === dst.buffer) throw new RangeError("copyWindow: source and destination differ");
+  for (const [what, t] of [
+    [
+      "source",
+      src
+    ],
+    [
+      "destination",
+      dst
+    ]
+  ]) {
+    if (t.buffer.size < channels * t.height * t.width * 4) {
+      throw new RangeError(`copyWindow: ${what} buffer smaller than ${channels}\xD7${t.height}\xD7${t.width}`);
+    }
+  }
+  const covered = channels * Math.min(extent.height, dst.height) * Math.min(extent.width, dst.width);
+  prog.dispatch(prog.ctx.pipeline(window_copy_default), [
+    src.buffer,
+    dst.buffer
+  ], grid(Math.ceil(covered / 256)), pack(channels, src.height, src.width, src.y, src.x, dst.height, dst.width, dst.y, dst.x, extent.height, extent.width, accumulate ? 1 : 0));
+}
+
+// src/nn/tiled_vgg19.ts
+function spans(length, core, stride) {
+  const n = Math.ceil(length / core);
+  const size = Math.ceil(length / n / stride) * stride;
+  const out = [];
+  for (let start = 0; start < length; start += size) {
+    out.push([
+      start,
+      Math.min(length, start + size)
+    ]);
+  }
+  return out;
+}
+function planTiles(height, width, reach, maxCrop, wrap) {
+  const margin = Math.ceil(Math.max(reach.before, reach.after) / reach.stride) * reach.stride;
+  const core = Math.floor((maxCrop - 2 * margin) / reach.stride) * reach.stride;
+  if (core < reach.stride) {
+    throw new TexSynthError(`the network's receptive field (${margin} px on each side) leaves no room in a ${maxCrop} px crop: this GPU's storage bindings are too small for tiling`);
+  }
+  const crop = (start, end, length) => wrap ? [
+    start - margin,
+    end + margin
+  ] : [
+    Math.max(0, start - margin),
+    Math.min(length, end + margin)
+  ];
+  const tiles = [];
+  for (const [y0, y1] of spans(height, core, reach.stride)) {
+    for (const [x0, x1] of spans(width, core, reach.stride)) {
+      const [cy0, cy1] = crop(y0, y1, height);
+      const [cx0, cx1] = crop(x0, x1, width);
+      tiles.push({
+        core: {
+          y: y0,
+          x: x0,
+          height: y1 - y0,
+          width: x1 - x0
+        },
+        crop: {
+          y: cy0,
+          x: cx0,
+          height: cy1 - cy0,
+          width: cx1 - cx0
+        }
+      });
+    }
+  }
+  return tiles;
+}
+var TiledVgg19 = class {
+  /** Loss layers, with the shapes of the whole image's activations. */
+  taps;
+  tiles;
+  input;
+  #ctx;
+  #pool;
+  #nets = /* @__PURE__ */ new Map();
+  #strides;
+  #crop;
+  #cropGrad;
+  #window;
+  #windowGrad;
+  constructor(ctx, convs, tapIndices, height, width, options) {
+    this.#ctx = ctx;
+    this.input = {
+      channels: 3,
+      height,
+      width
+    };
+    this.#pool = new BufferPool(ctx);
+    const whole = new Vgg19(ctx, convs, tapIndices, height, width, {
+      padding: options.padding,
+      checkpointing: options.checkpointing,
+      pool: this.#pool
+    });
+    this.taps = whole.taps;
+    this.#strides = this.taps.map((t) => 2 ** POOL_INDICES.filter((p) => p <= t.index).length);
+    this.tiles = planTiles(height, width, whole.reach, options.maxCrop, options.padding === "circular");
+    let cropFloats = 0;
+    let windowFloats = 0;
+    for (const { crop, core } of this.tiles) {
+      const key = `${crop.height}\xD7${crop.width}`;
+      if (!this.#nets.has(key)) {
+        this.#nets.set(key, new Vgg19(ctx, convs, tapIndices, crop.height, crop.width, {
+          // Margins, not padding, make the crop's border right.
+          padding: "zero",
+          checkpointing: options.checkpointing,
+          pool: this.#pool
+        }));
+      }
+      cropFloats = Math.max(cropFloats, 3 * crop.height * crop.width);
+      this.taps.forEach((t, tap) => {
+        const w = this.#windowOf(tap, crop, core);
+        windowFloats = Math.max(windowFloats, t.channels * w.height * w.width);
+      });
+    }
+    this.#crop = ctx.createBuffer("tile crop", cropFloats * 4);
+    this.#cropGrad = ctx.createBuffer("tile crop gradient", cropFloats * 4);
+    this.#window = ctx.createBuffer("tile loss-layer window", windowFloats * 4);
+    this.#windowGrad = ctx.createBuffer("tile loss-layer window gradient", windowFloats * 4);
+  }
+  /** The core's pixels in the whole image's activation at loss layer `tap`. */
+  #placeOf(tap, tile) {
+    const s = this.#strides[tap];
+    const w = this.#windowOf(tap, tile.crop, tile.core);
+    return {
+      ...w,
+      y: tile.core.y / s,
+      x: tile.core.x / s
+    };
+  }
+  /** The core's pixels in the crop's activation at loss layer `tap`. */
+  #windowOf(tap, crop, core) {
+    const s = this.#strides[tap];
+    const y0 = core.y / s;
+    const x0 = core.x / s;
+    return {
+      y: y0 - crop.y / s,
+      x: x0 - crop.x / s,
+      height: Math.floor((core.y + core.height) / s) - y0,
+      width: Math.floor((core.x + core.width) / s) - x0
+    };
+  }
+  /**
+   * Whether a tile's core holds no pixel of loss layer `tap`: a last core
+   * narrower than the layer's stride, past the whole pixels the layer has.
+   */
+  #empty(tap, tile) {
+    const w = this.#windowOf(tap, tile.crop, tile.core);
+    return w.height <= 0 || w.width <= 0;
+  }
+  #net(tile) {
+    return this.#nets.get(`${tile.crop.height}\xD7${tile.crop.width}`);
+  }
+  #gather(prog, input, { crop }) {
+    const { height, width } = this.input;
+    copyWindow(prog, 3, {
+      buffer: input,
+      height,
+      width,
+      y: crop.y,
+      x: crop.x
+    }, {
+      buffer: this.#crop,
+      height: crop.height,
+      width: crop.width,
+      y: 0,
+      x: 0
+    }, crop, false);
+  }
+  /** Copies the core's pixels of a loss layer's activation into the window buffer; returns the window. */
+  #extract(prog, tile, tap, features) {
+    const t = this.#net(tile).taps[tap];
+    const w = this.#windowOf(tap, tile.crop, tile.core);
+    copyWindow(prog, t.channels, {
+      buffer: features,
+      height: t.height,
+      width: t.width,
+      y: w.y,
+      x: w.x
+    }, {
+      buffer: this.#window,
+      height: w.height,
+      width: w.width,
+      y: 0,
+      x: 0
+    }, w, false);
+    return w;
+  }
+  /**
+   * Records the first pass: every tile forward, `onTap` seeing each loss
+   * layer's core window while it is live.
+   */
+  recordForward(prog, input, onTap) {
+    this.tiles.forEach((tile, i) => {
+      this.#gather(prog, input, tile);
+      this.#net(tile).recordForward(prog, this.#crop, (prog2, tap, features) => {
+        if (this.#empty(tap, tile)) return;
+        const w = this.#extract(prog2, tile, tap, features);
+        onTap(prog2, tap, this.#window, w.height * w.width, i === 0, this.#placeOf(tap, tile));
+      });
+    });
+  }
+  /**
+   * Records the second pass: every tile forward and backward, with
+   * `onTapBackward` giving each loss layer's gradient on the core window;
+   * `gradInput` is written (the tiles' gradients summed), not added to.
+   */
+  recordBackward(prog, input, gradInput, onTapBackward) {
+    const { height, width } = this.input;
+    prog.clear(gradInput, 0, 3 * height * width * 4);
+    for (const tile of this.tiles) {
+      const net = this.#net(tile);
+      this.#gather(prog, input, tile);
+      net.recordForwardBackward(prog, this.#crop, this.#cropGrad, () => {
+      }, (prog2, tap, features, g, accumulate) => {
+        const t = net.taps[tap];
+        if (!accumulate) prog2.clear(g, 0, t.channels * t.height * t.width * 4);
+        if (this.#empty(tap, tile)) return;
+        const w = this.#extract(prog2, tile, tap, features);
+        onTapBackward(prog2, tap, this.#window, w.height * w.width, this.#windowGrad, this.#placeOf(tap, tile));
+        copyWindow(prog2, t.channels, {
+          buffer: this.#windowGrad,
+          height: w.height,
+          width: w.width,
+          y: 0,
+          x: 0
+        }, {
+          buffer: g,
+          height: t.height,
+          width: t.width,
+          y: w.y,
+          x: w.x
+        }, w, true);
+      });
+      const { crop } = tile;
+      copyWindow(prog, 3, {
+        buffer: this.#cropGrad,
+        height: crop.height,
+        width: crop.width,
+        y: 0,
+        x: 0
+      }, {
+        buffer: gradInput,
+        height,
+        width,
+        y: crop.y,
+        x: crop.x
+      }, crop, true);
+    }
+  }
+  /** GPU bytes of the crops' activations and gradients (shared by all tiles) and the tile buffers. */
+  get activationBytes() {
+    return this.#pool.bytes + [
+      this.#crop,
+      this.#cropGrad,
+      this.#window,
+      this.#windowGrad
+    ].reduce((s, b) => s + b.size, 0);
+  }
+  /** Frees the tiles' scratch (the weights belong to the {@link VggConvs}). */
+  destroy() {
+    this.#pool.destroy();
+    for (const b of [
+      this.#crop,
+      this.#cropGrad,
+      this.#window,
+      this.#windowGrad
+    ]) {
+      this.#ctx.destroyBuffer(b);
+    }
+  }
+};
+
 // kernels/channel_affine.wgsl
 var channel_affine_default = "// out[c, i] = scale[c] \xB7 in[c, i] + shift[c] on a planar [C, pixels] tensor:\n// ImageNet normalization and its backward. One element per invocation.\nstruct Params { pixels: u32, n: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> input: array<f32>;\n@group(0) @binding(2) var<storage, read_write> output: array<f32>;\n// (scale, shift) per channel.\n@group(0) @binding(3) var<storage, read> coeffs: array<vec2<f32>>;\n\n@compute @workgroup_size(256)\nfn main(\n  @builtin(workgroup_id) wid: vec3u,\n  @builtin(num_workgroups) nwg: vec3u,\n  @builtin(local_invocation_index) li: u32,\n) {\n  let i = (wid.x + wid.y * nwg.x) * 256u + li;\n  if (i < p.n) {\n    let k = coeffs[i / p.pixels];\n    output[i] = fma(k.x, input[i], k.y);\n  }\n}\n";
 
@@ -4009,17 +4229,189 @@ function channelAffine(prog, input, output, channels, pixels, scale2, shift) {
   ], grid(Math.ceil(n / 256)), pack(pixels, n));
 }
 
-// kernels/scalar_combine.wgsl
-var scalar_combine_default = "// scalars[dst] = a\xB7scalars[i] + b\xB7scalars[j]: folds loss terms into the total\n// on the GPU so the CPU reads every figure of an evaluation in one go.\nstruct Params { dst: u32, i: u32, j: u32, a: f32, b: f32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> scalars: array<f32>;\n\n@compute @workgroup_size(1)\nfn main() {\n  scalars[p.dst] = p.a * scalars[p.i] + p.b * scalars[p.j];\n}\n";
-
-// src/ops/scalars.ts
-function combineScalars(prog, scalars, dst, a, i, b, j) {
-  prog.dispatch(prog.ctx.pipeline(scalar_combine_default), [
-    scalars
-  ], [
-    1
-  ], pack(dst, i, j, f32(a), f32(b)));
+// src/synth/network.ts
+function network(ctx, convs, layers, height, width, options) {
+  const maxCrop = options.maxCrop ?? (networkFits(ctx, height, width) ? void 0 : largestNetworkSide(ctx));
+  return maxCrop === void 0 ? new Vgg19(ctx, convs, layers, height, width, options) : new TiledVgg19(ctx, convs, layers, height, width, {
+    ...options,
+    maxCrop
+  });
 }
+function wholeWindow(net, tap) {
+  const t = net.taps[tap];
+  return {
+    y: 0,
+    x: 0,
+    height: t.height,
+    width: t.width
+  };
+}
+function recordTaps(prog, net, input, onTap) {
+  if (net instanceof TiledVgg19) {
+    net.recordForward(prog, input, onTap);
+  } else {
+    net.recordForward(prog, input, (p, tap, features) => {
+      const t = net.taps[tap];
+      onTap(p, tap, features, t.height * t.width, true, wholeWindow(net, tap));
+    });
+  }
+}
+function recordEvaluation(prog, net, input, gradInput, terms) {
+  if (net instanceof TiledVgg19) {
+    net.recordForward(prog, input, (p, tap, window, pixels2, first, at) => {
+      terms.forward(p, tap, window, {
+        pixels: pixels2,
+        first,
+        complete: false,
+        at
+      });
+    });
+    terms.afterForward(prog);
+    net.recordBackward(prog, input, gradInput, (p, tap, window, pixels2, windowGrad, at) => {
+      terms.backward(p, tap, window, windowGrad, {
+        pixels: pixels2,
+        accumulate: false,
+        at
+      });
+    });
+    return;
+  }
+  const pixels = (tap) => net.taps[tap].height * net.taps[tap].width;
+  net.recordForwardBackward(prog, input, gradInput, (p, tap, features) => {
+    const at = wholeWindow(net, tap);
+    terms.forward(p, tap, features, {
+      pixels: pixels(tap),
+      first: true,
+      complete: true,
+      at
+    });
+  }, (p, tap, features, grad, accumulate) => {
+    const at = wholeWindow(net, tap);
+    terms.backward(p, tap, features, grad, {
+      pixels: pixels(tap),
+      accumulate,
+      at
+    });
+  });
+}
+function normalizeInput(prog, preset2, image, out, pixels) {
+  const norm = preset2.normalize;
+  if (!norm) return image;
+  channelAffine(prog, image, out, 3, pixels, norm.std.map((s) => 1 / s), norm.mean.map((m, c) => -m / norm.std[c]));
+  return out;
+}
+function normalizeGradient(prog, preset2, gradNormalized, grad, pixels) {
+  const norm = preset2.normalize;
+  if (!norm) return;
+  channelAffine(prog, gradNormalized, grad, 3, pixels, norm.std.map((s) => 1 / s), [
+    0,
+    0,
+    0
+  ]);
+}
+
+// src/synth/gram_terms.ts
+var GramTerms = class {
+  /** The target Gram matrices, one per layer, [N, N]; zero until targets are recorded. */
+  targets;
+  /** The layers these terms cover: the network's taps 0 … taps.length − 1. */
+  taps;
+  #ctx;
+  #grams;
+  #current;
+  #diffs;
+  /** Allocates targets and scratch for the Gram matrices of `taps` (an output network's). */
+  constructor(ctx, taps) {
+    this.#ctx = ctx;
+    this.taps = taps;
+    const square = (t, what) => ctx.createBuffer(`${what} ${t.index}`, t.channels * t.channels * 4);
+    this.targets = taps.map((t) => square(t, "target gram"));
+    this.#current = taps.map((t) => square(t, "gram"));
+    this.#diffs = taps.map((t) => square(t, "gram diff"));
+    this.#grams = taps.map((t) => new Gram(ctx, t.channels, t.height * t.width));
+  }
+  /**
+   * Records adding `k` times an image's Gram matrices (through `net`, whose
+   * first taps are these layers; `input` as the network takes it) to the
+   * targets. Scratch it needs is pushed onto `temporary`, to be destroyed
+   * after the program has run.
+   */
+  recordTarget(prog, net, input, k, scalars, temporary) {
+    const ctx = this.#ctx;
+    const grams = this.taps.map((_, tap) => {
+      const t = net.taps[tap];
+      const gram = new Gram(ctx, t.channels, t.height * t.width);
+      const g = ctx.createBuffer("image gram", t.channels * t.channels * 4);
+      temporary.push(gram, {
+        destroy: () => ctx.destroyBuffer(g)
+      });
+      return {
+        gram,
+        g
+      };
+    });
+    recordTaps(prog, net, input, (p, tap, window, pixels, first) => {
+      if (tap < grams.length) {
+        grams[tap].gram.forward(p, window, grams[tap].g, {
+          pixels,
+          accumulate: !first
+        });
+      }
+    });
+    grams.forEach(({ g }, tap) => {
+      const c = this.taps[tap].channels;
+      axpy(prog, this.targets[tap], g, c * c, {
+        scalars,
+        k
+      });
+    });
+  }
+  /** Records each target's mean square Σ Ĝ² / N² into `scalars[slot + tap]`. */
+  recordMeanSquares(prog, scalars, slot) {
+    this.targets.forEach((target, tap) => {
+      const count = this.taps[tap].channels ** 2;
+      reduceDot(prog, target, target, count, {
+        scalars,
+        slot: slot + tap,
+        scale: 1 / count
+      });
+    });
+  }
+  /**
+   * The terms of an evaluation: layer `tap` adds weights[tap]·Σ(G − Ĝ)² to
+   * `lossTarget` (accumulated into) and its gradient to the features'.
+   */
+  terms(weights, lossTarget) {
+    const loss = (prog, tap) => this.#grams[tap].loss(prog, this.#current[tap], this.targets[tap], this.#diffs[tap], weights[tap], {
+      ...lossTarget,
+      accumulate: true
+    });
+    return {
+      forward: (prog, tap, features, { pixels, first, complete }) => {
+        if (tap >= this.taps.length) return;
+        this.#grams[tap].forward(prog, features, this.#current[tap], {
+          pixels,
+          accumulate: !first
+        });
+        if (complete) loss(prog, tap);
+      },
+      afterForward: (prog) => this.taps.forEach((_, tap) => loss(prog, tap)),
+      backward: (prog, tap, features, grad, { pixels, accumulate }) => {
+        if (tap >= this.taps.length) return;
+        this.#grams[tap].backward(prog, this.#diffs[tap], features, grad, accumulate, pixels);
+      }
+    };
+  }
+  /** Frees the targets and scratch. */
+  destroy() {
+    this.#grams.forEach((g) => g.destroy());
+    for (const b of [
+      ...this.targets,
+      ...this.#current,
+      ...this.#diffs
+    ]) this.#ctx.destroyBuffer(b);
+  }
+};
 
 // kernels/sw_residual.wgsl
 var sw_residual_default = "// The sliced Wasserstein residual and its scatter back to pixel order. For\n// each sorted projection sorted[k, i] (sorted in place in `proj`) with\n// original pixel idx[k, i]: r = sorted[k, i] \u2212 target[k, i] replaces the\n// sorted value (the loss is then a dot product of `proj` with itself) and\n// dproj[k, idx[k, i]] = scale \xB7 r, scale = 2\xB7weight/(K\xB7M). Every pixel of a\n// row appears once in idx, so the scatter writes each output exactly once.\nstruct Params { count: u32, m: u32, scale: f32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> proj: array<f32>;\n@group(0) @binding(2) var<storage, read> target_sorted: array<f32>;\n@group(0) @binding(3) var<storage, read> idx: array<u32>;\n@group(0) @binding(4) var<storage, read_write> dproj: array<f32>;\n\nconst WG = 256u;\n\n@compute @workgroup_size(256)\nfn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {\n  let e = gid.x + gid.y * nwg.x * WG;\n  if (e >= p.count) {\n    return;\n  }\n  let r = proj[e] - target_sorted[e];\n  proj[e] = r;\n  dproj[e - e % p.m + idx[e]] = p.scale * r;\n}\n";
@@ -4285,83 +4677,631 @@ function recordRandomDirections(prog, dirs, count, channels, seed, scalars, coun
   ], grid(count), pack(count, channels, seed >>> 0, counterSlot));
 }
 
-// src/synth/spectrum_transfer.ts
-function signed(k, n) {
-  return k <= n / 2 ? k : k - n;
-}
-function bilinear(sample, h, w, v, u) {
-  const y0 = Math.floor(v);
-  const x0 = Math.floor(u);
-  const fy = v - y0;
-  const fx = u - x0;
-  const wrapY = (y) => (y % h + h) % h;
-  const wrapX = (x) => (x % w + w) % w;
-  return (1 - fy) * ((1 - fx) * sample(wrapY(y0), wrapX(x0)) + fx * sample(wrapY(y0), wrapX(x0 + 1))) + fy * ((1 - fx) * sample(wrapY(y0 + 1), wrapX(x0)) + fx * sample(wrapY(y0 + 1), wrapX(x0 + 1)));
-}
-function transferSpectra(spectra, height, width) {
-  const channels = spectra[0].channels;
-  const bins = height * width;
-  const power = new Float64Array(channels * bins);
-  const re = new Float64Array(channels * bins);
-  const im = new Float64Array(channels * bins);
-  for (const s of spectra) {
-    const n = s.height * s.width;
-    const scale2 = Math.sqrt(bins / n);
-    const rot = new Float64Array(2 * channels * n);
-    const mod = new Float64Array(channels * n);
-    for (let k = 0; k < n; k++) {
-      let sr = 0;
-      let si = 0;
-      for (let c = 0; c < channels; c++) {
-        sr += s.data[2 * (c * n + k)];
-        si += s.data[2 * (c * n + k) + 1];
+// src/synth/sw_terms.ts
+var SlicedWassersteinTerms = class {
+  /** The pooled target features per layer: [N, Σ M_image]. */
+  targets;
+  /** The layers these terms cover: the network's taps 0 … taps.length − 1. */
+  taps;
+  #ctx;
+  #pooled;
+  #filled;
+  #sws = [];
+  #directions = [];
+  /** Allocates the pooled targets: `pooled[tap]` pixels at each layer. */
+  constructor(ctx, taps, pooled) {
+    this.#ctx = ctx;
+    this.taps = taps;
+    this.#pooled = pooled;
+    this.#filled = taps.map(() => 0);
+    this.targets = taps.map((t, tap) => ctx.createBuffer(`target features ${t.index}`, t.channels * pooled[tap] * 4));
+  }
+  /** Records appending an image's features (through `net`, `input` as it takes it) to the targets. */
+  recordTarget(prog, net, input) {
+    recordTaps(prog, net, input, (p, tap, features, m) => {
+      if (tap >= this.taps.length) return;
+      for (let c = 0; c < this.taps[tap].channels; c++) {
+        p.copy(features, this.targets[tap], m * 4, c * m * 4, (c * this.#pooled[tap] + this.#filled[tap]) * 4);
       }
-      const sm = Math.hypot(sr, si);
-      const [cr, ci] = sm > 0 ? [
-        sr / sm,
-        -si / sm
-      ] : [
-        1,
-        0
-      ];
-      for (let c = 0; c < channels; c++) {
-        const ar = k === 0 ? 0 : s.data[2 * (c * n + k)];
-        const ai = k === 0 ? 0 : s.data[2 * (c * n + k) + 1];
-        rot[2 * (c * n + k)] = ar * cr - ai * ci;
-        rot[2 * (c * n + k) + 1] = ar * ci + ai * cr;
-        mod[c * n + k] = Math.hypot(ar, ai);
-      }
+      this.#filled[tap] += m;
+    });
+  }
+  /** Records each target's mean square into `scalars[slot + tap]`. */
+  recordMeanSquares(prog, scalars, slot) {
+    this.targets.forEach((target, tap) => {
+      const count = this.taps[tap].channels * this.#pooled[tap];
+      reduceDot(prog, target, target, count, {
+        scalars,
+        slot: slot + tap,
+        scale: 1 / count
+      });
+    });
+  }
+  /**
+   * Records the start of an evaluation (the counter moves on, each layer
+   * draws its directions and projects its target on them) and returns the
+   * terms of the pass that follows: layer `tap` adds weights[tap] times its
+   * loss to `lossTarget` (accumulated into) and its gradient to the
+   * features'.
+   */
+  terms(prog, weights, lossTarget, slices) {
+    const ctx = this.#ctx;
+    if (this.#sws.length === 0) {
+      this.#sws = this.taps.map((t, tap) => new SlicedWasserstein(ctx, t.channels, t.height * t.width, this.#pooled[tap]));
+      this.#directions = this.taps.map((t) => ctx.createBuffer(`directions ${t.index}`, t.channels * t.channels * 4));
     }
-    for (let y = 0; y < height; y++) {
-      const v = signed(y, height) * s.height / height;
-      for (let x = 0; x < width; x++) {
-        const u = signed(x, width) * s.width / width;
-        const k = y * width + x;
-        for (let c = 0; c < channels; c++) {
-          const at = c * bins + k;
-          if (k === 0) {
-            const mean = s.data[2 * c * n] / n;
-            re[at] += mean * bins;
-            power[at] += (mean * bins) ** 2;
-            continue;
-          }
-          const m = scale2 * bilinear((yy, xx) => mod[c * n + yy * s.width + xx], s.height, s.width, v, u);
-          power[at] += m * m;
-          re[at] += bilinear((yy, xx) => rot[2 * (c * n + yy * s.width + xx)], s.height, s.width, v, u);
-          im[at] += bilinear((yy, xx) => rot[2 * (c * n + yy * s.width + xx) + 1], s.height, s.width, v, u);
-        }
+    const { scalars, counter, one } = slices;
+    combineScalars(prog, scalars, counter, 1, counter, 1, one);
+    this.taps.forEach((t, tap) => {
+      const seed = slices.seed * 1000003 + t.index >>> 0;
+      recordRandomDirections(prog, this.#directions[tap], t.channels, t.channels, seed, scalars, counter);
+      this.#sws[tap].setTarget(prog, this.targets[tap], this.#directions[tap]);
+    });
+    return {
+      forward: () => {
+      },
+      afterForward: () => {
+      },
+      backward: (p, tap, features, grad, { accumulate }) => {
+        if (tap >= this.taps.length) return;
+        this.#sws[tap].record(p, features, this.#directions[tap], grad, weights[tap], {
+          ...lossTarget,
+          accumulate: true
+        }, accumulate);
       }
+    };
+  }
+  /** Frees the targets and scratch. */
+  destroy() {
+    this.#sws.forEach((s) => s.destroy());
+    for (const b of [
+      ...this.targets,
+      ...this.#directions
+    ]) this.#ctx.destroyBuffer(b);
+  }
+};
+
+// kernels/pixel_mask.wgsl
+var pixel_mask_default = "// One weight per pixel applied to a planar [C, H, W] tensor, the same for\n// every channel: the masks of masked and guided statistics, inpainting's\n// kept pixels. One element per invocation. Entry points:\n//   weight: a[c, i] = b[c, i] \xB7 v(i), v = w or \u221Aw (ROOT), w read from a\n//           window at (y, x) of a larger map mapWidth wide: a tile's part of\n//           a layer's mask\n//   scale:  a[c, i] *= w[i]\n//   keep:   a[c, i] = b[c, i] where w[i] < 0.5 (a kept pixel), else as it is\n// `keep` copies kept values, so they stay bit for bit what `b` holds.\noverride ROOT: u32 = 0u;\n\nstruct Params { channels: u32, height: u32, width: u32, mapWidth: u32, y: u32, x: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> a: array<f32>;\n@group(0) @binding(2) var<storage, read> w: array<f32>;\n@group(0) @binding(3) var<storage, read> b: array<f32>;\n\nfn element(wid: vec3u, nwg: vec3u, li: u32) -> u32 {\n  return (wid.x + wid.y * nwg.x) * 256u + li;\n}\n\n@compute @workgroup_size(256)\nfn weight(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,\n          @builtin(local_invocation_index) li: u32) {\n  let i = element(wid, nwg, li);\n  let plane = p.height * p.width;\n  if (i >= p.channels * plane) {\n    return;\n  }\n  let r = i % plane;\n  var v = w[(p.y + r / p.width) * p.mapWidth + p.x + r % p.width];\n  if (ROOT != 0u) {\n    v = sqrt(v);\n  }\n  a[i] = b[i] * v;\n}\n\n@compute @workgroup_size(256)\nfn scale(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,\n         @builtin(local_invocation_index) li: u32) {\n  let i = element(wid, nwg, li);\n  let plane = p.height * p.width;\n  if (i >= p.channels * plane) {\n    return;\n  }\n  a[i] *= w[i % plane];\n}\n\n@compute @workgroup_size(256)\nfn keep(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,\n        @builtin(local_invocation_index) li: u32) {\n  let i = element(wid, nwg, li);\n  let plane = p.height * p.width;\n  if (i >= p.channels * plane) {\n    return;\n  }\n  if (w[i % plane] < 0.5) {\n    a[i] = b[i];\n  }\n}\n";
+
+// src/ops/pixel_mask.ts
+var WG4 = 256;
+function _check(buffer, floats, what) {
+  if (buffer.size < floats * 4) {
+    throw new RangeError(`${what} buffer holds ${buffer.size} bytes, needs ${floats * 4}`);
+  }
+}
+function weightPixels(prog, input, weights, output, shape, options = {}) {
+  const { channels, height, width } = shape;
+  const window = options.window ?? {
+    mapWidth: width,
+    y: 0,
+    x: 0
+  };
+  if (input === output) throw new RangeError("weightPixels: input and output must differ");
+  _check(input, channels * height * width, "input");
+  _check(output, channels * height * width, "output");
+  _check(weights, (window.y + height - 1) * window.mapWidth + window.x + width, "weights");
+  prog.dispatch(prog.ctx.pipeline(pixel_mask_default, "weight", {
+    ROOT: options.root ? 1 : 0
+  }), [
+    output,
+    weights,
+    input
+  ], grid(Math.ceil(channels * height * width / WG4)), pack(channels, height, width, window.mapWidth, window.y, window.x));
+}
+function scalePixels(prog, data, weights, shape) {
+  const { channels, height, width } = shape;
+  _check(data, channels * height * width, "data");
+  _check(weights, height * width, "weights");
+  prog.dispatch(prog.ctx.pipeline(pixel_mask_default, "scale"), [
+    data,
+    weights
+  ], grid(Math.ceil(channels * height * width / WG4)), pack(channels, height, width, width, 0, 0));
+}
+function keepPixels(prog, data, free, base, shape) {
+  const { channels, height, width } = shape;
+  if (data === base) throw new RangeError("keepPixels: data and base must differ");
+  _check(data, channels * height * width, "data");
+  _check(base, channels * height * width, "base");
+  _check(free, height * width, "mask");
+  prog.dispatch(prog.ctx.pipeline(pixel_mask_default, "keep"), [
+    data,
+    free,
+    base
+  ], grid(Math.ceil(channels * height * width / WG4)), pack(channels, height, width, width, 0, 0));
+}
+
+// src/ops/masked_gram.ts
+function meanOneWeights(w) {
+  let sum = 0;
+  for (let i = 0; i < w.length; i++) sum += w[i];
+  if (!(sum > 0)) return null;
+  const k = w.length / sum;
+  return Float32Array.from(w, (v) => v * k);
+}
+var MaskedGram = class {
+  /** Number of channels N. */
+  channels;
+  /** Number of pixels M of the whole map (its tiles are parts of it). */
+  pixels;
+  #gram;
+  #scratch;
+  /**
+   * Preallocates the Gram's scratch; `weighted` holds the weighted features
+   * between dispatches: N·M floats, or N times the largest window's pixels
+   * when only windows of the map are recorded.
+   */
+  constructor(ctx, channels, pixels, weighted) {
+    this.channels = channels;
+    this.pixels = pixels;
+    this.#gram = new Gram(ctx, channels, pixels);
+    this.#scratch = weighted;
+  }
+  /**
+   * Records out[N, N] = G_w of `features`, an [N, h, w] window of the map
+   * (the whole map by default) whose weights ŵ (mean 1 over the whole map,
+   * see {@link meanOneWeights}) are read from `weights` at `window`. With
+   * `accumulate` the window's part is added to `out`, so a map's windows sum
+   * to its masked Gram matrix.
+   */
+  forward(prog, features, weights, out, part) {
+    const pixels = part.height * part.width;
+    this.#checkScratch(pixels);
+    weightPixels(prog, features, weights, this.#scratch, {
+      channels: this.channels,
+      height: part.height,
+      width: part.width
+    }, {
+      root: true,
+      window: part.window
+    });
+    this.#gram.forward(prog, this.#scratch, out, {
+      pixels,
+      accumulate: part.accumulate
+    });
+  }
+  /** The loss weight·Σ(G_w − Ĝ)² and its diff, exactly {@link Gram.loss}. */
+  loss(prog, g, target, diff, weight, lossTarget) {
+    this.#gram.loss(prog, g, target, diff, weight, lossTarget);
+  }
+  /**
+   * Records grad (+)= diff·F·diag(ŵ) over a window of the map (as in
+   * {@link MaskedGram.forward}): added with `accumulate`, written otherwise.
+   */
+  backward(prog, diff, features, weights, grad, part) {
+    const n = this.channels;
+    const m = part.height * part.width;
+    this.#checkScratch(m);
+    weightPixels(prog, features, weights, this.#scratch, {
+      channels: n,
+      height: part.height,
+      width: part.width
+    }, {
+      window: part.window
+    });
+    if (grad.size < n * m * 4) {
+      throw new RangeError(`feature gradient buffer holds ${grad.size} bytes, needs ${n * m * 4}`);
+    }
+    matmul(prog, diff, this.#scratch, grad, {
+      rows: n,
+      inner: n,
+      m,
+      aRow: n,
+      aCol: 1
+    }, part.accumulate);
+  }
+  #checkScratch(pixels) {
+    const bytes = this.channels * pixels * 4;
+    if (this.#scratch.size < bytes) {
+      throw new RangeError(`weighted-features buffer holds ${this.#scratch.size} bytes, ${this.channels}\xD7${pixels} features need ${bytes}`);
     }
   }
-  const out = new Float32Array(2 * channels * bins);
-  for (let i = 0; i < channels * bins; i++) {
-    const m = Math.sqrt(power[i] / spectra.length);
-    const d = Math.hypot(re[i], im[i]);
-    out[2 * i] = d > 0 ? m * re[i] / d : m;
-    out[2 * i + 1] = d > 0 ? m * im[i] / d : 0;
+  /** Frees the Gram's scratch (not the shared weighted-features buffer). */
+  destroy() {
+    this.#gram.destroy();
+  }
+};
+
+// src/synth/masks.ts
+var LUMA = [
+  0.299,
+  0.587,
+  0.114
+];
+function maskFromImage(image) {
+  const plane = image.width * image.height;
+  const data = new Float32Array(plane);
+  for (let i = 0; i < plane; i++) {
+    const y = LUMA[0] * image.data[i] + LUMA[1] * image.data[plane + i] + LUMA[2] * image.data[2 * plane + i];
+    data[i] = y >= 0.5 - 1e-6 ? 1 : 0;
+  }
+  return {
+    width: image.width,
+    height: image.height,
+    data
+  };
+}
+function nearestSource(o, from, to) {
+  return Math.min(from - 1, Math.floor((o + 0.5) * from / to));
+}
+function resizeNearest(mask, height, width) {
+  if (mask.height === height && mask.width === width) return mask;
+  const data = new Float32Array(height * width);
+  for (let y = 0; y < height; y++) {
+    const sy = nearestSource(y, mask.height, height);
+    for (let x = 0; x < width; x++) {
+      data[y * width + x] = mask.data[sy * mask.width + nearestSource(x, mask.width, width)];
+    }
+  }
+  return {
+    width,
+    height,
+    data
+  };
+}
+function _boxAxis(from, to) {
+  const cells = [];
+  for (let o = 0; o < to; o++) {
+    const a = o * from / to;
+    const b = (o + 1) * from / to;
+    const start = Math.floor(a);
+    const weights = [];
+    for (let s = start; s < Math.min(from, Math.ceil(b)); s++) {
+      weights.push((Math.min(b, s + 1) - Math.max(a, s)) / (b - a));
+    }
+    cells.push({
+      start,
+      weights
+    });
+  }
+  return cells;
+}
+function resizeArea(mask, height, width) {
+  if (mask.height === height && mask.width === width) return mask;
+  const rows = _boxAxis(mask.height, height);
+  const cols = _boxAxis(mask.width, width);
+  const data = new Float32Array(height * width);
+  for (let y = 0; y < height; y++) {
+    const r = rows[y];
+    for (let x = 0; x < width; x++) {
+      const c = cols[x];
+      let sum = 0;
+      r.weights.forEach((wy, i) => {
+        const row = (r.start + i) * mask.width + c.start;
+        c.weights.forEach((wx, j) => sum += wy * wx * mask.data[row + j]);
+      });
+      data[y * width + x] = sum;
+    }
+  }
+  return {
+    width,
+    height,
+    data
+  };
+}
+function poolMask(mask) {
+  const height = Math.floor(mask.height / 2);
+  const width = Math.floor(mask.width / 2);
+  const data = new Float32Array(height * width);
+  const w = mask.width;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const top = 2 * y * w + 2 * x;
+      data[y * width + x] = 0.25 * (mask.data[top] + mask.data[top + 1] + (mask.data[top + w] + mask.data[top + w + 1]));
+    }
+  }
+  return {
+    width,
+    height,
+    data
+  };
+}
+function convolveMask(mask, wrap) {
+  const { height, width } = mask;
+  const data = new Float32Array(height * width);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let sum = 0;
+      let count = 0;
+      for (let dy = -1; dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          let yy = y + dy;
+          let xx = x + dx;
+          if (wrap) {
+            yy = (yy + height) % height;
+            xx = (xx + width) % width;
+          } else if (yy < 0 || yy >= height || xx < 0 || xx >= width) {
+            continue;
+          }
+          sum += mask.data[yy * width + xx];
+          count++;
+        }
+      }
+      data[y * width + x] = sum / count;
+    }
+  }
+  return {
+    width,
+    height,
+    data
+  };
+}
+var POOLS = /* @__PURE__ */ new Set([
+  4,
+  9,
+  18,
+  27,
+  36
+]);
+var CONVS = /* @__PURE__ */ new Set([
+  0,
+  2,
+  5,
+  7,
+  10,
+  12,
+  14,
+  16,
+  19,
+  21,
+  23,
+  25,
+  28,
+  30,
+  32,
+  34
+]);
+function layerMasks(mask, layers, wrap) {
+  const out = [];
+  let current = mask;
+  let index = 0;
+  for (const layer of layers) {
+    for (; index <= layer; index++) {
+      if (CONVS.has(index)) current = convolveMask(current, wrap);
+      else if (POOLS.has(index)) current = poolMask(current);
+    }
+    out.push(current);
   }
   return out;
 }
+function multiplyMasks(a, b) {
+  if (a.width !== b.width || a.height !== b.height) {
+    throw new Error(`masks of ${a.width}\xD7${a.height} and ${b.width}\xD7${b.height} px`);
+  }
+  return {
+    width: a.width,
+    height: a.height,
+    data: a.data.map((v, i) => v * b.data[i])
+  };
+}
+function invertMask(mask) {
+  return {
+    width: mask.width,
+    height: mask.height,
+    data: mask.data.map((v) => 1 - v)
+  };
+}
+function maskArea(mask) {
+  let sum = 0;
+  for (const v of mask.data) sum += v;
+  return sum;
+}
+
+// src/synth/region_gram.ts
+function _largestTapFloats(net) {
+  if (!(net instanceof TiledVgg19)) {
+    return Math.max(...net.taps.map((t) => t.channels * t.height * t.width));
+  }
+  let largest = 0;
+  for (const t of net.taps) {
+    const s = 2 ** POOL_INDICES.filter((p) => p <= t.index).length;
+    for (const { core } of net.tiles) {
+      const h = Math.floor((core.y + core.height) / s) - core.y / s;
+      const w = Math.floor((core.x + core.width) / s) - core.x / s;
+      largest = Math.max(largest, t.channels * h * w);
+    }
+  }
+  return largest;
+}
+function _everyPixel(height, width) {
+  return {
+    height,
+    width,
+    data: new Float32Array(height * width).fill(1)
+  };
+}
+var RegionGramLoss = class _RegionGramLoss {
+  #ctx;
+  #net;
+  #grams;
+  #terms;
+  #buffers;
+  constructor(ctx, net, grams, terms, buffers) {
+    this.#ctx = ctx;
+    this.#net = net;
+    this.#grams = grams;
+    this.#terms = terms;
+    this.#buffers = buffers;
+  }
+  /**
+   * Computes the regions' targets from the exemplars (each through its own
+   * network, tiled when `maxCrop` says or its size needs) and prepares the
+   * output's side on `net`.
+   */
+  static async create(ctx, convs, preset2, net, exemplars, regions, options) {
+    const taps = net.taps;
+    const { height, width } = net.input;
+    const buffers = [];
+    const own = (label, data) => {
+      const b = typeof data === "number" ? ctx.createBuffer(label, data * 4) : ctx.upload(label, data);
+      buffers.push(b);
+      return b;
+    };
+    const temporary = [];
+    const setup = new Program(ctx);
+    try {
+      const eNets = exemplars.map((e, i) => regions.some((r) => r.exemplars[i] !== void 0) ? network(ctx, convs, preset2.layers, e.height, e.width, {
+        padding: "zero",
+        checkpointing: true,
+        maxCrop: options.maxCrop
+      }) : null);
+      eNets.forEach((n) => n && temporary.push(n));
+      const eWeights = regions.map((r) => exemplars.map((e, i) => {
+        const mask = r.exemplars[i];
+        const eNet = eNets[i];
+        if (mask === void 0 || !eNet) return null;
+        return layerMasks(mask ?? _everyPixel(e.height, e.width), preset2.layers, false).map((m) => meanOneWeights(m.data));
+      }));
+      const counts = regions.map((_, k) => taps.map((_2, tap) => eWeights[k].filter((w) => w?.[tap]).length));
+      const outWeights = regions.map((r) => layerMasks(r.output ?? _everyPixel(height, width), preset2.layers, options.wrap).map((m) => meanOneWeights(m.data)));
+      const targets = regions.map((_, k) => taps.map((t, tap) => counts[k][tap] > 0 && outWeights[k][tap] ? own(`region ${k} target gram ${t.index}`, t.channels * t.channels) : null));
+      const started = regions.map(() => taps.map(() => false));
+      const largest = Math.max(...eNets.map((n) => n ? _largestTapFloats(n) : 0));
+      const weighted = ctx.createBuffer("exemplar masked features", largest * 4);
+      temporary.push({
+        destroy: () => ctx.destroyBuffer(weighted)
+      });
+      exemplars.forEach((e, i) => {
+        const eNet = eNets[i];
+        if (!eNet) return;
+        const grams2 = eNet.taps.map((t) => {
+          const g = new MaskedGram(ctx, t.channels, t.height * t.width, weighted);
+          temporary.push(g);
+          return g;
+        });
+        const weights = regions.map((_, k) => eNet.taps.map((_2, tap) => {
+          const w = eWeights[k][i]?.[tap];
+          if (!w || !targets[k][tap]) return null;
+          const scaled = w.map((v) => v / counts[k][tap]);
+          const b = ctx.upload("exemplar layer mask", scaled);
+          temporary.push({
+            destroy: () => ctx.destroyBuffer(b)
+          });
+          return b;
+        }));
+        let input = e.buffer;
+        if (preset2.normalize) {
+          const normalized = ctx.createBuffer("normalized exemplar", e.height * e.width * 12);
+          temporary.push({
+            destroy: () => ctx.destroyBuffer(normalized)
+          });
+          input = normalizeInput(setup, preset2, e.buffer, normalized, e.height * e.width);
+        }
+        recordTaps(setup, eNet, input, (prog, tap, window, _pixels, _first, at) => {
+          regions.forEach((_, k) => {
+            const w = weights[k][tap];
+            const target = targets[k][tap];
+            if (!w || !target) return;
+            grams2[tap].forward(prog, window, w, target, {
+              height: at.height,
+              width: at.width,
+              window: {
+                mapWidth: eNet.taps[tap].width,
+                y: at.y,
+                x: at.x
+              },
+              accumulate: started[k][tap]
+            });
+            started[k][tap] = true;
+          });
+        });
+      });
+      const norms = ctx.createBuffer("region target norms", Math.max(1, regions.length * taps.length) * 4);
+      temporary.push({
+        destroy: () => ctx.destroyBuffer(norms)
+      });
+      targets.forEach((row, k) => row.forEach((target, tap) => {
+        if (!target) return;
+        const c = taps[tap].channels;
+        reduceDot(setup, target, target, c * c, {
+          scalars: norms,
+          slot: k * taps.length + tap,
+          scale: 1 / (c * c)
+        });
+      }));
+      setup.run();
+      const meanSquares = await ctx.read(norms, 0, Math.max(1, regions.length * taps.length));
+      const outWeighted = own("masked features", _largestTapFloats(net));
+      const grams = taps.map((t) => new MaskedGram(ctx, t.channels, t.height * t.width, outWeighted));
+      const terms = taps.map((t, tap) => regions.flatMap((r, k) => {
+        const target = targets[k][tap];
+        const w = outWeights[k][tap];
+        if (!target || !w) return [];
+        const n = t.channels * t.channels;
+        const weight = preset2.gramScaling === "fixed" ? preset2.gramWeight * r.share : preset2.gramWeight * r.share / (taps.length * n * Math.max(meanSquares[k * taps.length + tap], 1e-30));
+        return [
+          {
+            weights: own(`region ${k} layer mask ${t.index}`, w),
+            target,
+            diff: own(`region ${k} gram diff ${t.index}`, n),
+            gram: own(`region ${k} gram ${t.index}`, n),
+            weight
+          }
+        ];
+      }));
+      return new _RegionGramLoss(ctx, net, grams, terms, buffers);
+    } catch (e) {
+      buffers.forEach((b) => ctx.destroyBuffer(b));
+      throw e;
+    } finally {
+      setup.destroy();
+      temporary.forEach((t) => t.destroy());
+    }
+  }
+  /**
+   * The terms of an evaluation (see `recordEvaluation` in network.ts): each
+   * region's masked Gram loss at each layer, added to `loss`, and its
+   * gradient to the features'.
+   */
+  terms(loss) {
+    const taps = this.#net.taps;
+    const lossTarget = {
+      ...loss,
+      accumulate: true
+    };
+    const finish = (prog, tap) => this.#terms[tap].forEach((term) => this.#grams[tap].loss(prog, term.gram, term.target, term.diff, term.weight, lossTarget));
+    return {
+      forward: (prog, tap, features, { first, complete, at }) => {
+        for (const term of this.#terms[tap]) {
+          this.#grams[tap].forward(prog, features, term.weights, term.gram, {
+            height: at.height,
+            width: at.width,
+            window: {
+              mapWidth: taps[tap].width,
+              y: at.y,
+              x: at.x
+            },
+            accumulate: !first
+          });
+        }
+        if (complete) finish(prog, tap);
+      },
+      afterForward: (prog) => taps.forEach((_, tap) => finish(prog, tap)),
+      backward: (prog, tap, features, grad, { pixels, accumulate, at }) => {
+        const terms = this.#terms[tap];
+        if (terms.length === 0 && !accumulate) {
+          prog.clear(grad, 0, taps[tap].channels * pixels * 4);
+        }
+        terms.forEach((term, i) => this.#grams[tap].backward(prog, term.diff, features, term.weights, grad, {
+          height: at.height,
+          width: at.width,
+          window: {
+            mapWidth: taps[tap].width,
+            y: at.y,
+            x: at.x
+          },
+          accumulate: accumulate || i > 0
+        }));
+      }
+    };
+  }
+  /** Frees the masks, targets and scratch (not the network, which the objective owns). */
+  destroy() {
+    this.#grams.forEach((g) => g.destroy());
+    this.#buffers.forEach((b) => this.#ctx.destroyBuffer(b));
+  }
+};
 
 // src/synth/objective.ts
 var SLOT = {
@@ -4372,23 +5312,6 @@ var SLOT = {
   evaluation: 7,
   norms: 8
 };
-function network(ctx, convs, layers, height, width, options) {
-  const maxCrop = options.maxCrop ?? (networkFits(ctx, height, width) ? void 0 : largestNetworkSide(ctx));
-  return maxCrop === void 0 ? new Vgg19(ctx, convs, layers, height, width, options) : new TiledVgg19(ctx, convs, layers, height, width, {
-    ...options,
-    maxCrop
-  });
-}
-function recordTaps(prog, net, input, onTap) {
-  if (net instanceof TiledVgg19) {
-    net.recordForward(prog, input, onTap);
-  } else {
-    net.recordForward(prog, input, (p, tap, features) => {
-      const t = net.taps[tap];
-      onTap(p, tap, features, t.height * t.width, true);
-    });
-  }
-}
 var TextureObjective = class _TextureObjective {
   size;
   x;
@@ -4418,6 +5341,8 @@ var TextureObjective = class _TextureObjective {
     if (loss === "sw" && (options.maxCrop !== void 0 || !networkFits(ctx, height, width))) {
       throw slicedWassersteinTooLarge(width, height);
     }
+    const regions = options.regions;
+    if (regions && loss !== "gram") throw steeringNeedsGram();
     const pixels = height * width;
     const size = 3 * pixels;
     const buffers = [];
@@ -4437,14 +5362,10 @@ var TextureObjective = class _TextureObjective {
     const x = own("image", size * 4);
     const grad = own("image gradient", size * 4);
     const norm = preset2.normalize;
-    const toNetwork = (prog, image, out, count) => {
-      if (!norm) return image;
-      channelAffine(prog, image, out, 3, count, norm.std.map((s) => 1 / s), norm.mean.map((m, c) => -m / norm.std[c]));
-      return out;
-    };
     const setup = new Program(ctx);
     const temporary = [];
-    const eNets = exemplars.map((e) => {
+    const unsteered = regions ? [] : exemplars;
+    const eNets = unsteered.map((e) => {
       const eNet = network(ctx, convs, preset2.layers, e.height, e.width, {
         padding: "zero",
         checkpointing: true,
@@ -4454,159 +5375,76 @@ var TextureObjective = class _TextureObjective {
       return eNet;
     });
     const pooled = taps.map((_, tap) => eNets.reduce((s, n) => s + n.taps[tap].height * n.taps[tap].width, 0));
-    const gramTargets = loss === "gram" ? taps.map((t) => own(`target gram ${t.index}`, t.channels * t.channels * 4)) : [];
-    const featureTargets = loss === "sw" ? taps.map((t, tap) => own(`target features ${t.index}`, t.channels * pooled[tap] * 4)) : [];
-    const tapPixels = taps.map(() => 0);
-    exemplars.forEach((e, i) => {
+    const gramTerms = loss === "gram" && !regions ? new GramTerms(ctx, taps) : null;
+    if (gramTerms) owned.push(gramTerms);
+    const swTerms = loss === "sw" ? new SlicedWassersteinTerms(ctx, taps, pooled) : null;
+    if (swTerms) owned.push(swTerms);
+    unsteered.forEach((e, i) => {
       const eNet = eNets[i];
       const normalized = norm ? ctx.createBuffer("normalized exemplar", e.height * e.width * 12) : null;
       if (normalized) temporary.push({
         destroy: () => ctx.destroyBuffer(normalized)
       });
-      const input2 = normalized ? toNetwork(setup, e.buffer, normalized, e.height * e.width) : e.buffer;
-      if (loss === "gram") {
-        const grams = eNet.taps.map((t) => {
-          const gram = new Gram(ctx, t.channels, t.height * t.width);
-          const g = ctx.createBuffer("exemplar gram", t.channels * t.channels * 4);
-          temporary.push(gram, {
-            destroy: () => ctx.destroyBuffer(g)
-          });
-          return {
-            gram,
-            g
-          };
-        });
-        recordTaps(setup, eNet, input2, (prog, tap, window, pixels2, first) => {
-          grams[tap].gram.forward(prog, window, grams[tap].g, {
-            pixels: pixels2,
-            accumulate: !first
-          });
-        });
-        grams.forEach(({ g }, tap) => {
-          const c = taps[tap].channels;
-          axpy(setup, gramTargets[tap], g, c * c, {
-            scalars,
-            k: 1 / exemplars.length
-          });
-        });
-        return;
-      }
-      recordTaps(setup, eNet, input2, (prog, tap, features, m) => {
-        for (let c = 0; c < taps[tap].channels; c++) {
-          prog.copy(features, featureTargets[tap], m * 4, c * m * 4, (c * pooled[tap] + tapPixels[tap]) * 4);
-        }
-        tapPixels[tap] += m;
-      });
+      const input2 = normalized ? normalizeInput(setup, preset2, e.buffer, normalized, e.height * e.width) : e.buffer;
+      gramTerms?.recordTarget(setup, eNet, input2, 1 / exemplars.length, scalars, temporary);
+      swTerms?.recordTarget(setup, eNet, input2);
     });
-    const targets = loss === "gram" ? gramTargets : featureTargets;
-    targets.forEach((target, tap) => {
-      const t = taps[tap];
-      const count = loss === "gram" ? t.channels * t.channels : t.channels * tapPixels[tap];
-      reduceDot(setup, target, target, count, {
-        scalars,
-        slot: SLOT.norms + tap,
-        scale: 1 / count
-      });
-    });
-    const spectrum = new SpectrumLoss(ctx, height, width, preset2.spectrum);
-    owned.push(spectrum);
-    const sameGrid = exemplars.length === 1 && exemplars[0].height === height && exemplars[0].width === width;
-    if (sameGrid) spectrum.setExemplar(setup, exemplars[0].buffer);
+    gramTerms?.recordMeanSquares(setup, scalars, SLOT.norms);
+    swTerms?.recordMeanSquares(setup, scalars, SLOT.norms);
     setup.run();
     const meanSquares = await ctx.read(scalars, SLOT.norms, taps.length);
-    if (!sameGrid) {
-      const spectra = [];
-      for (const e of exemplars) {
-        const s = new SpectrumLoss(ctx, e.height, e.width, preset2.spectrum);
-        const p = new Program(ctx);
-        s.setExemplar(p, e.buffer);
-        p.run();
-        spectra.push({
-          channels: preset2.spectrum === "gray" ? 1 : 3,
-          height: e.height,
-          width: e.width,
-          data: await s.readSpectrum()
-        });
-        p.destroy();
-        s.destroy();
-      }
-      spectrum.setSpectrum(transferSpectra(spectra, height, width));
-    }
+    const spectrum = options.spectrum === false ? null : await exemplarSpectrum(ctx, exemplars, height, width, preset2.spectrum);
+    if (spectrum) owned.push(spectrum);
     setup.destroy();
     temporary.forEach((t) => t.destroy());
+    const regionLoss = regions ? await RegionGramLoss.create(ctx, convs, preset2, net, exemplars, regions, {
+      maxCrop: options.maxCrop,
+      wrap: options.padding === "circular"
+    }) : null;
+    if (regionLoss) owned.push(regionLoss);
     const layerWeights = taps.map((t, tap) => {
       if (loss === "gram" && preset2.gramScaling === "fixed") return preset2.gramWeight;
       const count = loss === "gram" ? t.channels * t.channels : 1;
       return preset2.gramWeight / (taps.length * count * Math.max(meanSquares[tap], 1e-30));
     });
-    const spectrumWeight = preset2.spectrumWeight / (preset2.spectrumPerPixel ? size : 1);
+    const freePixels = options.free ? options.free.reduce((a, b) => a + b, 0) : pixels;
+    const spectrumWeight = preset2.spectrumWeight * pixels / Math.max(freePixels, 1) / (preset2.spectrumPerPixel ? size : 1);
     const evaluation = new Program(ctx);
     evaluation.clear(scalars, SLOT.gram * 4, 4);
     const normalizedX = norm ? own("normalized image", size * 4) : null;
     const normalizedGrad = norm ? own("normalized image gradient", size * 4) : null;
-    const input = normalizedX ? toNetwork(evaluation, x, normalizedX, pixels) : x;
-    if (loss === "gram") {
-      const grams = taps.map((t) => new Gram(ctx, t.channels, t.height * t.width));
-      const diffs = taps.map((t) => own(`gram diff ${t.index}`, t.channels * t.channels * 4));
-      owned.push(...grams);
-      const recordLoss = (prog, tap, g) => grams[tap].loss(prog, g, gramTargets[tap], diffs[tap], layerWeights[tap], {
-        scalars,
-        slot: SLOT.gram,
-        accumulate: true
-      });
-      if (net instanceof TiledVgg19) {
-        const full = taps.map((t) => own(`gram ${t.index}`, t.channels * t.channels * 4));
-        net.recordForward(evaluation, input, (prog, tap, window, pixels2, first) => {
-          grams[tap].forward(prog, window, full[tap], {
-            pixels: pixels2,
-            accumulate: !first
-          });
-        });
-        taps.forEach((_, tap) => recordLoss(evaluation, tap, full[tap]));
-        net.recordBackward(evaluation, input, normalizedGrad ?? grad, (prog, tap, window, pixels2, windowGrad) => {
-          grams[tap].backward(prog, diffs[tap], window, windowGrad, false, pixels2);
-        });
-      } else {
-        const largest = Math.max(...taps.map((t) => t.channels));
-        const current = own("gram", largest * largest * 4);
-        net.recordForwardBackward(evaluation, input, normalizedGrad ?? grad, (prog, tap, features) => {
-          grams[tap].forward(prog, features, current);
-          recordLoss(prog, tap, current);
-        }, (prog, tap, features, g, accumulate) => {
-          grams[tap].backward(prog, diffs[tap], features, g, accumulate);
-        });
-      }
-    } else if (net instanceof Vgg19) {
-      const sws = taps.map((t, tap) => new SlicedWasserstein(ctx, t.channels, t.height * t.width, tapPixels[tap]));
-      const dirs = taps.map((t) => own(`directions ${t.index}`, t.channels * t.channels * 4));
-      owned.push(...sws);
-      combineScalars(evaluation, scalars, SLOT.evaluation, 1, SLOT.evaluation, 1, SLOT.one);
-      taps.forEach((t, tap) => {
-        const seed = (options.seed ?? 0) * 1000003 + t.index >>> 0;
-        recordRandomDirections(evaluation, dirs[tap], t.channels, t.channels, seed, scalars, SLOT.evaluation);
-        sws[tap].setTarget(evaluation, featureTargets[tap], dirs[tap]);
-      });
-      net.recordForwardBackward(evaluation, input, normalizedGrad ?? grad, () => {
-      }, (prog, tap, features, g, accumulate) => {
-        sws[tap].record(prog, features, dirs[tap], g, layerWeights[tap], {
-          scalars,
-          slot: SLOT.gram,
-          accumulate: true
-        }, accumulate);
-      });
-    }
-    if (norm && normalizedGrad) {
-      channelAffine(evaluation, normalizedGrad, grad, 3, pixels, norm.std.map((s) => 1 / s), [
-        0,
-        0,
-        0
-      ]);
-    }
-    spectrum.record(evaluation, x, grad, spectrumWeight, {
+    const input = normalizedX ? normalizeInput(evaluation, preset2, x, normalizedX, pixels) : x;
+    const terms = regionLoss ? regionLoss.terms({
+      scalars,
+      slot: SLOT.gram
+    }) : gramTerms ? gramTerms.terms(layerWeights, {
+      scalars,
+      slot: SLOT.gram
+    }) : swTerms.terms(evaluation, layerWeights, {
+      scalars,
+      slot: SLOT.gram
+    }, {
+      seed: options.seed ?? 0,
+      scalars,
+      counter: SLOT.evaluation,
+      one: SLOT.one
+    });
+    recordEvaluation(evaluation, net, input, normalizedGrad ?? grad, terms);
+    if (normalizedGrad) normalizeGradient(evaluation, preset2, normalizedGrad, grad, pixels);
+    spectrum?.record(evaluation, x, grad, spectrumWeight, {
       scalars,
       slot: SLOT.spectrum
     });
     combineScalars(evaluation, scalars, SLOT.total, 1, SLOT.gram, spectrumWeight, SLOT.spectrum);
+    if (options.free) {
+      const free = own("free pixels", pixels * 4);
+      ctx.write(free, options.free);
+      scalePixels(evaluation, grad, free, {
+        channels: 3,
+        height,
+        width
+      });
+    }
     return new _TextureObjective(ctx, {
       x,
       grad,
@@ -4625,6 +5463,9 @@ var TextureObjective = class _TextureObjective {
     this.#buffers.forEach((b) => this.#ctx.destroyBuffer(b));
   }
 };
+function steeringNeedsGram() {
+  return new TexSynthError("masks, exemplar masks and guides work with the Gram loss only: drop --loss sw (or use --loss gram)");
+}
 
 // src/synth/presets.ts
 var SEED = {
@@ -4675,6 +5516,246 @@ function preset(name) {
   return name === "seed" ? SEED : LIU;
 }
 
+// src/synth/guides.ts
+function colourName(label) {
+  return `#${label.toString(16).padStart(6, "0")}`;
+}
+function _level(v) {
+  return Math.min(255, Math.max(0, Math.round(v * 255)));
+}
+function labelMap(guide, height, width) {
+  const plane = guide.width * guide.height;
+  const labels = new Uint32Array(height * width);
+  for (let y = 0; y < height; y++) {
+    const sy = nearestSource(y, guide.height, height);
+    for (let x = 0; x < width; x++) {
+      const i = sy * guide.width + nearestSource(x, guide.width, width);
+      labels[y * width + x] = _level(guide.data[i]) << 16 | _level(guide.data[plane + i]) << 8 | _level(guide.data[2 * plane + i]);
+    }
+  }
+  return {
+    width,
+    height,
+    labels
+  };
+}
+function labelsOf(map) {
+  return [
+    ...new Set(map.labels)
+  ];
+}
+function labelMask(map, label) {
+  return {
+    width: map.width,
+    height: map.height,
+    data: Float32Array.from(map.labels, (l) => l === label ? 1 : 0)
+  };
+}
+
+// src/synth/steering.ts
+function _colourStatistics(exemplars, masks) {
+  let total = 0;
+  const sum = [
+    0,
+    0,
+    0
+  ];
+  const products = new Array(9).fill(0);
+  exemplars.forEach((e, i) => {
+    const plane = e.width * e.height;
+    for (let p = 0; p < plane; p++) {
+      const w = masks[i]?.data[p] ?? 1;
+      if (w === 0) continue;
+      total += w;
+      for (let a = 0; a < 3; a++) {
+        const va = e.data[a * plane + p];
+        sum[a] += w * va;
+        for (let b = 0; b <= a; b++) products[a * 3 + b] += w * va * e.data[b * plane + p];
+      }
+    }
+  });
+  const mean = sum.map((v) => v / total);
+  const cov = products.map((v, k) => v / total - mean[Math.floor(k / 3)] * mean[k % 3]);
+  const l = new Array(9).fill(0);
+  for (let a = 0; a < 3; a++) {
+    for (let b = 0; b <= a; b++) {
+      let v = cov[a * 3 + b];
+      for (let k = 0; k < b; k++) v -= l[a * 3 + k] * l[b * 3 + k];
+      l[a * 3 + b] = a === b ? Math.sqrt(Math.max(v, 0)) : l[b * 3 + b] > 0 ? v / l[b * 3 + b] : 0;
+    }
+  }
+  return {
+    mean,
+    cholesky: l
+  };
+}
+function _countError(what, given, exemplars) {
+  return new TexSynthError(`${given} ${what} for ${exemplars} exemplar${exemplars === 1 ? "" : "s"}: give one per exemplar, in order`);
+}
+var Steering = class _Steering {
+  /** 1 on the pixels to synthesize, at the output's size; null when nothing is kept. */
+  hole;
+  /** The image whose kept pixels the output keeps (inpainting only). */
+  image;
+  /**
+   * An inpainting's hole starts as noise of this colour distribution, that
+   * of the exemplar pixels its statistics come from (null without a hole).
+   */
+  holeColours;
+  #regions;
+  /** Each exemplar's own mask (exemplar mask, kept part of the image filled), or null. */
+  #own;
+  constructor(hole, image, holeColours, regions, own) {
+    this.hole = hole;
+    this.image = image;
+    this.holeColours = holeColours;
+    this.#regions = regions;
+    this.#own = own;
+  }
+  /**
+   * Checks the steering options against the exemplars and the output size
+   * and makes the full-size regions; null when nothing steers. Mistakes a
+   * user can fix (a mask that selects nothing, a label the exemplars lack,
+   * a count that does not match the exemplars) are {@link TexSynthError}s.
+   */
+  static plan(exemplars, output, options) {
+    const { mask, guides } = options;
+    const exemplarMasks = options.exemplarMasks ?? [];
+    if (exemplarMasks.length > 0 && exemplarMasks.length !== exemplars.length) {
+      throw _countError("exemplar masks", exemplarMasks.length, exemplars.length);
+    }
+    if (!mask && !guides && exemplarMasks.every((m) => !m)) {
+      if (options.image) {
+        throw new TexSynthError("an image to fill needs a mask: give the mask of its hole");
+      }
+      return null;
+    }
+    const { width, height } = output;
+    let hole = null;
+    let image = null;
+    if (mask) {
+      image = options.image ?? exemplars[0];
+      if (image.width !== width || image.height !== height) {
+        throw new TexSynthError(`the image to fill is ${image.width}\xD7${image.height} but the output is ${width}\xD7${height}: an inpainting keeps the image's size`);
+      }
+      hole = resizeNearest(maskFromImage(mask), height, width);
+      if (maskArea(hole) === 0) {
+        throw new TexSynthError("the mask marks no pixel to fill: paint the hole white (luminance 0.5 or more) on black");
+      }
+    }
+    const own = exemplars.map((e, i) => {
+      const m = exemplarMasks[i];
+      let out = m ? resizeNearest(maskFromImage(m), e.height, e.width) : null;
+      if (out && maskArea(out) === 0) {
+        throw new TexSynthError(`exemplar mask ${i + 1} selects no pixel of its exemplar: paint what to use white`);
+      }
+      if (hole && !options.image && i === 0) {
+        const kept = invertMask(hole);
+        out = out ? multiplyMasks(out, kept) : kept;
+        if (maskArea(out) === 0) {
+          throw new TexSynthError("the mask leaves no pixel of the image to take the texture from: give exemplars to fill from");
+        }
+      }
+      return out;
+    });
+    const regions = guides ? _Steering.#guided(exemplars, output, guides, hole, own) : [
+      {
+        output: hole,
+        exemplars: own,
+        share: 1
+      }
+    ];
+    const colours = hole ? _colourStatistics(exemplars, own) : null;
+    return new _Steering(hole, image, colours, regions, own);
+  }
+  static #guided(exemplars, output, guides, hole, own) {
+    const given = Array.isArray(guides.exemplar) ? guides.exemplar : [
+      guides.exemplar
+    ];
+    if (given.length !== exemplars.length) {
+      throw _countError("exemplar guides", given.length, exemplars.length);
+    }
+    const maps = given.map((g, i) => labelMap(g, exemplars[i].height, exemplars[i].width));
+    const target = labelMap(guides.target, output.height, output.width);
+    const regions = [];
+    for (const label of labelsOf(target)) {
+      let out = labelMask(target, label);
+      if (hole) out = multiplyMasks(out, hole);
+      if (maskArea(out) === 0) continue;
+      const parts = maps.map((map, i) => {
+        let m = labelMask(map, label);
+        if (own[i]) m = multiplyMasks(m, own[i]);
+        return maskArea(m) > 0 ? m : void 0;
+      });
+      if (parts.every((p) => p === void 0)) {
+        throw new TexSynthError(`the target guide's colour ${colourName(label)} is in no exemplar guide${own.some((m) => m) ? " (or only where the exemplars are masked out)" : ""}: paint that region in an exemplar guide, or recolour it in the target guide`);
+      }
+      regions.push({
+        output: out,
+        exemplars: parts,
+        share: maskArea(out)
+      });
+    }
+    const total = regions.reduce((s, r) => s + r.share, 0);
+    return regions.map((r) => ({
+      ...r,
+      share: r.share / total
+    }));
+  }
+  /**
+   * The exemplars as the network should see them: where an exemplar's own
+   * mask leaves a pixel out entirely (a masked-out logo, the hole of the
+   * image being filled), the mean colour of the pixels it keeps. The
+   * network's deep features reach across a mask's edge (pool4's receptive
+   * field is 108 px wide), so what is left out would otherwise colour the
+   * statistics of everything near it; a flat patch of the kept colours
+   * barely does (README, "Masks and guides", has the figures).
+   */
+  exemplarsSeen(exemplars) {
+    return exemplars.map((e, i) => {
+      const own = this.#own[i];
+      if (!own) return e;
+      const plane = e.width * e.height;
+      const { mean } = _colourStatistics([
+        e
+      ], [
+        own
+      ]);
+      const data = e.data.slice();
+      for (let p = 0; p < plane; p++) {
+        if (own.data[p] === 0) {
+          for (let c = 0; c < 3; c++) data[c * plane + p] = mean[c];
+        }
+      }
+      return {
+        width: e.width,
+        height: e.height,
+        data
+      };
+    });
+  }
+  /**
+   * The regions at one scale: the output's masks resampled by area to
+   * `height` × `width`, each exemplar's to its size at that scale.
+   */
+  regionsAt(height, width, exemplars) {
+    return this.#regions.map((r) => ({
+      output: r.output && resizeArea(r.output, height, width),
+      exemplars: r.exemplars.map((m, i) => m && resizeArea(m, exemplars[i].height, exemplars[i].width)),
+      share: r.share
+    }));
+  }
+  /**
+   * 1 on the pixels the optimizer may move at `height` × `width`: the hole
+   * (at full size exactly, at a coarse scale every pixel the hole touches);
+   * null when every pixel may move.
+   */
+  freeAt(height, width) {
+    if (!this.hole) return null;
+    return resizeArea(this.hole, height, width).data.map((v) => v > 0 ? 1 : 0);
+  }
+};
+
 // src/synth/synthesizer.ts
 var CHECKPOINT_FROM_PIXELS = 512 * 512;
 function defaultCheckpointing(width, height) {
@@ -4698,6 +5779,9 @@ var Synthesizer = class _Synthesizer {
   #convs;
   #exemplars;
   #options;
+  #steering;
+  /** The image an inpainting fills, at full size. */
+  #image;
   #stage = null;
   #seed;
   #variation = 0;
@@ -4705,8 +5789,10 @@ var Synthesizer = class _Synthesizer {
   #started = false;
   #lastTime = 0;
   #evaluationOffset = 0;
-  constructor(ctx, convs, exemplars, options, size) {
+  constructor(ctx, convs, exemplars, options, size, steering) {
     this.#ctx = ctx;
+    this.#steering = steering.plan;
+    this.#image = steering.image;
     this.#ownsContext = !options.gpu;
     this.#convs = convs;
     this.#exemplars = exemplars;
@@ -4726,8 +5812,9 @@ var Synthesizer = class _Synthesizer {
     if (options?.weights === void 0) {
       throw new TexSynthError('Synthesizer.create needs weights: pass trained VggWeights (trainedWeights() or loadWeightsFile()) or weights: "random"; createSynthesizer() fetches the trained ones by itself');
     }
-    const width = options.width ?? images[0].width;
-    const height = options.height ?? images[0].height;
+    const filled = options.mask ? options.image ?? images[0] : null;
+    const width = options.width ?? filled?.width ?? images[0].width;
+    const height = options.height ?? filled?.height ?? images[0].height;
     const spec = preset(options.preset ?? "liu");
     const scales = options.scales ?? _scalesThatFit(images, width, height, options.exemplarSize, Math.max(...spec.layers));
     for (const [name, v] of [
@@ -4754,6 +5841,11 @@ var Synthesizer = class _Synthesizer {
       scales,
       exemplarSize: options.exemplarSize
     }), spec.name, Math.max(...spec.layers));
+    const steering = Steering.plan(images, {
+      width,
+      height
+    }, options);
+    if (steering && options.loss === "sw") throw steeringNeedsGram();
     const weights = options.weights === "random" ? randomVggWeights(options.seed ?? 0, Math.max(...spec.layers)) : options.weights;
     const ctx = options.gpu ?? await GpuContext.create({
       precision: options.precision
@@ -4765,23 +5857,34 @@ var Synthesizer = class _Synthesizer {
       if (options.loss === "sw" && !networkFits(ctx, height, width)) {
         throw slicedWassersteinTooLarge(width, height);
       }
-      for (const image of images) {
-        const f = options.exemplarSize ? options.exemplarSize / Math.min(image.width, image.height) : 1;
-        checkFits(ctx, Math.round(image.width * f), Math.round(image.height * f), perPixel, "exemplar", "--exemplar-size");
+      for (const image2 of images) {
+        const f = options.exemplarSize ? options.exemplarSize / Math.min(image2.width, image2.height) : 1;
+        checkFits(ctx, Math.round(image2.width * f), Math.round(image2.height * f), perPixel, "exemplar", "--exemplar-size");
       }
       const convs = new VggConvs(ctx, weights);
       made.push(convs);
-      const exemplars = images.map((image) => {
-        const e = uploadExemplar(ctx, image, options.exemplarSize);
+      const exemplars = (steering?.exemplarsSeen(images) ?? images).map((image2) => {
+        const e = uploadExemplar(ctx, image2, options.exemplarSize);
         made.push({
           destroy: () => ctx.destroyBuffer(e.buffer)
         });
         return e;
       });
+      const image = steering?.image ? {
+        buffer: ctx.upload("image to fill", steering.image.data),
+        height,
+        width
+      } : null;
+      if (image) made.push({
+        destroy: () => ctx.destroyBuffer(image.buffer)
+      });
       const synth = new _Synthesizer(ctx, convs, exemplars, options, {
         width,
         height,
         scales
+      }, {
+        plan: steering,
+        image
       });
       if (scales === 1) synth.#stage = await synth.#makeStage(0);
       return synth;
@@ -4808,12 +5911,25 @@ var Synthesizer = class _Synthesizer {
     const height = Math.max(1, Math.round(this.height / f));
     const width = Math.max(1, Math.round(this.width / f));
     const exemplars = scale2 === 0 ? this.#exemplars : this.#exemplars.map((e) => resampled(this.#ctx, e, Math.round(e.height / f), Math.round(e.width / f)));
+    const steering = this.#steering;
+    const regions = steering?.regionsAt(height, width, exemplars);
+    const free = steering?.freeAt(height, width) ?? void 0;
+    let kept = null;
     try {
+      if (free && this.#image) {
+        kept = {
+          image: scale2 === 0 ? this.#image.buffer : resampled(this.#ctx, this.#image, height, width).buffer,
+          free: this.#ctx.upload("free pixels", free)
+        };
+      }
       const objective = await TextureObjective.create(this.#ctx, this.#convs, exemplars, height, width, preset(this.preset), {
         padding: this.#options.tile ? "circular" : "zero",
         checkpointing: this.#options.checkpointing ?? defaultCheckpointing(width, height),
         loss: this.#options.loss,
-        seed: this.#seed
+        seed: this.#seed,
+        regions,
+        free,
+        spectrum: this.#options.spectrum ?? !steering
       });
       const optimizer = new Lbfgs(this.#ctx, objective, {
         historySize: this.#options.historySize ?? 100
@@ -4823,16 +5939,40 @@ var Synthesizer = class _Synthesizer {
         objective,
         optimizer,
         height,
-        width
+        width,
+        kept
       };
+    } catch (e) {
+      if (kept) this.#destroyKept(kept, scale2);
+      throw e;
     } finally {
       if (scale2 !== 0) exemplars.forEach((e) => this.#ctx.destroyBuffer(e.buffer));
     }
   }
   #dropStage() {
-    this.#stage?.optimizer.destroy();
-    this.#stage?.objective.destroy();
+    if (this.#stage) this.#destroyStage(this.#stage);
     this.#stage = null;
+  }
+  #destroyStage(stage) {
+    stage.optimizer.destroy();
+    stage.objective.destroy();
+    if (stage.kept) this.#destroyKept(stage.kept, stage.scale);
+  }
+  #destroyKept(kept, scale2) {
+    this.#ctx.destroyBuffer(kept.free);
+    if (scale2 !== 0) this.#ctx.destroyBuffer(kept.image);
+  }
+  /** Puts an inpainting's kept pixels back into the stage's image, bit for bit. */
+  #keep(stage) {
+    if (!stage.kept) return;
+    const prog = new Program(this.#ctx);
+    keepPixels(prog, stage.objective.x, stage.kept.free, stage.kept.image, {
+      channels: 3,
+      height: stage.height,
+      width: stage.width
+    });
+    prog.run();
+    prog.destroy();
   }
   async #fullScale() {
     if (this.#stage?.scale !== 0) {
@@ -4859,15 +5999,31 @@ var Synthesizer = class _Synthesizer {
         if (scale2 < this.scales - 1) {
           upsample(this.#ctx, previous, stage, this.#options.tile ?? false);
         }
-        previous.optimizer.destroy();
-        previous.objective.destroy();
+        this.#destroyStage(previous);
       }
       this.#stage = stage;
       if (scale2 === this.scales - 1) {
         const noise = rng.normals(stage.objective.size);
-        for (let i = 0; i < noise.length; i++) noise[i] = 1 / (1 + Math.exp(-noise[i]));
+        const colours = this.#steering?.holeColours;
+        if (colours) {
+          const plane = stage.height * stage.width;
+          const { mean, cholesky: l } = colours;
+          for (let p = 0; p < plane; p++) {
+            const z = [
+              noise[p],
+              noise[plane + p],
+              noise[2 * plane + p]
+            ];
+            for (let c = 0; c < 3; c++) {
+              noise[c * plane + p] = mean[c] + l[c * 3] * z[0] + l[c * 3 + 1] * z[1] + l[c * 3 + 2] * z[2];
+            }
+          }
+        } else {
+          for (let i = 0; i < noise.length; i++) noise[i] = 1 / (1 + Math.exp(-noise[i]));
+        }
         this.#ctx.write(stage.objective.x, noise);
       }
+      this.#keep(stage);
       stage.optimizer.reset();
       this.#started = false;
       const share = budget === void 0 ? void 0 : scale2 > 0 ? Math.floor(budget / (scale2 + 1)) : budget;
@@ -4889,6 +6045,7 @@ var Synthesizer = class _Synthesizer {
     }
     const stage = await this.#fullScale();
     this.#ctx.write(stage.objective.x, image.data);
+    this.#keep(stage);
     stage.optimizer.reset();
     this.#history = [];
     this.#evaluationOffset = 0;
@@ -4958,7 +6115,10 @@ var Synthesizer = class _Synthesizer {
       data
     };
   }
-  /** Downloads the exemplars as the objective sees them at full scale (after `exemplarSize`). */
+  /**
+   * Downloads the exemplars as the objective sees them at full scale (after
+   * `exemplarSize`; what their masks leave out painted in their kept mean colour).
+   */
   async exemplars() {
     return await Promise.all(this.#exemplars.map(async (e) => ({
       width: e.width,
@@ -4971,6 +6131,7 @@ var Synthesizer = class _Synthesizer {
     this.#dropStage();
     this.#convs.destroy();
     this.#exemplars.forEach((e) => this.#ctx.destroyBuffer(e.buffer));
+    if (this.#image) this.#ctx.destroyBuffer(this.#image.buffer);
     if (this.#ownsContext) this.#ctx.destroy();
   }
 };
@@ -5010,25 +6171,6 @@ function _imagesSeen(images, o) {
     });
   }
   return seen;
-}
-function runResample(ctx, resampler, input, output) {
-  const prog = new Program(ctx);
-  resampler.record(prog, input, output);
-  prog.run();
-  prog.destroy();
-  resampler.destroy();
-}
-function resampled(ctx, e, height, width) {
-  const h = Math.max(1, height);
-  const w = Math.max(1, width);
-  const buffer = ctx.createBuffer("exemplar", 3 * h * w * 4);
-  const filter = h < e.height || w < e.width ? "lanczos3" : "bicubic";
-  runResample(ctx, new Resampler(ctx, 3, e.height, e.width, h, w, filter), e.buffer, buffer);
-  return {
-    buffer,
-    height: h,
-    width: w
-  };
 }
 function uploadExemplar(ctx, image, shorterSide) {
   const original = {

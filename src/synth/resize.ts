@@ -1,0 +1,33 @@
+import type { GpuContext } from "../gpu/context.ts";
+import { Program } from "../gpu/program.ts";
+import { Resampler } from "../ops/resample.ts";
+import type { GpuImage } from "./spectrum_target.ts";
+
+/** Runs one resampling at once and frees the resampler. */
+export function runResample(
+  ctx: GpuContext,
+  resampler: Resampler,
+  input: GPUBuffer,
+  output: GPUBuffer,
+): void {
+  const prog = new Program(ctx);
+  resampler.record(prog, input, output);
+  prog.run();
+  prog.destroy();
+  resampler.destroy();
+}
+
+/** An exemplar resampled to `height`×`width`: Lanczos-3 widened by the scale when shrinking, bicubic when enlarging. */
+export function resampled(
+  ctx: GpuContext,
+  e: GpuImage,
+  height: number,
+  width: number,
+): GpuImage {
+  const h = Math.max(1, height);
+  const w = Math.max(1, width);
+  const buffer = ctx.createBuffer("exemplar", 3 * h * w * 4);
+  const filter = h < e.height || w < e.width ? "lanczos3" : "bicubic";
+  runResample(ctx, new Resampler(ctx, 3, e.height, e.width, h, w, filter), e.buffer, buffer);
+  return { buffer, height: h, width: w };
+}
