@@ -187,6 +187,8 @@ export class Gram {
   /**
    * Records grad[N,M] += diff[N,N]·F[N,M] (accumulate: true) or grad = diff·F
    * (false); `pixels` (default M) as in {@link Gram.forward} for a part of the map.
+   * `diff` must be symmetric, as {@link Gram.loss} makes it: the software
+   * kernel reads its rows as its columns.
    */
   backward(
     prog: Program,
