@@ -23,6 +23,12 @@ import { Synthesizer, type SynthesizerOptions } from "./src/synth/synthesizer.ts
 import { loadWeightsFile } from "./src/weights/load.ts";
 import type { VggWeights } from "./src/weights/vgg19_weights.ts";
 import { preset } from "./src/synth/presets.ts";
+import { STYLE_LAYERS } from "./src/synth/style_objective.ts";
+import {
+  type StyleInit,
+  StyleTransfer,
+  type StyleTransferOptions,
+} from "./src/synth/style_transfer.ts";
 import { quietMesa } from "./src/gpu/quiet_mesa.ts";
 import { ensureWeights, loadCachedWeights, type WeightsProgress } from "./src/weights/ensure.ts";
 
@@ -38,9 +44,30 @@ export {
   Synthesizer,
   type SynthesizerOptions,
 } from "./src/synth/synthesizer.ts";
+export {
+  type StyleInit,
+  type StyleRecord,
+  type StyleRunOptions,
+  type StyleRunResult,
+  StyleTransfer,
+  type StyleTransferOptions,
+} from "./src/synth/style_transfer.ts";
+export {
+  checkMapAligned,
+  decodeSourceField,
+  encodeSourceField,
+  findSourceField,
+  remapImage,
+  remapSamples,
+  type SourceField,
+  type SourceFieldOptions,
+} from "./src/synth/source_field.ts";
+export { decodePngSamples, encodePngSamples, type PngSamples } from "./src/io/png.ts";
+export { decodeImageSamples, planarFromSamples } from "./src/io/samples.ts";
 export type { StopReason } from "./src/optim/lbfgs.ts";
 export type { FeatureLoss } from "./src/synth/objective.ts";
 export type { ResampleFilter } from "./src/ops/resample.ts";
+export type { Guides } from "./src/synth/steering.ts";
 export { type Preset, type PresetName } from "./src/synth/presets.ts";
 export {
   type ConvWeights,
@@ -54,11 +81,20 @@ export {
   type GpuInfo,
   type Precision,
 } from "./src/gpu/context.ts";
+export type { KernelChoice, KernelFamily } from "./src/gpu/kernel_family.ts";
 export { loadWeightsFile } from "./src/weights/load.ts";
 export type { WeightsProgress } from "./src/weights/ensure.ts";
 
-/** Options of {@link createSynthesizer}: those of {@link Synthesizer.create}, with weights by path or by default. */
-export interface CreateOptions extends Omit<SynthesizerOptions, "weights"> {
+/**
+ * Options of {@link createSynthesizer}: those of {@link Synthesizer.create},
+ * with weights by path or by default, and masks, guides and the image to
+ * fill also given as paths.
+ */
+export interface CreateOptions extends
+  Omit<
+    SynthesizerOptions,
+    "weights" | "mask" | "image" | "exemplarMasks" | "guides"
+  > {
   /**
    * VGG19 weights: a `.safetensors`/`.pth` path, loaded {@link VggWeights}, or
    * "random" (seeded random weights, an offline smoke mode whose textures are
@@ -69,13 +105,29 @@ export interface CreateOptions extends Omit<SynthesizerOptions, "weights"> {
   weights?: string | VggWeights;
   /** Progress of fetching the default weights on first use (download, conversion, waiting for another process). */
   onWeightsProgress?: (progress: WeightsProgress) => void;
+  /** Inpainting: the mask of the hole (white is synthesized), see {@link SynthesizerOptions.mask}. */
+  mask?: string | PlanarImage;
+  /** The image to fill (default: the first exemplar), see {@link SynthesizerOptions.image}. */
+  image?: string | PlanarImage;
+  /** One mask per exemplar (null for none): only white parts feed the statistics. */
+  exemplarMasks?: (string | PlanarImage | null)[];
+  /** Label maps for guided synthesis: one per exemplar and one for the output. */
+  guides?: {
+    exemplar: string | PlanarImage | (string | PlanarImage)[];
+    target: string | PlanarImage;
+  };
+}
+
+async function _image(source: string | PlanarImage): Promise<PlanarImage> {
+  return typeof source === "string" ? await readImageFile(source) : source;
 }
 
 /**
  * Creates a {@link Synthesizer} from exemplars given as file paths or as
- * pixels (one, or several whose statistics are averaged). Without `weights`
- * it uses the trained VGG19 weights from the cache, fetching them on first
- * use (about 550 MB, once); without network and cache that is a
+ * pixels (one, or several whose statistics are averaged), loading masks,
+ * guides and the image to fill from paths when paths are given. Without
+ * `weights` it uses the trained VGG19 weights from the cache, fetching them
+ * on first use (about 550 MB, once); without network and cache that is a
  * {@link TexSynthError} saying what to do. On Linux it keeps Mesa's
  * "XDG_RUNTIME_DIR is invalid" warning off stderr.
  *
@@ -89,6 +141,31 @@ export interface CreateOptions extends Omit<SynthesizerOptions, "weights"> {
  * });
  * await synth.synthesize(100);
  * const image = await synth.image(); // { width, height, data: Float32Array [3, H, W] }
+ * synth.dispose();
+ * ```
+ *
+ * @example Inpainting: fill the white part of `hole.png` from the rest of `photo.png`
+ * ```ts
+ * import { createSynthesizer, writePng } from "@tex/synth";
+ *
+ * const synth = await createSynthesizer("photo.png", { mask: "hole.png", weights: "random" });
+ * await synth.synthesize(100);
+ * await writePng("filled.png", await synth.image()); // outside the hole: photo.png, bit for bit
+ * synth.dispose();
+ * ```
+ *
+ * @example Guided synthesis: each colour of `target.png` takes that colour's texture in the exemplar
+ * ```ts
+ * import { createSynthesizer } from "@tex/synth";
+ *
+ * const synth = await createSynthesizer("two_materials.png", {
+ *   guides: { exemplar: "two_materials_labels.png", target: "target_labels.png" },
+ *   exemplarMasks: ["no_logo.png"], // only the white part of the exemplar counts
+ *   width: 256,
+ *   height: 256,
+ *   weights: "random",
+ * });
+ * await synth.synthesize(100);
  * synth.dispose();
  * ```
  */
@@ -108,7 +185,77 @@ export async function createSynthesizer(
     : typeof w === "string"
     ? await loadWeightsFile(w, upTo)
     : w ?? await trainedWeights({ upTo, onProgress: onWeightsProgress });
-  return await Synthesizer.create(images, { ...rest, weights });
+  const { guides } = rest;
+  const exemplarGuides = guides
+    ? await Promise.all(
+      (Array.isArray(guides.exemplar) ? guides.exemplar : [guides.exemplar]).map(_image),
+    )
+    : [];
+  return await Synthesizer.create(images, {
+    ...rest,
+    weights,
+    mask: rest.mask === undefined ? undefined : await _image(rest.mask),
+    image: rest.image === undefined ? undefined : await _image(rest.image),
+    exemplarMasks: rest.exemplarMasks &&
+      await Promise.all(rest.exemplarMasks.map((m) => m === null ? null : _image(m))),
+    guides: guides && { exemplar: exemplarGuides, target: await _image(guides.target) },
+  });
+}
+
+/** Options of {@link createStyleTransfer}: those of {@link StyleTransfer.create}, with files by path and weights by default. */
+export interface CreateStyleOptions extends Omit<StyleTransferOptions, "weights" | "init"> {
+  /**
+   * VGG19 weights: a `.safetensors`/`.pth` path, loaded {@link VggWeights}, or
+   * "random" (an offline smoke mode). Default: the trained VGG19 from the
+   * cache, fetched on first use (see {@link trainedWeights}).
+   */
+  weights?: string | VggWeights;
+  /** Start image: "content" (default), "noise", an image path or pixels. */
+  init?: StyleInit | string;
+  /** Progress of fetching the default weights on first use. */
+  onWeightsProgress?: (progress: WeightsProgress) => void;
+}
+
+/**
+ * Creates a {@link StyleTransfer} of one or more style images onto a content
+ * image, each given as a file path or as pixels: the command line's
+ * `tex-synth style`, option for option. Without `weights` it uses the trained
+ * VGG19 weights from the cache, fetching them on first use, as
+ * {@link createSynthesizer} does.
+ *
+ * @example
+ * ```ts
+ * import { createStyleTransfer, writePng } from "@tex/synth";
+ *
+ * const transfer = await createStyleTransfer("photo.png", ["starry.png", "mosaic.png"], {
+ *   styleBlend: [0.7, 0.3],
+ *   originalColors: true,
+ *   tvWeight: 0.1,
+ * });
+ * await transfer.transfer(100, { onProgress: (r) => console.log(r.iteration, r.gram, r.content) });
+ * await writePng("photo_styled.png", await transfer.image());
+ * transfer.dispose();
+ * ```
+ */
+export async function createStyleTransfer(
+  content: string | PlanarImage,
+  style: string | PlanarImage | (string | PlanarImage)[],
+  options: CreateStyleOptions = {},
+): Promise<StyleTransfer> {
+  quietMesa();
+  const { weights: w, onWeightsProgress, init: i, ...rest } = options;
+  const read = async (e: string | PlanarImage) =>
+    typeof e === "string" ? await readImageFile(e) : e;
+  const styles: PlanarImage[] = [];
+  for (const s of Array.isArray(style) ? style : [style]) styles.push(await read(s));
+  const init = i === undefined || i === "content" || i === "noise" ? i : await read(i);
+  const upTo = Math.max(...STYLE_LAYERS);
+  const weights = w === "random"
+    ? "random"
+    : typeof w === "string"
+    ? await loadWeightsFile(w, upTo)
+    : w ?? await trainedWeights({ upTo, onProgress: onWeightsProgress });
+  return await StyleTransfer.create(await read(content), styles, { ...rest, init, weights });
 }
 
 /** Options of {@link trainedWeights} and {@link trainedWeightsPath}. */

@@ -2,6 +2,7 @@
 // the help texts and the README's reference all read this one list.
 import denoJson from "../../deno.json" with { type: "json" };
 import { BATCH_SPEC, batchCommand } from "./batch.ts";
+import { FILL_SPEC, fillCommand } from "./fill.ts";
 import { info } from "./info.ts";
 import {
   type CommandSpec,
@@ -10,7 +11,9 @@ import {
   parseOptions,
   UsageError,
 } from "./options.ts";
+import { REMAP_SPEC, remapCommand } from "./remap.ts";
 import { SERVE_SPEC, serveCommand } from "./serve.ts";
+import { STYLE_SPEC, styleCommand } from "./style.ts";
 import { SYNTH_SPEC, synthCommand } from "./synth.ts";
 import { WEIGHTS_SPEC, weightsCommand } from "./weights.ts";
 
@@ -23,7 +26,10 @@ export interface Command {
 /** Every subcommand; the first is the default (`tex-synth <exemplar>` means `synth`). */
 export const COMMANDS: readonly Command[] = [
   { spec: SYNTH_SPEC, run: synthCommand },
+  { spec: FILL_SPEC, run: fillCommand },
+  { spec: STYLE_SPEC, run: styleCommand },
   { spec: BATCH_SPEC, run: batchCommand },
+  { spec: REMAP_SPEC, run: remapCommand },
   { spec: WEIGHTS_SPEC, run: weightsCommand },
   { spec: SERVE_SPEC, run: serveCommand },
 ];

@@ -3,6 +3,7 @@
 import { basename } from "@std/path";
 import denoJson from "../../deno.json" with { type: "json" };
 import type { Precision } from "../gpu/context.ts";
+import type { KernelChoice } from "../gpu/kernel_family.ts";
 import type { PlanarImage } from "../io/image.ts";
 import { readImageFile } from "../io/image_file.ts";
 import { writeImageFile } from "../io/image_write.ts";
@@ -20,6 +21,16 @@ import {
 } from "./output_paths.ts";
 import { type JobSummary, RunSession, withInterrupts } from "./run.ts";
 import { loadRunWeights, weightsLabel } from "./weights.ts";
+import {
+  loadMaps,
+  MAP_OPTIONS,
+  type MapArgs,
+  mapArgs,
+  mapCompanions,
+  mapInputs,
+  mapOutputs,
+  wantsField,
+} from "./maps.ts";
 
 /** Largest width or height the command line accepts, as image decoding does. */
 export const MAX_SIDE = 16384;
@@ -126,9 +137,41 @@ export const GENERATION_OPTIONS: readonly OptionSpec[] = [
     name: "precision",
     kind: "choice",
     value: "P",
-    choices: ["f32", "f16"],
-    help: "convolution weight storage: f32, or f16 for half the memory (needs shader-f16)",
-    default: "f32",
+    choices: ["auto", "f32", "f16"],
+    help: "convolution weight storage: auto, f32, or f16 for half the memory (needs shader-f16)",
+    default: "auto: f16 where tiled kernels meet shader-f16",
+  },
+  {
+    name: "kernels",
+    kind: "choice",
+    value: "K",
+    choices: ["auto", "software", "tiled"],
+    help: "GPU kernels: auto, software (for CPU adapters) or tiled (workgroup memory, for GPUs)",
+    default: "auto: by adapter",
+  },
+];
+
+/** Options that steer which parts of the exemplars feed which parts of the output. */
+export const STEERING_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: "exemplar-mask",
+    kind: "text",
+    value: "FILE",
+    repeat: true,
+    help: "one per exemplar, in order: only its white part feeds the statistics",
+  },
+  {
+    name: "guide",
+    kind: "text",
+    value: "FILE",
+    repeat: true,
+    help: "label map of an exemplar (one per exemplar, in order): its exact colours name regions",
+  },
+  {
+    name: "target-guide",
+    kind: "text",
+    value: "FILE",
+    help: "label map of the output: each colour's region takes that colour's texture in the guides",
   },
 ];
 
@@ -150,8 +193,11 @@ export const SYNTH_SPEC: CommandSpec = {
   name: "synth",
   summary: "new images of the texture in the exemplars (the default command)",
   usage: [
-    "[synth] [options] <exemplar.png|jpg>…",
+    "[synth] [options] <exemplar.png|jpg>… [--maps A,B,… [--remap-albedo] [--uv FILE]]",
+    "fill [options] <image> --mask MASK.png [--exemplar FILE]…",
+    "style [options] <content.png|jpg> --style <style.png|jpg>…",
     "batch [options] <exemplar or folder>… --out-dir DIR",
+    "remap <uv.png> <map.png|jpg>… [-o FILE]",
     "weights fetch|path|verify",
     "--info | --help | --version",
   ],
@@ -164,6 +210,7 @@ export const SYNTH_SPEC: CommandSpec = {
       help: "output image, .png or .jpg (default: <exemplar>_synth.png)",
     },
     ...GENERATION_OPTIONS,
+    ...STEERING_OPTIONS,
     {
       name: "variations",
       kind: "int",
@@ -196,11 +243,12 @@ export const SYNTH_SPEC: CommandSpec = {
       value: "DIR",
       help: "also write DIR/exemplar_NAME.png and DIR/synth_NAME.png",
     },
+    ...MAP_OPTIONS,
     ...REPORT_OPTIONS.slice(0, 2),
     {
       name: "info",
       kind: "flag",
-      help: "show the GPU adapter, its limits, the cache path and the weights status",
+      help: "show the GPU adapter, its kernels, peak GPU memory per size, cache and weights",
     },
     REPORT_OPTIONS[2],
     { name: "version", short: "V", kind: "flag", help: "show the version" },
@@ -224,13 +272,24 @@ export interface GenerationArgs {
   weights?: string;
   /** undefined: automatic. */
   checkpointing?: boolean;
-  precision: Precision;
+  /** undefined: the engine's default for the adapter. */
+  precision?: Precision;
+  kernels: KernelChoice;
   quiet: boolean;
   json: boolean;
 }
 
+/** Masks and guides as the command line names them. */
+export interface SteeringArgs {
+  /** One per exemplar, in order, or none. */
+  exemplarMasks: string[];
+  /** One per exemplar, in order, or none; with `targetGuide`. */
+  guides: string[];
+  targetGuide?: string;
+}
+
 /** A `synth` run as the command line asks for it. */
-export interface SynthArgs extends GenerationArgs {
+export interface SynthArgs extends GenerationArgs, SteeringArgs {
   exemplars: string[];
   output: string;
   variations: number;
@@ -240,6 +299,7 @@ export interface SynthArgs extends GenerationArgs {
   snapshotEvery?: number;
   snapshotDir: string;
   results?: string;
+  maps: MapArgs;
 }
 
 /** `N` or `WxH` (also `W×H`), each side from 1 to {@link MAX_SIDE}. */
@@ -280,10 +340,69 @@ export function generationArgs(parsed: ParsedCommand): GenerationArgs {
     preset: (v.preset ?? "liu") as PresetName,
     weights: v.weights as string | undefined,
     checkpointing: checkpointing === "auto" ? undefined : checkpointing === "on",
-    precision: (v.precision ?? "f32") as Precision,
+    precision: v.precision === "auto" || v.precision === undefined
+      ? undefined
+      : v.precision as Precision,
+    kernels: (v.kernels ?? "auto") as KernelChoice,
     quiet: v.quiet === true,
     json: v.json === true,
   };
+}
+
+/**
+ * Reads the masks and guides of a command line and checks they fit
+ * `exemplars` exemplars (counted as the user gave them, for messages).
+ */
+export function steeringArgs(parsed: ParsedCommand, exemplars: number, what: string): SteeringArgs {
+  const v = parsed.values;
+  const list = (name: string) => ((v[name] as string[] | undefined) ?? []).map(String);
+  const exemplarMasks = list("exemplar-mask");
+  const guides = list("guide");
+  const targetGuide = v["target-guide"] as string | undefined;
+  const per = (option: string, given: number) => {
+    if (given > 0 && given !== exemplars) {
+      throw new UsageError(
+        `${given} ${option} for ${exemplars} ${what}: give one per ${
+          what.replace(/s$/, "")
+        }, in order`,
+      );
+    }
+  };
+  per("--exemplar-mask", exemplarMasks.length);
+  per("--guide", guides.length);
+  if (guides.length > 0 && !targetGuide) {
+    throw new UsageError("--guide needs --target-guide, the output's label map");
+  }
+  if (targetGuide && guides.length === 0) {
+    throw new UsageError("--target-guide needs --guide, the exemplars' label maps");
+  }
+  const steered = exemplarMasks.length > 0 || guides.length > 0;
+  if (steered && v.loss === "sw") {
+    throw new UsageError(
+      "--exemplar-mask and --guide work with the Gram loss only: drop --loss sw",
+    );
+  }
+  return { exemplarMasks, guides, targetGuide };
+}
+
+/** Reads the images of masks and guides, in the engine's terms. */
+export async function steeringImages(args: SteeringArgs): Promise<Partial<SynthesizerOptions>> {
+  const read = (paths: string[]) => Promise.all(paths.map((p) => readImageFile(p)));
+  return {
+    exemplarMasks: args.exemplarMasks.length ? await read(args.exemplarMasks) : undefined,
+    guides: args.targetGuide
+      ? { exemplar: await read(args.guides), target: await readImageFile(args.targetGuide) }
+      : undefined,
+  };
+}
+
+/** The mask and guide files a run reads, which its outputs may not name. */
+export function steeringInputs(args: SteeringArgs): RunInput[] {
+  return [
+    ...args.exemplarMasks.map((path) => ({ path, what: "--exemplar-mask" })),
+    ...args.guides.map((path) => ({ path, what: "--guide" })),
+    ...(args.targetGuide ? [{ path: args.targetGuide, what: "--target-guide" }] : []),
+  ];
 }
 
 /** Reads a `synth` command line; throws {@link UsageError} on mistakes. */
@@ -295,6 +414,7 @@ export function synthArgs(parsed: ParsedCommand): SynthArgs {
   }
   return {
     ...generationArgs(parsed),
+    ...steeringArgs(parsed, parsed.positionals.length, "exemplars"),
     exemplars: parsed.positionals,
     output,
     variations: (v.variations as number | undefined) ?? 1,
@@ -304,6 +424,7 @@ export function synthArgs(parsed: ParsedCommand): SynthArgs {
     snapshotEvery: v["snapshot-every"] as number | undefined,
     snapshotDir: (v["snapshot-dir"] as string | undefined) ?? `${_stem(output)}-snapshots`,
     results: v.results as string | undefined,
+    maps: mapArgs(parsed, parsed.positionals),
   };
 }
 
@@ -344,6 +465,7 @@ export function synthesizerOptions(
     exemplarSize: args.exemplarSize,
     checkpointing: args.checkpointing,
     precision: args.precision,
+    kernels: args.kernels,
   };
 }
 
@@ -385,7 +507,7 @@ function _plannedOutputs(args: SynthArgs): PlannedOutput[] {
       planned.push({ path: file, what: "--results", kind: "file" });
     }
   }
-  return planned;
+  return [...planned, ...mapOutputs(args.maps, args.output, args.variations)];
 }
 
 function _name(path: string): string {
@@ -395,10 +517,18 @@ function _name(path: string): string {
 /** Runs `tex-synth [synth] …`. */
 export async function synthCommand(parsed: ParsedCommand): Promise<number> {
   const args = synthArgs(parsed);
-  await checkOutputs(_plannedOutputs(args), runInputs(args.exemplars, args.weights, args.init));
+  await checkOutputs(_plannedOutputs(args), [
+    ...runInputs(args.exemplars, args.weights, args.init),
+    ...steeringInputs(args),
+    ...mapInputs(args.maps),
+  ]);
   const exemplars: PlanarImage[] = [];
   for (const path of args.exemplars) exemplars.push(await readImageFile(path));
+  const maps = wantsField(args.maps)
+    ? await loadMaps(args.maps, args.exemplars[0], exemplars[0])
+    : null;
   const init = args.init ? await readImageFile(args.init) : undefined;
+  const steering = await steeringImages(args);
   const size = outputSize(args, exemplars[0]);
   return await withInterrupts(async (interrupts) => {
     const session = await RunSession.open({
@@ -416,10 +546,10 @@ export async function synthCommand(parsed: ParsedCommand): Promise<number> {
         quiet: args.quiet,
         signal: session.signal,
       });
-      const synthesizer = await Synthesizer.create(
-        exemplars,
-        synthesizerOptions(args, weights, size),
-      );
+      const synthesizer = await Synthesizer.create(exemplars, {
+        ...synthesizerOptions(args, weights, size),
+        ...steering,
+      });
       try {
         const summaries: JobSummary[] = [];
         const name = _name(args.exemplars[0]);
@@ -439,9 +569,9 @@ export async function synthCommand(parsed: ParsedCommand): Promise<number> {
                 return await synthesizer.optimize(args.iterations, options);
               },
               image: () => synthesizer.image(),
-              companions: args.results
-                ? (image) =>
-                  session.sideFile(
+              companions: async (image) => {
+                if (args.results) {
+                  await session.sideFile(
                     "results",
                     `the results in ${args.results}`,
                     () =>
@@ -449,8 +579,20 @@ export async function synthCommand(parsed: ParsedCommand): Promise<number> {
                         numberedPath(`${args.results}/synth_${name}.png`, v, args.variations),
                         image,
                       ),
-                  )
-                : undefined,
+                  );
+                }
+                if (maps) {
+                  await mapCompanions(session, maps, {
+                    output: args.output,
+                    variation: v,
+                    variations: args.variations,
+                    tile: args.tile,
+                    seed: args.seed,
+                    gpu: synthesizer.gpu,
+                    exemplar: async () => (await synthesizer.exemplars())[0],
+                  })(image);
+                }
+              },
             }),
           );
         }

@@ -17,7 +17,14 @@ const MAX_FILE_BYTES = 1 << 30;
  * ```
  */
 export async function readImageFile(path: string): Promise<PlanarImage> {
-  let bytes: Uint8Array;
+  return await decodeImage(await readFileBytes(path), path);
+}
+
+/**
+ * The bytes of an image file (a regular file of at most 1 GiB); a missing
+ * or unreadable file is a {@link TexSynthError} that names it.
+ */
+export async function readFileBytes(path: string): Promise<Uint8Array> {
   try {
     // Devices and pipes (/dev/zero, a FIFO) would read forever: regular files only.
     const info = await Deno.stat(path);
@@ -29,7 +36,7 @@ export async function readImageFile(path: string): Promise<PlanarImage> {
         } GiB, too large for an exemplar: use a smaller image`,
       );
     }
-    bytes = await Deno.readFile(path);
+    return await Deno.readFile(path);
   } catch (e) {
     if (e instanceof TexSynthError) throw e;
     if (e instanceof Deno.errors.NotFound) {
@@ -45,5 +52,4 @@ export async function readImageFile(path: string): Promise<PlanarImage> {
     }
     throw new TexSynthError(`cannot read ${path}: ${(e as Error).message}`);
   }
-  return await decodeImage(bytes, path);
 }

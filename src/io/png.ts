@@ -157,15 +157,34 @@ function unfilter(
 }
 
 /**
- * Decodes a PNG to 8-bit RGB: gray is replicated, palettes looked up, alpha
- * dropped, 16-bit samples keep their high byte (as PIL does), 1/2/4-bit gray
- * is scaled to 0–255. `maxPixels` is checked before any pixel memory is taken.
+ * A PNG's samples as stored, interleaved, row-major: `channels` of gray,
+ * gray + alpha, RGB or RGBA at 8 or 16 bits (16-bit in a Uint16Array).
+ * Palettes come out as 8-bit RGB and 1/2/4-bit gray scaled to 8 bits.
  */
-export async function decodePng(
+export interface PngSamples {
+  /** Width in pixels. */
+  width: number;
+  /** Height in pixels. */
+  height: number;
+  /** 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA. */
+  channels: 1 | 2 | 3 | 4;
+  /** Bits a sample. */
+  depth: 8 | 16;
+  /** `width · height · channels` samples, pixel by pixel, rows top to bottom. */
+  samples: Uint8Array | Uint16Array;
+}
+
+/**
+ * Decodes a PNG's samples at their own depth (see {@link PngSamples}), for
+ * data that must keep every bit, such as 16-bit height maps. Structure,
+ * CRCs and sizes are checked before anything large is allocated;
+ * `maxPixels` is checked before any pixel memory is taken.
+ */
+export async function decodePngSamples(
   bytes: Uint8Array,
   name: string,
   maxPixels: number,
-): Promise<RgbBytes> {
+): Promise<PngSamples> {
   if (bytes.length < 8 || SIGNATURE.some((v, i) => bytes[i] !== v)) fail(name, "no PNG signature");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let header: Header | null = null;
@@ -238,9 +257,13 @@ export async function decodePng(
     o += part.length;
   }
   const raw = await inflate(compressed, expected, name);
-  const channels = CHANNELS[header.colorType];
-  const bpp = Math.max(1, (channels * header.depth) >> 3);
-  const rgb = new Uint8Array(header.width * header.height * 3);
+  const stored = CHANNELS[header.colorType];
+  const channels = (header.colorType === 3 ? 3 : stored) as PngSamples["channels"];
+  const depth = header.depth === 16 ? 16 : 8;
+  const bpp = Math.max(1, (stored * header.depth) >> 3);
+  const samples = depth === 16
+    ? new Uint16Array(header.width * header.height * channels)
+    : new Uint8Array(header.width * header.height * channels);
   const levels = (1 << Math.min(header.depth, 8)) - 1;
   let offset = 0;
   for (const p of plan) {
@@ -249,30 +272,56 @@ export async function decodePng(
     for (let y = 0; y < p.h; y++) {
       const row = offset + y * (stride + 1) + 1;
       for (let x = 0; x < p.w; x++) {
-        const sample = (c: number): number => {
-          if (header.depth === 16) return raw[row + (x * channels + c) * 2];
-          if (header.depth === 8) return raw[row + x * channels + c];
-          const bit = x * header.depth;
-          return (raw[row + (bit >> 3)] >> (8 - header.depth - (bit & 7))) & levels;
-        };
-        const out = ((p.y0 + y * p.dy) * header.width + p.x0 + x * p.dx) * 3;
-        if (header.colorType === 3) {
-          const index = sample(0);
-          if (index * 3 + 2 >= palette!.length) fail(name, `palette index ${index} out of range`);
-          rgb.set(palette!.subarray(index * 3, index * 3 + 3), out);
-        } else if (channels >= 3) {
-          rgb[out] = sample(0);
-          rgb[out + 1] = sample(1);
-          rgb[out + 2] = sample(2);
+        const out = ((p.y0 + y * p.dy) * header.width + p.x0 + x * p.dx) * channels;
+        if (header.depth === 16) {
+          for (let c = 0; c < channels; c++) {
+            const at = row + (x * channels + c) * 2;
+            samples[out + c] = (raw[at] << 8) | raw[at + 1];
+          }
+        } else if (header.depth === 8 && header.colorType !== 3) {
+          for (let c = 0; c < channels; c++) samples[out + c] = raw[row + x * channels + c];
         } else {
-          const v = header.depth < 8 ? Math.round((sample(0) * 255) / levels) : sample(0);
-          rgb[out] = rgb[out + 1] = rgb[out + 2] = v;
+          const bit = x * header.depth;
+          const v = header.depth === 8
+            ? raw[row + x]
+            : (raw[row + (bit >> 3)] >> (8 - header.depth - (bit & 7))) & levels;
+          if (header.colorType === 3) {
+            if (v * 3 + 2 >= palette!.length) fail(name, `palette index ${v} out of range`);
+            samples.set(palette!.subarray(v * 3, v * 3 + 3), out);
+          } else {
+            samples[out] = Math.round((v * 255) / levels);
+          }
         }
       }
     }
     offset += p.h * (stride + 1);
   }
-  return { width: header.width, height: header.height, rgb };
+  return { width: header.width, height: header.height, channels, depth, samples };
+}
+
+/**
+ * Decodes a PNG to 8-bit RGB: gray is replicated, palettes looked up, alpha
+ * dropped, 16-bit samples keep their high byte (as PIL does), 1/2/4-bit gray
+ * is scaled to 0–255. `maxPixels` is checked before any pixel memory is taken.
+ */
+export async function decodePng(
+  bytes: Uint8Array,
+  name: string,
+  maxPixels: number,
+): Promise<RgbBytes> {
+  const { width, height, channels, depth, samples } = await decodePngSamples(
+    bytes,
+    name,
+    maxPixels,
+  );
+  const rgb = new Uint8Array(width * height * 3);
+  const shift = depth === 16 ? 8 : 0;
+  const colour = channels >= 3;
+  for (let i = 0; i < width * height; i++) {
+    const at = i * channels;
+    for (let c = 0; c < 3; c++) rgb[3 * i + c] = samples[at + (colour ? c : 0)] >> shift;
+  }
+  return { width, height, rgb };
 }
 
 function chunk(type: string, body: Uint8Array): Uint8Array {
@@ -285,14 +334,40 @@ function chunk(type: string, body: Uint8Array): Uint8Array {
   return out;
 }
 
+/** PNG colour types by channel count: gray, gray + alpha, RGB, RGBA. */
+const COLOR_TYPES: Record<number, number> = { 1: 0, 2: 4, 3: 2, 4: 6 };
+
 /**
- * Encodes 8-bit RGB as a PNG. Each row takes the filter with the smallest sum
- * of absolute residuals (the usual heuristic); the same pixels always give the
- * same bytes.
+ * Encodes samples as a PNG of their channels and depth (16-bit samples
+ * big-endian, as PNG stores them), with optional tEXt chunks (Latin-1
+ * keywords of 1 to 79 characters). Each row takes the filter with the
+ * smallest sum of absolute residuals (the usual heuristic); the same
+ * samples always give the same bytes.
  */
-export async function encodePngBytes(image: RgbBytes): Promise<Uint8Array> {
-  const { width, height, rgb } = image;
-  const stride = width * 3;
+export async function encodePngSamples(
+  image: PngSamples,
+  text: Record<string, string> = {},
+): Promise<Uint8Array> {
+  const { width, height, channels, depth, samples } = image;
+  if (COLOR_TYPES[channels] === undefined || (depth !== 8 && depth !== 16)) {
+    throw new RangeError(`encodePngSamples: ${channels} channels at ${depth} bits`);
+  }
+  if (samples.length !== width * height * channels) {
+    throw new RangeError(
+      `encodePngSamples: ${samples.length} samples for ${width}×${height}×${channels}`,
+    );
+  }
+  const bpp = (channels * depth) / 8;
+  const stride = width * bpp;
+  const bytes = new Uint8Array(height * stride);
+  if (depth === 16) {
+    for (let i = 0; i < samples.length; i++) {
+      bytes[2 * i] = samples[i] >> 8;
+      bytes[2 * i + 1] = samples[i] & 0xff;
+    }
+  } else {
+    bytes.set(samples);
+  }
   const filtered = new Uint8Array(height * (stride + 1));
   const candidate = new Uint8Array(stride);
   const best = new Uint8Array(stride);
@@ -303,9 +378,9 @@ export async function encodePngBytes(image: RgbBytes): Promise<Uint8Array> {
     for (let type = 0; type < 5; type++) {
       let score = 0;
       for (let i = 0; i < stride; i++) {
-        const a = i >= 3 ? rgb[row + i - 3] : 0;
-        const b = y > 0 ? rgb[row - stride + i] : 0;
-        const c = y > 0 && i >= 3 ? rgb[row - stride + i - 3] : 0;
+        const a = i >= bpp ? bytes[row + i - bpp] : 0;
+        const b = y > 0 ? bytes[row - stride + i] : 0;
+        const c = y > 0 && i >= bpp ? bytes[row - stride + i - bpp] : 0;
         let pred = 0;
         if (type === 1) pred = a;
         else if (type === 2) pred = b;
@@ -317,7 +392,7 @@ export async function encodePngBytes(image: RgbBytes): Promise<Uint8Array> {
           const pc = Math.abs(p - c);
           pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
         }
-        const v = (rgb[row + i] - pred) & 0xff;
+        const v = (bytes[row + i] - pred) & 0xff;
         candidate[i] = v;
         score += v < 128 ? v : 256 - v;
       }
@@ -339,11 +414,19 @@ export async function encodePngBytes(image: RgbBytes): Promise<Uint8Array> {
   const h = new DataView(ihdr.buffer);
   h.setUint32(0, width);
   h.setUint32(4, height);
-  ihdr[8] = 8;
-  ihdr[9] = 2;
+  ihdr[8] = depth;
+  ihdr[9] = COLOR_TYPES[channels];
+  const texts = Object.entries(text).map(([keyword, value]) => {
+    const latin1 = [...value].every((ch) => ch.charCodeAt(0) >= 1 && ch.charCodeAt(0) <= 255);
+    if (!/^[\x20-\x7e\xa1-\xff]{1,79}$/.test(keyword) || !latin1) {
+      throw new RangeError(`encodePngSamples: tEXt keyword or text not Latin-1: ${keyword}`);
+    }
+    return chunk("tEXt", Uint8Array.from(`${keyword}\0${value}`, (ch) => ch.charCodeAt(0)));
+  });
   const parts = [
     new Uint8Array(SIGNATURE),
     chunk("IHDR", ihdr),
+    ...texts,
     chunk("IDAT", compressed),
     chunk("IEND", new Uint8Array()),
   ];
@@ -354,4 +437,36 @@ export async function encodePngBytes(image: RgbBytes): Promise<Uint8Array> {
     o += p.length;
   }
   return out;
+}
+
+/** The tEXt chunks of a PNG, keyword to text (Latin-1); a damaged file gives what precedes the damage. */
+export function pngText(bytes: Uint8Array): Record<string, string> {
+  const out: Record<string, string> = {};
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = 8; at + 12 <= bytes.length;) {
+    const length = view.getUint32(at);
+    const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
+    if (at + 12 + length > bytes.length || type === "IEND" || type === "IDAT") break;
+    if (type === "tEXt") {
+      const body = bytes.subarray(at + 8, at + 8 + length);
+      const zero = body.indexOf(0);
+      if (zero > 0) {
+        const latin1 = (b: Uint8Array) => Array.from(b, (v) => String.fromCharCode(v)).join("");
+        out[latin1(body.subarray(0, zero))] = latin1(body.subarray(zero + 1));
+      }
+    }
+    at += 12 + length;
+  }
+  return out;
+}
+
+/** Encodes 8-bit RGB as a PNG (see {@link encodePngSamples}); the same pixels always give the same bytes. */
+export async function encodePngBytes(image: RgbBytes): Promise<Uint8Array> {
+  return await encodePngSamples({
+    width: image.width,
+    height: image.height,
+    channels: 3,
+    depth: 8,
+    samples: image.rgb,
+  });
 }

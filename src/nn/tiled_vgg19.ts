@@ -25,9 +25,18 @@ export interface Tile {
   crop: Rect;
 }
 
+/** Where a tile's window lies in the whole image's activation at a loss layer. */
+export interface TapWindow {
+  y: number;
+  x: number;
+  height: number;
+  width: number;
+}
+
 /**
  * Receives a loss layer's pixels of one tile, a contiguous [C, h, w] window
- * of `pixels` = h·w; `first` for the first tile of an image.
+ * of `pixels` = h·w; `first` for the first tile of an image; `at`, where the
+ * window lies in the whole image's activation (for per-pixel terms).
  */
 export type TileTapForward = (
   prog: Program,
@@ -35,6 +44,7 @@ export type TileTapForward = (
   window: GPUBuffer,
   pixels: number,
   first: boolean,
+  at: TapWindow,
 ) => void;
 
 /** Records the loss layer's gradient for one tile's window into `windowGrad` (written over). */
@@ -44,6 +54,7 @@ export type TileTapBackward = (
   window: GPUBuffer,
   pixels: number,
   windowGrad: GPUBuffer,
+  at: TapWindow,
 ) => void;
 
 /** Options for {@link TiledVgg19}. */
@@ -113,14 +124,6 @@ export function planTiles(
     }
   }
   return tiles;
-}
-
-/** Where a tile's core lies in a loss layer's activation of its crop. */
-interface TapWindow {
-  y: number;
-  x: number;
-  height: number;
-  width: number;
 }
 
 /**
@@ -198,6 +201,13 @@ export class TiledVgg19 {
     this.#windowGrad = ctx.createBuffer("tile loss-layer window gradient", windowFloats * 4);
   }
 
+  /** The core's pixels in the whole image's activation at loss layer `tap`. */
+  #placeOf(tap: number, tile: Tile): TapWindow {
+    const s = this.#strides[tap];
+    const w = this.#windowOf(tap, tile.crop, tile.core);
+    return { ...w, y: tile.core.y / s, x: tile.core.x / s };
+  }
+
   /** The core's pixels in the crop's activation at loss layer `tap`. */
   #windowOf(tap: number, crop: Rect, core: Rect): TapWindow {
     const s = this.#strides[tap];
@@ -209,6 +219,15 @@ export class TiledVgg19 {
       height: Math.floor((core.y + core.height) / s) - y0,
       width: Math.floor((core.x + core.width) / s) - x0,
     };
+  }
+
+  /**
+   * Whether a tile's core holds no pixel of loss layer `tap`: a last core
+   * narrower than the layer's stride, past the whole pixels the layer has.
+   */
+  #empty(tap: number, tile: Tile): boolean {
+    const w = this.#windowOf(tap, tile.crop, tile.core);
+    return w.height <= 0 || w.width <= 0;
   }
 
   #net(tile: Tile): Vgg19 {
@@ -250,8 +269,10 @@ export class TiledVgg19 {
     this.tiles.forEach((tile, i) => {
       this.#gather(prog, input, tile);
       this.#net(tile).recordForward(prog, this.#crop, (prog, tap, features) => {
+        // The first tile always has pixels at every layer: its core starts at the origin.
+        if (this.#empty(tap, tile)) return;
         const w = this.#extract(prog, tile, tap, features);
-        onTap(prog, tap, this.#window, w.height * w.width, i === 0);
+        onTap(prog, tap, this.#window, w.height * w.width, i === 0, this.#placeOf(tap, tile));
       });
     });
   }
@@ -279,9 +300,17 @@ export class TiledVgg19 {
         () => {},
         (prog, tap, features, g, accumulate) => {
           const t = net.taps[tap];
-          const w = this.#extract(prog, tile, tap, features);
-          onTapBackward(prog, tap, this.#window, w.height * w.width, this.#windowGrad);
           if (!accumulate) prog.clear(g, 0, t.channels * t.height * t.width * 4);
+          if (this.#empty(tap, tile)) return;
+          const w = this.#extract(prog, tile, tap, features);
+          onTapBackward(
+            prog,
+            tap,
+            this.#window,
+            w.height * w.width,
+            this.#windowGrad,
+            this.#placeOf(tap, tile),
+          );
           copyWindow(
             prog,
             t.channels,

@@ -1,20 +1,20 @@
 import type { GpuContext } from "../gpu/context.ts";
 import { Program } from "../gpu/program.ts";
-import { Vgg19 } from "../nn/vgg19.ts";
-import { TiledVgg19, type TileTapForward } from "../nn/tiled_vgg19.ts";
-import { largestNetworkSide, networkFits, slicedWassersteinTooLarge } from "./fits.ts";
+import type { Vgg19 } from "../nn/vgg19.ts";
+import type { TiledVgg19 } from "../nn/tiled_vgg19.ts";
+import { networkFits, slicedWassersteinTooLarge } from "./fits.ts";
 import type { VggConvs } from "../nn/vgg19_convs.ts";
 import type { Padding } from "../ops/conv3x3.ts";
-import { Gram } from "../ops/gram.ts";
-import { SpectrumLoss } from "../ops/spectrum.ts";
-import { channelAffine } from "../ops/channel_affine.ts";
-import { reduceDot } from "../ops/reduce.ts";
 import { combineScalars } from "../ops/scalars.ts";
-import { axpy } from "../ops/vector.ts";
-import { recordRandomDirections, SlicedWasserstein } from "../ops/sliced_wasserstein.ts";
 import type { GpuObjective } from "../optim/lbfgs.ts";
 import type { Preset } from "./presets.ts";
-import { type Spectrum, transferSpectra } from "./spectrum_transfer.ts";
+import { exemplarSpectrum, type GpuImage } from "./spectrum_target.ts";
+import { GramTerms } from "./gram_terms.ts";
+import { SlicedWassersteinTerms } from "./sw_terms.ts";
+import { network, normalizeGradient, normalizeInput, recordEvaluation } from "./network.ts";
+import { type Region, RegionGramLoss } from "./region_gram.ts";
+import { scalePixels } from "../ops/pixel_mask.ts";
+import { TexSynthError } from "../errors.ts";
 
 /** Slots of the scalars buffer the evaluation writes (and a few it keeps for itself). */
 export const SLOT = { total: 0, gram: 1, spectrum: 2, one: 6, draw: 7, norms: 8 } as const;
@@ -23,11 +23,7 @@ export const SLOT = { total: 0, gram: 1, spectrum: 2, one: 6, draw: 7, norms: 8 
 export type FeatureLoss = "gram" | "sw";
 
 /** An exemplar on the GPU: planar [3, height, width] in [0, 1]. */
-export interface ExemplarInput {
-  buffer: GPUBuffer;
-  height: number;
-  width: number;
-}
+export type ExemplarInput = GpuImage;
 
 /** Options for {@link TextureObjective.create}. */
 export interface ObjectiveOptions {
@@ -44,39 +40,18 @@ export interface ObjectiveOptions {
    * one storage binding, with the largest crops that do.
    */
   maxCrop?: number;
-}
-
-/** The network for an image: whole, or tile by tile when it is too large for one pass. */
-function network(
-  ctx: GpuContext,
-  convs: VggConvs,
-  layers: number[],
-  height: number,
-  width: number,
-  options: { padding: Padding; checkpointing: boolean; maxCrop?: number },
-): Vgg19 | TiledVgg19 {
-  const maxCrop = options.maxCrop ??
-    (networkFits(ctx, height, width) ? undefined : largestNetworkSide(ctx));
-  return maxCrop === undefined
-    ? new Vgg19(ctx, convs, layers, height, width, options)
-    : new TiledVgg19(ctx, convs, layers, height, width, { ...options, maxCrop });
-}
-
-/** Records a forward pass that hands each loss layer's pixels to `onTap`, whole or tile by tile. */
-function recordTaps(
-  prog: Program,
-  net: Vgg19 | TiledVgg19,
-  input: GPUBuffer,
-  onTap: TileTapForward,
-): void {
-  if (net instanceof TiledVgg19) {
-    net.recordForward(prog, input, onTap);
-  } else {
-    net.recordForward(prog, input, (p, tap, features) => {
-      const t = net.taps[tap];
-      onTap(p, tap, features, t.height * t.width, true);
-    });
-  }
+  /**
+   * Steered statistics (masks, guides): the Gram term becomes one masked
+   * Gram loss per region (region_gram.ts). Gram loss only.
+   */
+  regions?: Region[];
+  /** Whether the spectrum term counts. Default true. */
+  spectrum?: boolean;
+  /**
+   * One weight per output pixel that multiplies the gradient: 0 on the
+   * pixels an inpainting keeps, so the optimizer never moves them.
+   */
+  free?: Float32Array;
 }
 
 /**
@@ -145,6 +120,8 @@ export class TextureObjective implements GpuObjective {
     if (loss === "sw" && (options.maxCrop !== undefined || !networkFits(ctx, height, width))) {
       throw slicedWassersteinTooLarge(width, height);
     }
+    const regions = options.regions;
+    if (regions && loss !== "gram") throw steeringNeedsGram();
     const pixels = height * width;
     const size = 3 * pixels;
     const buffers: GPUBuffer[] = [];
@@ -162,29 +139,13 @@ export class TextureObjective implements GpuObjective {
     const x = own("image", size * 4);
     const grad = own("image gradient", size * 4);
     const norm = preset.normalize;
-    const toNetwork = (
-      prog: Program,
-      image: GPUBuffer,
-      out: GPUBuffer,
-      count: number,
-    ): GPUBuffer => {
-      if (!norm) return image;
-      channelAffine(
-        prog,
-        image,
-        out,
-        3,
-        count,
-        norm.std.map((s) => 1 / s),
-        norm.mean.map((m, c) => -m / norm.std[c]),
-      );
-      return out;
-    };
 
     // Targets: every exemplar through its own network at its own size.
     const setup = new Program(ctx);
     const temporary: { destroy(): void }[] = [];
-    const eNets = exemplars.map((e) => {
+    // Steered targets are the regions' own (region_gram.ts).
+    const unsteered = regions ? [] : exemplars;
+    const eNets = unsteered.map((e) => {
       const eNet = network(ctx, convs, preset.layers, e.height, e.width, {
         padding: "zero",
         checkpointing: true,
@@ -197,90 +158,39 @@ export class TextureObjective implements GpuObjective {
     const pooled = taps.map((_, tap) =>
       eNets.reduce((s, n) => s + n.taps[tap].height * n.taps[tap].width, 0)
     );
-    const gramTargets = loss === "gram"
-      ? taps.map((t) => own(`target gram ${t.index}`, t.channels * t.channels * 4))
-      : [];
-    const featureTargets = loss === "sw"
-      ? taps.map((t, tap) => own(`target features ${t.index}`, t.channels * pooled[tap] * 4))
-      : [];
-    const tapPixels = taps.map(() => 0);
-    exemplars.forEach((e, i) => {
+    const gramTerms = loss === "gram" && !regions ? new GramTerms(ctx, taps) : null;
+    if (gramTerms) owned.push(gramTerms);
+    const swTerms = loss === "sw" ? new SlicedWassersteinTerms(ctx, taps, pooled) : null;
+    if (swTerms) owned.push(swTerms);
+    unsteered.forEach((e, i) => {
       const eNet = eNets[i];
       const normalized = norm
         ? ctx.createBuffer("normalized exemplar", e.height * e.width * 12)
         : null;
       if (normalized) temporary.push({ destroy: () => ctx.destroyBuffer(normalized) });
       const input = normalized
-        ? toNetwork(setup, e.buffer, normalized, e.height * e.width)
+        ? normalizeInput(setup, preset, e.buffer, normalized, e.height * e.width)
         : e.buffer;
-      if (loss === "gram") {
-        // Each layer's Gram matrix, summed over the tiles when there are tiles.
-        const grams = eNet.taps.map((t) => {
-          const gram = new Gram(ctx, t.channels, t.height * t.width);
-          const g = ctx.createBuffer("exemplar gram", t.channels * t.channels * 4);
-          temporary.push(gram, { destroy: () => ctx.destroyBuffer(g) });
-          return { gram, g };
-        });
-        recordTaps(setup, eNet, input, (prog, tap, window, pixels, first) => {
-          grams[tap].gram.forward(prog, window, grams[tap].g, { pixels, accumulate: !first });
-        });
-        grams.forEach(({ g }, tap) => {
-          const c = taps[tap].channels;
-          axpy(setup, gramTargets[tap], g, c * c, { scalars, k: 1 / exemplars.length });
-        });
-        return;
-      }
-      recordTaps(setup, eNet, input, (prog, tap, features, m) => {
-        // Channel rows side by side: [N, Σ M_e].
-        for (let c = 0; c < taps[tap].channels; c++) {
-          prog.copy(
-            features,
-            featureTargets[tap],
-            m * 4,
-            c * m * 4,
-            (c * pooled[tap] + tapPixels[tap]) * 4,
-          );
-        }
-        tapPixels[tap] += m;
-      });
+      gramTerms?.recordTarget(setup, eNet, input, 1 / exemplars.length, scalars, temporary);
+      swTerms?.recordTarget(setup, eNet, input);
     });
-    const targets = loss === "gram" ? gramTargets : featureTargets;
-    targets.forEach((target, tap) => {
-      const t = taps[tap];
-      const count = loss === "gram" ? t.channels * t.channels : t.channels * tapPixels[tap];
-      reduceDot(setup, target, target, count, {
-        scalars,
-        slot: SLOT.norms + tap,
-        scale: 1 / count,
-      });
-    });
-    const spectrum = new SpectrumLoss(ctx, height, width, preset.spectrum);
-    owned.push(spectrum);
-    const sameGrid = exemplars.length === 1 && exemplars[0].height === height &&
-      exemplars[0].width === width;
-    if (sameGrid) spectrum.setExemplar(setup, exemplars[0].buffer);
+    gramTerms?.recordMeanSquares(setup, scalars, SLOT.norms);
+    swTerms?.recordMeanSquares(setup, scalars, SLOT.norms);
     setup.run();
     const meanSquares = await ctx.read(scalars, SLOT.norms, taps.length);
-    if (!sameGrid) {
-      const spectra: Spectrum[] = [];
-      for (const e of exemplars) {
-        const s = new SpectrumLoss(ctx, e.height, e.width, preset.spectrum);
-        const p = new Program(ctx);
-        s.setExemplar(p, e.buffer);
-        p.run();
-        spectra.push({
-          channels: preset.spectrum === "gray" ? 1 : 3,
-          height: e.height,
-          width: e.width,
-          data: await s.readSpectrum(),
-        });
-        p.destroy();
-        s.destroy();
-      }
-      spectrum.setSpectrum(transferSpectra(spectra, height, width));
-    }
+    const spectrum = options.spectrum === false
+      ? null
+      : await exemplarSpectrum(ctx, exemplars, height, width, preset.spectrum);
+    if (spectrum) owned.push(spectrum);
     setup.destroy();
     temporary.forEach((t) => t.destroy());
+    const regionLoss = regions
+      ? await RegionGramLoss.create(ctx, convs, preset, net, exemplars, regions, {
+        maxCrop: options.maxCrop,
+        wrap: options.padding === "circular",
+      })
+      : null;
+    if (regionLoss) owned.push(regionLoss);
 
     // Per-layer weights: fixed as the preset says, or scale-free (relative
     // to the target's mean square) and averaged over layers.
@@ -289,109 +199,43 @@ export class TextureObjective implements GpuObjective {
       const count = loss === "gram" ? t.channels * t.channels : 1;
       return preset.gramWeight / (taps.length * count * Math.max(meanSquares[tap], 1e-30));
     });
-    const spectrumWeight = preset.spectrumWeight / (preset.spectrumPerPixel ? size : 1);
+    // Only the free pixels move, and the masked Gram terms are means over
+    // their region: the spectrum term is weighted per free pixel alike.
+    const freePixels = options.free ? options.free.reduce((a, b) => a + b, 0) : pixels;
+    const spectrumWeight = (preset.spectrumWeight * pixels / Math.max(freePixels, 1)) /
+      (preset.spectrumPerPixel ? size : 1);
 
     const evaluation = new Program(ctx);
-    let resample: Program | null = null;
     evaluation.clear(scalars, SLOT.gram * 4, 4);
+    // Sliced Wasserstein's directions change only when the optimizer replays
+    // this (between its iterations), so a line search sees one function.
+    const resample = swTerms && !regionLoss && !gramTerms ? new Program(ctx) : null;
+    if (resample) owned.push(resample);
     const normalizedX = norm ? own("normalized image", size * 4) : null;
     const normalizedGrad = norm ? own("normalized image gradient", size * 4) : null;
-    const input = normalizedX ? toNetwork(evaluation, x, normalizedX, pixels) : x;
-    if (loss === "gram") {
-      const grams = taps.map((t) => new Gram(ctx, t.channels, t.height * t.width));
-      const diffs = taps.map((t) => own(`gram diff ${t.index}`, t.channels * t.channels * 4));
-      owned.push(...grams);
-      const recordLoss = (prog: Program, tap: number, g: GPUBuffer) =>
-        grams[tap].loss(prog, g, gramTargets[tap], diffs[tap], layerWeights[tap], {
-          scalars,
-          slot: SLOT.gram,
-          accumulate: true,
-        });
-      if (net instanceof TiledVgg19) {
-        // Gram matrices are sums over pixels: the first pass adds up each
-        // layer's over the tiles, the loss then gives its gradient, and the
-        // second pass carries that back through every tile.
-        const full = taps.map((t) => own(`gram ${t.index}`, t.channels * t.channels * 4));
-        net.recordForward(evaluation, input, (prog, tap, window, pixels, first) => {
-          grams[tap].forward(prog, window, full[tap], { pixels, accumulate: !first });
-        });
-        taps.forEach((_, tap) => recordLoss(evaluation, tap, full[tap]));
-        net.recordBackward(
-          evaluation,
-          input,
-          normalizedGrad ?? grad,
-          (prog, tap, window, pixels, windowGrad) => {
-            grams[tap].backward(prog, diffs[tap], window, windowGrad, false, pixels);
-          },
-        );
-      } else {
-        const largest = Math.max(...taps.map((t) => t.channels));
-        // Each layer's Gram matrix is read only by its loss, right after it is
-        // made, so one buffer serves every layer.
-        const current = own("gram", largest * largest * 4);
-        net.recordForwardBackward(
-          evaluation,
-          input,
-          normalizedGrad ?? grad,
-          (prog, tap, features) => {
-            grams[tap].forward(prog, features, current);
-            recordLoss(prog, tap, current);
-          },
-          (prog, tap, features, g, accumulate) => {
-            grams[tap].backward(prog, diffs[tap], features, g, accumulate);
-          },
-        );
-      }
-    } else if (net instanceof Vgg19) {
-      // Sliced Wasserstein: never tiled (checked above).
-      const sws = taps.map((t, tap) =>
-        new SlicedWasserstein(ctx, t.channels, t.height * t.width, tapPixels[tap])
-      );
-      const dirs = taps.map((t) => own(`directions ${t.index}`, t.channels * t.channels * 4));
-      owned.push(...sws);
-      // The directions change only when the optimizer asks (between its
-      // iterations), so every evaluation of a line search sees one function;
-      // the exemplar's sorted projections are made once per draw.
-      const draw = new Program(ctx);
-      resample = draw;
-      combineScalars(draw, scalars, SLOT.draw, 1, SLOT.draw, 1, SLOT.one);
-      taps.forEach((t, tap) => {
-        const seed = ((options.seed ?? 0) * 1000003 + t.index) >>> 0;
-        recordRandomDirections(
-          draw,
-          dirs[tap],
-          t.channels,
-          t.channels,
-          seed,
-          scalars,
-          SLOT.draw,
-        );
-        sws[tap].setTarget(draw, featureTargets[tap], dirs[tap]);
+    const input = normalizedX ? normalizeInput(evaluation, preset, x, normalizedX, pixels) : x;
+    // Sliced Wasserstein runs whole: a tiled network was refused above.
+    const terms = regionLoss
+      ? regionLoss.terms({ scalars, slot: SLOT.gram })
+      : gramTerms
+      ? gramTerms.terms(layerWeights, { scalars, slot: SLOT.gram })
+      : swTerms!.terms(resample!, layerWeights, { scalars, slot: SLOT.gram }, {
+        seed: options.seed ?? 0,
+        scalars,
+        counter: SLOT.draw,
+        one: SLOT.one,
       });
-      draw.run();
-      net.recordForwardBackward(
-        evaluation,
-        input,
-        normalizedGrad ?? grad,
-        () => {},
-        (prog, tap, features, g, accumulate) => {
-          sws[tap].record(prog, features, dirs[tap], g, layerWeights[tap], {
-            scalars,
-            slot: SLOT.gram,
-            accumulate: true,
-          }, accumulate);
-        },
-      );
-    }
-    if (norm && normalizedGrad) {
-      channelAffine(evaluation, normalizedGrad, grad, 3, pixels, norm.std.map((s) => 1 / s), [
-        0,
-        0,
-        0,
-      ]);
-    }
-    spectrum.record(evaluation, x, grad, spectrumWeight, { scalars, slot: SLOT.spectrum });
+    recordEvaluation(evaluation, net, input, normalizedGrad ?? grad, terms);
+    // The first draw, so the evaluation has directions from the start.
+    resample?.run();
+    if (normalizedGrad) normalizeGradient(evaluation, preset, normalizedGrad, grad, pixels);
+    spectrum?.record(evaluation, x, grad, spectrumWeight, { scalars, slot: SLOT.spectrum });
     combineScalars(evaluation, scalars, SLOT.total, 1, SLOT.gram, spectrumWeight, SLOT.spectrum);
+    if (options.free) {
+      const free = own("free pixels", pixels * 4);
+      ctx.write(free, options.free);
+      scalePixels(evaluation, grad, free, { channels: 3, height, width });
+    }
     return new TextureObjective(ctx, {
       x,
       grad,
@@ -408,8 +252,14 @@ export class TextureObjective implements GpuObjective {
   /** Frees every GPU buffer the objective holds (not the shared weights). */
   destroy(): void {
     this.evaluation.destroy();
-    this.resample?.destroy();
     this.#owned.forEach((o) => o.destroy());
     this.#buffers.forEach((b) => this.#ctx.destroyBuffer(b));
   }
+}
+
+/** Masks and guides weight Gram statistics; sliced Wasserstein has no weighted form here. */
+export function steeringNeedsGram(): TexSynthError {
+  return new TexSynthError(
+    "masks, exemplar masks and guides work with the Gram loss only: drop --loss sw (or use --loss gram)",
+  );
 }

@@ -1,4 +1,6 @@
 import { GpuContext, type Precision } from "../gpu/context.ts";
+import type { KernelChoice } from "../gpu/kernel_family.ts";
+import { Program } from "../gpu/program.ts";
 import {
   checkFits,
   checkLargeEnough,
@@ -7,16 +9,25 @@ import {
   type SizedImage,
   slicedWassersteinTooLarge,
 } from "./fits.ts";
-import { Program } from "../gpu/program.ts";
 import { type ResampleFilter, Resampler } from "../ops/resample.ts";
+import { resampled, resizeFilter, runResample } from "./resize.ts";
+import { SLICE_ITERATIONS } from "./sw_terms.ts";
 import { Lbfgs, NonFiniteError, type StopReason } from "../optim/lbfgs.ts";
 import type { PlanarImage } from "../io/image.ts";
 import { VggConvs } from "../nn/vgg19_convs.ts";
 import { Random } from "../random.ts";
 import { randomVggWeights, type VggWeights } from "../weights/vgg19_weights.ts";
 import { TexSynthError } from "../errors.ts";
-import { type ExemplarInput, type FeatureLoss, SLOT, TextureObjective } from "./objective.ts";
+import {
+  type ExemplarInput,
+  type FeatureLoss,
+  SLOT,
+  steeringNeedsGram,
+  TextureObjective,
+} from "./objective.ts";
 import { preset as presetNamed, type PresetName } from "./presets.ts";
+import { type Guides, Steering } from "./steering.ts";
+import { keepPixels } from "../ops/pixel_mask.ts";
 
 /** One line of a run's loss history. */
 export interface LossRecord {
@@ -77,11 +88,47 @@ export interface SynthesizerOptions {
   /**
    * Storage of the convolutions' transformed weights when this synthesizer
    * opens its own GPU context ("f16" needs `shader-f16`, else it stays f32).
-   * Default "f32". A shared `gpu` keeps its own precision.
+   * Default: f16 where the tiled kernels run on an adapter with `shader-f16`,
+   * f32 elsewhere. A shared `gpu` keeps its own precision.
    */
   precision?: Precision;
+  /**
+   * The kernel family when this synthesizer opens its own GPU context:
+   * "auto" (default: "software" on CPU rasterizers, "tiled" on GPUs),
+   * "software" or "tiled". A shared `gpu` keeps its own.
+   */
+  kernels?: KernelChoice;
   /** A GPU context to share; one is opened (and later closed) otherwise. */
   gpu?: GpuContext;
+  /**
+   * Inpainting: where this mask is white (luminance ≥ 0.5) the output is
+   * synthesized, elsewhere it keeps `image`'s pixels bit for bit. The output
+   * is `image`'s size; a mask of another size is resampled (nearest). The
+   * statistics come from the exemplars; when `image` is not given, the first
+   * exemplar is the image, and only its kept part feeds its statistics.
+   */
+  mask?: PlanarImage;
+  /** The image whose masked pixels are filled. Default: the first exemplar. */
+  image?: PlanarImage;
+  /**
+   * One mask per exemplar, in order (null for none): only the white part
+   * (luminance ≥ 0.5) of each exemplar feeds the statistics. Masks of
+   * another size are resampled (nearest).
+   */
+  exemplarMasks?: (PlanarImage | null)[];
+  /**
+   * Guided synthesis: label maps whose exact colours name regions; each
+   * colour's region of the output takes the statistics of the same colour's
+   * region in the exemplars. Resampled (nearest) to the exemplars and the
+   * output. A colour of the target that no exemplar guide has is an error.
+   */
+  guides?: Guides;
+  /**
+   * Whether the spectrum term counts. Default: on, except with a mask,
+   * exemplar masks or guides, whose statistics are regional while the
+   * spectrum is the whole image's.
+   */
+  spectrum?: boolean;
 }
 
 /** Limits and callbacks of one {@link Synthesizer.synthesize} or {@link Synthesizer.optimize} call. */
@@ -125,18 +172,12 @@ interface Stage {
   optimizer: Lbfgs;
   height: number;
   width: number;
+  /**
+   * An inpainting's kept pixels at this scale: their values (the image to
+   * fill, resampled below full size) and where they are (free < 0.5).
+   */
+  kept: { image: GPUBuffer; free: GPUBuffer } | null;
 }
-
-/**
- * L-BFGS iterations between draws of sliced Wasserstein directions. Fixed
- * directions within an iteration make each line search see one function.
- * Measured at 48 px (cracks, random weights, 122 evaluations), judged by the
- * sliced Wasserstein loss on directions of another seed: new directions
- * every 1, 2, 4 or 8 iterations all end within 3% of each other, one set for
- * the whole run 29% worse (it fits its own directions); every 4 iterations
- * sorts the exemplars' projections a quarter as often as every iteration.
- */
-const SLICE_ITERATIONS = 4;
 
 /** Outputs of at least this many pixels are checkpointed unless told otherwise. */
 const CHECKPOINT_FROM_PIXELS = 512 * 512;
@@ -191,6 +232,9 @@ export class Synthesizer {
   #convs: VggConvs;
   #exemplars: ExemplarInput[];
   #options: SynthesizerOptions;
+  #steering: Steering | null;
+  /** The image an inpainting fills, at full size. */
+  #image: ExemplarInput | null;
   #stage: Stage | null = null;
   #seed: number;
   #variation = 0;
@@ -206,8 +250,11 @@ export class Synthesizer {
     exemplars: ExemplarInput[],
     options: SynthesizerOptions,
     size: { width: number; height: number; scales: number },
+    steering: { plan: Steering | null; image: ExemplarInput | null },
   ) {
     this.#ctx = ctx;
+    this.#steering = steering.plan;
+    this.#image = steering.image;
     this.#ownsContext = !options.gpu;
     this.#convs = convs;
     this.#exemplars = exemplars;
@@ -231,8 +278,9 @@ export class Synthesizer {
         'Synthesizer.create needs weights: pass trained VggWeights (trainedWeights() or loadWeightsFile()) or weights: "random"; createSynthesizer() fetches the trained ones by itself',
       );
     }
-    const width = options.width ?? images[0].width;
-    const height = options.height ?? images[0].height;
+    const filled = options.mask ? options.image ?? images[0] : null;
+    const width = options.width ?? filled?.width ?? images[0].width;
+    const height = options.height ?? filled?.height ?? images[0].height;
     const spec = presetNamed(options.preset ?? "liu");
     const scales = options.scales ??
       _scalesThatFit(images, width, height, options.exemplarSize, Math.max(...spec.layers));
@@ -246,10 +294,13 @@ export class Synthesizer {
       spec.name,
       Math.max(...spec.layers),
     );
+    const steering = Steering.plan(images, { width, height }, options);
+    if (steering && options.loss === "sw") throw steeringNeedsGram();
     const weights = options.weights === "random"
       ? randomVggWeights(options.seed ?? 0, Math.max(...spec.layers))
       : options.weights;
-    const ctx = options.gpu ?? await GpuContext.create({ precision: options.precision });
+    const ctx = options.gpu ??
+      await GpuContext.create({ precision: options.precision, kernels: options.kernels });
     const made: { destroy(): void }[] = [];
     try {
       // The network runs tile by tile when it must; the whole-image tensors
@@ -274,12 +325,19 @@ export class Synthesizer {
       }
       const convs = new VggConvs(ctx, weights);
       made.push(convs);
-      const exemplars = images.map((image) => {
+      const exemplars = (steering?.exemplarsSeen(images) ?? images).map((image) => {
         const e = uploadExemplar(ctx, image, options.exemplarSize);
         made.push({ destroy: () => ctx.destroyBuffer(e.buffer) });
         return e;
       });
-      const synth = new Synthesizer(ctx, convs, exemplars, options, { width, height, scales });
+      const image = steering?.image
+        ? { buffer: ctx.upload("image to fill", steering.image.data), height, width }
+        : null;
+      if (image) made.push({ destroy: () => ctx.destroyBuffer(image.buffer) });
+      const synth = new Synthesizer(ctx, convs, exemplars, options, { width, height, scales }, {
+        plan: steering,
+        image,
+      });
       // One scale: build it now so a size the GPU cannot hold fails here.
       if (scales === 1) synth.#stage = await synth.#makeStage(0);
       return synth;
@@ -314,7 +372,19 @@ export class Synthesizer {
       : this.#exemplars.map((e) =>
         resampled(this.#ctx, e, Math.round(e.height / f), Math.round(e.width / f))
       );
+    const steering = this.#steering;
+    const regions = steering?.regionsAt(height, width, exemplars);
+    const free = steering?.freeAt(height, width) ?? undefined;
+    let kept: Stage["kept"] = null;
     try {
+      if (free && this.#image) {
+        kept = {
+          image: scale === 0
+            ? this.#image.buffer
+            : resampled(this.#ctx, this.#image, height, width).buffer,
+          free: this.#ctx.upload("free pixels", free),
+        };
+      }
       const objective = await TextureObjective.create(
         this.#ctx,
         this.#convs,
@@ -327,22 +397,52 @@ export class Synthesizer {
           checkpointing: this.#options.checkpointing ?? defaultCheckpointing(width, height),
           loss: this.#options.loss,
           seed: this.#seed,
+          regions,
+          free,
+          spectrum: this.#options.spectrum ?? !steering,
         },
       );
       const optimizer = new Lbfgs(this.#ctx, objective, {
         historySize: this.#options.historySize ?? 100,
         resampleEvery: SLICE_ITERATIONS,
       });
-      return { scale, objective, optimizer, height, width };
+      return { scale, objective, optimizer, height, width, kept };
+    } catch (e) {
+      if (kept) this.#destroyKept(kept, scale);
+      throw e;
     } finally {
       if (scale !== 0) exemplars.forEach((e) => this.#ctx.destroyBuffer(e.buffer));
     }
   }
 
   #dropStage(): void {
-    this.#stage?.optimizer.destroy();
-    this.#stage?.objective.destroy();
+    if (this.#stage) this.#destroyStage(this.#stage);
     this.#stage = null;
+  }
+
+  #destroyStage(stage: Stage): void {
+    stage.optimizer.destroy();
+    stage.objective.destroy();
+    if (stage.kept) this.#destroyKept(stage.kept, stage.scale);
+  }
+
+  #destroyKept(kept: NonNullable<Stage["kept"]>, scale: number): void {
+    this.#ctx.destroyBuffer(kept.free);
+    // At full size the kept values are the image itself, which lives as long as the synthesizer.
+    if (scale !== 0) this.#ctx.destroyBuffer(kept.image);
+  }
+
+  /** Puts an inpainting's kept pixels back into the stage's image, bit for bit. */
+  #keep(stage: Stage): void {
+    if (!stage.kept) return;
+    const prog = new Program(this.#ctx);
+    keepPixels(prog, stage.objective.x, stage.kept.free, stage.kept.image, {
+      channels: 3,
+      height: stage.height,
+      width: stage.width,
+    });
+    prog.run();
+    prog.destroy();
   }
 
   async #fullScale(): Promise<Stage> {
@@ -372,15 +472,29 @@ export class Synthesizer {
         if (scale < this.scales - 1) {
           upsample(this.#ctx, previous, stage, this.#options.tile ?? false);
         }
-        previous.optimizer.destroy();
-        previous.objective.destroy();
+        this.#destroyStage(previous);
       }
       this.#stage = stage;
       if (scale === this.scales - 1) {
         const noise = rng.normals(stage.objective.size);
-        for (let i = 0; i < noise.length; i++) noise[i] = 1 / (1 + Math.exp(-noise[i]));
+        const colours = this.#steering?.holeColours;
+        if (colours) {
+          // An inpainting's hole starts in the colours it is to take.
+          const plane = stage.height * stage.width;
+          const { mean, cholesky: l } = colours;
+          for (let p = 0; p < plane; p++) {
+            const z = [noise[p], noise[plane + p], noise[2 * plane + p]];
+            for (let c = 0; c < 3; c++) {
+              noise[c * plane + p] = mean[c] + l[c * 3] * z[0] + l[c * 3 + 1] * z[1] +
+                l[c * 3 + 2] * z[2];
+            }
+          }
+        } else {
+          for (let i = 0; i < noise.length; i++) noise[i] = 1 / (1 + Math.exp(-noise[i]));
+        }
         this.#ctx.write(stage.objective.x, noise);
       }
+      this.#keep(stage);
       stage.optimizer.reset();
       this.#started = false;
       // A budget is shared out evenly; the full-size scale gets what is left.
@@ -417,7 +531,7 @@ export class Synthesizer {
     }
     const filter = width === this.width && height === this.height
       ? null
-      : _resizeFilter(height, width, this.height, this.width);
+      : resizeFilter(height, width, this.height, this.width);
     if (filter) checkFits(this.#ctx, width, height, 12, "start image", "start image");
     const stage = await this.#fullScale();
     if (filter) {
@@ -435,6 +549,7 @@ export class Synthesizer {
     } else {
       this.#ctx.write(stage.objective.x, image.data);
     }
+    this.#keep(stage);
     stage.optimizer.reset();
     this.#history = [];
     this.#evaluationOffset = 0;
@@ -512,7 +627,10 @@ export class Synthesizer {
     return { width: stage.width, height: stage.height, data };
   }
 
-  /** Downloads the exemplars as the objective sees them at full scale (after `exemplarSize`). */
+  /**
+   * Downloads the exemplars as the objective sees them at full scale (after
+   * `exemplarSize`; what their masks leave out painted in their kept mean colour).
+   */
   async exemplars(): Promise<PlanarImage[]> {
     this.#checkAlive("exemplars");
     return await Promise.all(this.#exemplars.map(async (e) => ({
@@ -540,6 +658,7 @@ export class Synthesizer {
     this.#dropStage();
     this.#convs.destroy();
     this.#exemplars.forEach((e) => this.#ctx.destroyBuffer(e.buffer));
+    if (this.#image) this.#ctx.destroyBuffer(this.#image.buffer);
     if (this.#ownsContext) this.#ctx.destroy();
   }
 }
@@ -598,44 +717,6 @@ function _imagesSeen(
     });
   }
   return seen;
-}
-
-/** The exemplars' filter for a resize: Lanczos-3 (widened) when either side shrinks, else bicubic. */
-function _resizeFilter(
-  height: number,
-  width: number,
-  toHeight: number,
-  toWidth: number,
-): ResampleFilter {
-  return toHeight < height || toWidth < width ? "lanczos3" : "bicubic";
-}
-
-function runResample(
-  ctx: GpuContext,
-  resampler: Resampler,
-  input: GPUBuffer,
-  output: GPUBuffer,
-): void {
-  const prog = new Program(ctx);
-  resampler.record(prog, input, output);
-  prog.run();
-  prog.destroy();
-  resampler.destroy();
-}
-
-/** An exemplar resampled to `height`×`width`: Lanczos-3 widened by the scale when shrinking, bicubic when enlarging. */
-function resampled(
-  ctx: GpuContext,
-  e: ExemplarInput,
-  height: number,
-  width: number,
-): ExemplarInput {
-  const h = Math.max(1, height);
-  const w = Math.max(1, width);
-  const buffer = ctx.createBuffer("exemplar", 3 * h * w * 4);
-  const filter = _resizeFilter(e.height, e.width, h, w);
-  runResample(ctx, new Resampler(ctx, 3, e.height, e.width, h, w, filter), e.buffer, buffer);
-  return { buffer, height: h, width: w };
 }
 
 /**

@@ -4,13 +4,17 @@
 // texture distance that is not the loss: the sliced Wasserstein distance
 // between the 3×3 pixel patches of the image and of the exemplar, on 64 fixed
 // directions in the 27-dimensional patch space, computed in float64 on the
-// CPU from the PNGs (the start noise is snapshot 0).
+// CPU from the PNGs (the start noise is snapshot 0). Style transfer's
+// sliced Wasserstein style term runs its iterations too.
 import { assert, assertEquals } from "@std/assert";
 import { readImageFile } from "../../src/io/image_file.ts";
 import type { PlanarImage } from "../../src/io/image.ts";
 import { Random } from "../../src/random.ts";
 import { randomDirections } from "../../src/ops/sliced_wasserstein.ts";
 import { slicedWassersteinLoss, sortedTarget } from "../reference/sliced_wasserstein.ts";
+import { mosaicImage, shapesImage } from "../../examples/transfer_inputs.ts";
+import { StyleTransfer } from "../../src/synth/style_transfer.ts";
+import { gpu } from "../_helpers.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const PATCH = 3;
@@ -113,5 +117,22 @@ Deno.test("--loss sw: 20 iterations at 48 px run to the end, loss ÷5, patches m
     assert(after * 10 <= before, `patch distance went from ${before} to ${after}`);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("style transfer, loss sw: 10 iterations at 32 px from noise run to the end, the style term ÷3", async () => {
+  const transfer = await StyleTransfer.create(shapesImage(32, 32), mosaicImage(64), {
+    weights: "random",
+    loss: "sw",
+    init: "noise",
+    gpu: await gpu(),
+  });
+  try {
+    const run = await transfer.transfer(10);
+    assertEquals([run.stop, run.last.iteration], ["iterations", 10]);
+    const first = transfer.history[0];
+    assert(run.last.gram * 3 <= first.gram, `style term ${first.gram} → ${run.last.gram}`);
+  } finally {
+    transfer.dispose();
   }
 });

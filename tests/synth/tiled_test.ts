@@ -95,6 +95,14 @@ Deno.test("periodic tiles wider than the image fold their margins back (circular
   assertSame(tiled, whole, "fold");
 });
 
+Deno.test("a last core narrower than a layer's stride adds nothing there (exemplar 72×38, crop 28 px; loss rtol 1e-5, gradient 1e-4 of its peak)", async () => {
+  // 12 px cores: the exemplar's last column of cores is 2 px wide, less
+  // than pool2's stride of 4, so it holds pixels at relu1_1 and pool1 only.
+  const whole = await evaluate(SHALLOW, 64, 42, "zero");
+  const tiled = await evaluate(SHALLOW, 64, 42, "zero", 28);
+  assertSame(tiled, whole, "narrow last core");
+});
+
 Deno.test("tiles reach as deep as the seed preset's pool5 (loss rtol 1e-5, gradient 1e-4 of its peak)", async () => {
   const whole = await evaluate(SEED, 96, 64, "zero");
   const tiled = await evaluate(SEED, 96, 64, "zero", 320);

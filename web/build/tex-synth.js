@@ -84,8 +84,8 @@ function _exifOrientation(app1) {
   if (view.getUint16(2, little) !== 42) return 1;
   const ifd = view.getUint32(4, little);
   if (ifd + 2 > view.byteLength) return 1;
-  const count = view.getUint16(ifd, little);
-  for (let i = 0; i < count; i++) {
+  const count2 = view.getUint16(ifd, little);
+  for (let i = 0; i < count2; i++) {
     const entry = ifd + 2 + 12 * i;
     if (entry + 12 > view.byteLength) return 1;
     if (view.getUint16(entry, little) !== 274) continue;
@@ -289,7 +289,7 @@ function unfilter(data, offset, rows, stride, bpp, name) {
     }
   }
 }
-async function decodePng(bytes, name, maxPixels) {
+async function decodePngSamples(bytes, name, maxPixels) {
   if (bytes.length < 8 || SIGNATURE.some((v, i) => bytes[i] !== v)) fail(name, "no PNG signature");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let header = null;
@@ -354,9 +354,11 @@ async function decodePng(bytes, name, maxPixels) {
     o += part.length;
   }
   const raw = await inflate(compressed, expected, name);
-  const channels = CHANNELS[header.colorType];
-  const bpp = Math.max(1, channels * header.depth >> 3);
-  const rgb = new Uint8Array(header.width * header.height * 3);
+  const stored = CHANNELS[header.colorType];
+  const channels = header.colorType === 3 ? 3 : stored;
+  const depth = header.depth === 16 ? 16 : 8;
+  const bpp = Math.max(1, stored * header.depth >> 3);
+  const samples = depth === 16 ? new Uint16Array(header.width * header.height * channels) : new Uint8Array(header.width * header.height * channels);
   const levels = (1 << Math.min(header.depth, 8)) - 1;
   let offset = 0;
   for (const p of plan) {
@@ -365,24 +367,23 @@ async function decodePng(bytes, name, maxPixels) {
     for (let y = 0; y < p.h; y++) {
       const row = offset + y * (stride + 1) + 1;
       for (let x = 0; x < p.w; x++) {
-        const sample = (c) => {
-          if (header.depth === 16) return raw[row + (x * channels + c) * 2];
-          if (header.depth === 8) return raw[row + x * channels + c];
-          const bit = x * header.depth;
-          return raw[row + (bit >> 3)] >> 8 - header.depth - (bit & 7) & levels;
-        };
-        const out = ((p.y0 + y * p.dy) * header.width + p.x0 + x * p.dx) * 3;
-        if (header.colorType === 3) {
-          const index = sample(0);
-          if (index * 3 + 2 >= palette.length) fail(name, `palette index ${index} out of range`);
-          rgb.set(palette.subarray(index * 3, index * 3 + 3), out);
-        } else if (channels >= 3) {
-          rgb[out] = sample(0);
-          rgb[out + 1] = sample(1);
-          rgb[out + 2] = sample(2);
+        const out = ((p.y0 + y * p.dy) * header.width + p.x0 + x * p.dx) * channels;
+        if (header.depth === 16) {
+          for (let c = 0; c < channels; c++) {
+            const at = row + (x * channels + c) * 2;
+            samples[out + c] = raw[at] << 8 | raw[at + 1];
+          }
+        } else if (header.depth === 8 && header.colorType !== 3) {
+          for (let c = 0; c < channels; c++) samples[out + c] = raw[row + x * channels + c];
         } else {
-          const v = header.depth < 8 ? Math.round(sample(0) * 255 / levels) : sample(0);
-          rgb[out] = rgb[out + 1] = rgb[out + 2] = v;
+          const bit = x * header.depth;
+          const v = header.depth === 8 ? raw[row + x] : raw[row + (bit >> 3)] >> 8 - header.depth - (bit & 7) & levels;
+          if (header.colorType === 3) {
+            if (v * 3 + 2 >= palette.length) fail(name, `palette index ${v} out of range`);
+            samples.set(palette.subarray(v * 3, v * 3 + 3), out);
+          } else {
+            samples[out] = Math.round(v * 255 / levels);
+          }
         }
       }
     }
@@ -391,6 +392,23 @@ async function decodePng(bytes, name, maxPixels) {
   return {
     width: header.width,
     height: header.height,
+    channels,
+    depth,
+    samples
+  };
+}
+async function decodePng(bytes, name, maxPixels) {
+  const { width, height, channels, depth, samples } = await decodePngSamples(bytes, name, maxPixels);
+  const rgb = new Uint8Array(width * height * 3);
+  const shift = depth === 16 ? 8 : 0;
+  const colour = channels >= 3;
+  for (let i = 0; i < width * height; i++) {
+    const at = i * channels;
+    for (let c = 0; c < 3; c++) rgb[3 * i + c] = samples[at + (colour ? c : 0)] >> shift;
+  }
+  return {
+    width,
+    height,
     rgb
   };
 }
@@ -403,9 +421,31 @@ function chunk(type, body) {
   view.setUint32(8 + body.length, crc32(out, 4, 8 + body.length));
   return out;
 }
-async function encodePngBytes(image) {
-  const { width, height, rgb } = image;
-  const stride = width * 3;
+var COLOR_TYPES = {
+  1: 0,
+  2: 4,
+  3: 2,
+  4: 6
+};
+async function encodePngSamples(image, text = {}) {
+  const { width, height, channels, depth, samples } = image;
+  if (COLOR_TYPES[channels] === void 0 || depth !== 8 && depth !== 16) {
+    throw new RangeError(`encodePngSamples: ${channels} channels at ${depth} bits`);
+  }
+  if (samples.length !== width * height * channels) {
+    throw new RangeError(`encodePngSamples: ${samples.length} samples for ${width}\xD7${height}\xD7${channels}`);
+  }
+  const bpp = channels * depth / 8;
+  const stride = width * bpp;
+  const bytes = new Uint8Array(height * stride);
+  if (depth === 16) {
+    for (let i = 0; i < samples.length; i++) {
+      bytes[2 * i] = samples[i] >> 8;
+      bytes[2 * i + 1] = samples[i] & 255;
+    }
+  } else {
+    bytes.set(samples);
+  }
   const filtered = new Uint8Array(height * (stride + 1));
   const candidate = new Uint8Array(stride);
   const best = new Uint8Array(stride);
@@ -416,9 +456,9 @@ async function encodePngBytes(image) {
     for (let type = 0; type < 5; type++) {
       let score = 0;
       for (let i = 0; i < stride; i++) {
-        const a = i >= 3 ? rgb[row + i - 3] : 0;
-        const b = y > 0 ? rgb[row - stride + i] : 0;
-        const c = y > 0 && i >= 3 ? rgb[row - stride + i - 3] : 0;
+        const a = i >= bpp ? bytes[row + i - bpp] : 0;
+        const b = y > 0 ? bytes[row - stride + i] : 0;
+        const c = y > 0 && i >= bpp ? bytes[row - stride + i - bpp] : 0;
         let pred = 0;
         if (type === 1) pred = a;
         else if (type === 2) pred = b;
@@ -430,7 +470,7 @@ async function encodePngBytes(image) {
           const pc = Math.abs(p - c);
           pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
         }
-        const v = rgb[row + i] - pred & 255;
+        const v = bytes[row + i] - pred & 255;
         candidate[i] = v;
         score += v < 128 ? v : 256 - v;
       }
@@ -450,11 +490,21 @@ async function encodePngBytes(image) {
   const h = new DataView(ihdr.buffer);
   h.setUint32(0, width);
   h.setUint32(4, height);
-  ihdr[8] = 8;
-  ihdr[9] = 2;
+  ihdr[8] = depth;
+  ihdr[9] = COLOR_TYPES[channels];
+  const texts = Object.entries(text).map(([keyword, value]) => {
+    const latin1 = [
+      ...value
+    ].every((ch) => ch.charCodeAt(0) >= 1 && ch.charCodeAt(0) <= 255);
+    if (!/^[\x20-\x7e\xa1-\xff]{1,79}$/.test(keyword) || !latin1) {
+      throw new RangeError(`encodePngSamples: tEXt keyword or text not Latin-1: ${keyword}`);
+    }
+    return chunk("tEXt", Uint8Array.from(`${keyword}\0${value}`, (ch) => ch.charCodeAt(0)));
+  });
   const parts = [
     new Uint8Array(SIGNATURE),
     chunk("IHDR", ihdr),
+    ...texts,
     chunk("IDAT", compressed),
     chunk("IEND", new Uint8Array())
   ];
@@ -465,6 +515,15 @@ async function encodePngBytes(image) {
     o += p.length;
   }
   return out;
+}
+async function encodePngBytes(image) {
+  return await encodePngSamples({
+    width: image.width,
+    height: image.height,
+    channels: 3,
+    depth: 8,
+    samples: image.rgb
+  });
 }
 
 // src/io/image.ts
@@ -699,13 +758,24 @@ async function encodePng(image) {
   });
 }
 
+// src/gpu/kernel_family.ts
+function isSoftwareAdapter(description) {
+  return /llvmpipe|lavapipe|swiftshader|softpipe|warp|software|cpu/i.test(description);
+}
+function kernelFamilyFor(choice, description) {
+  if (choice !== "auto") return choice;
+  return isSoftwareAdapter(description) ? "software" : "tiled";
+}
+
 // src/gpu/context.ts
 var STORAGE = 128;
 var COPY_SRC = 4;
 var COPY_DST = 8;
 var MAP_READ = 1;
 var UNIFORM = 64;
-var DEFAULT_PRECISION = "f32";
+function defaultPrecision(kernels, shaderF16) {
+  return kernels === "tiled" && shaderF16 ? "f16" : "f32";
+}
 var GpuContext = class _GpuContext {
   /** The WebGPU device. */
   device;
@@ -713,16 +783,19 @@ var GpuContext = class _GpuContext {
   info;
   /** The storage precision used: the one asked for, or "f32" without `shader-f16`. */
   precision;
+  /** The kernel family the engine's GEMMs and Gram matrices use on this device. */
+  kernels;
   #live = /* @__PURE__ */ new Map();
   #liveBytes = 0;
   #peakBytes = 0;
   #pipelines = /* @__PURE__ */ new Map();
   #modules = /* @__PURE__ */ new Map();
   #lost = null;
-  constructor(device, info, precision) {
+  constructor(device, info, precision, kernels) {
     this.device = device;
     this.info = info;
-    this.precision = info.shaderF16 ? precision : "f32";
+    this.kernels = kernels;
+    this.precision = info.shaderF16 ? precision ?? defaultPrecision(kernels, true) : "f32";
     device.lost.then((reason) => {
       this.#lost = reason.message || String(reason.reason);
     });
@@ -733,9 +806,17 @@ var GpuContext = class _GpuContext {
    * the runtime has no WebGPU or no adapter.
    */
   static async create(options = {}) {
-    const precision = options.precision ?? DEFAULT_PRECISION;
-    if (precision !== "f32" && precision !== "f16") {
+    const precision = options.precision;
+    if (precision !== void 0 && precision !== "f32" && precision !== "f16") {
       throw new TexSynthError(`precision must be "f32" or "f16", got ${JSON.stringify(precision)}`);
+    }
+    const choice = options.kernels ?? "auto";
+    if (![
+      "auto",
+      "software",
+      "tiled"
+    ].includes(choice)) {
+      throw new TexSynthError(`kernels must be "auto", "software" or "tiled", got ${JSON.stringify(choice)}`);
     }
     const gpu = globalThis.navigator?.gpu;
     if (!gpu) {
@@ -769,14 +850,14 @@ var GpuContext = class _GpuContext {
       a.description,
       a.vendor && `vendor ${a.vendor}`,
       a.architecture
-    ].filter((s) => s).join(", ");
+    ].filter((s) => s).join(", ") || "unknown adapter";
     return new _GpuContext(device, {
-      description: description || "unknown adapter",
+      description,
       maxBufferSize: l.maxBufferSize,
       maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
       maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
       shaderF16
-    }, precision);
+    }, precision, kernelFamilyFor(choice, description));
   }
   /** Bytes held now by buffers this context made and has not destroyed. */
   get liveBytes() {
@@ -842,8 +923,8 @@ var GpuContext = class _GpuContext {
     buffer.destroy();
   }
   /** Reads `count` floats from `buffer` starting at float `offset`. */
-  async read(buffer, offset = 0, count) {
-    const n = count ?? buffer.size / 4 - offset;
+  async read(buffer, offset = 0, count2) {
+    const n = count2 ?? buffer.size / 4 - offset;
     const bytes = Math.ceil(n * 4 / 4) * 4;
     const staging = this.device.createBuffer({
       size: bytes,
@@ -940,6 +1021,186 @@ function formatBytes(bytes) {
   return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
 
+// src/gpu/program.ts
+var Scratch = class {
+  /** The name steps share it by. */
+  label;
+  constructor(label) {
+    this.label = label;
+  }
+};
+var Program = class {
+  ctx;
+  #steps = [];
+  #owned = [];
+  #scratch = /* @__PURE__ */ new Map();
+  constructor(ctx) {
+    this.ctx = ctx;
+  }
+  /** Records one dispatch of `pipeline` over `groups` workgroups. */
+  dispatch(pipeline, bindings, groups, params) {
+    let uniform = null;
+    if (params) {
+      uniform = this.ctx.uniform(`${pipeline.label || "kernel"} params`, params);
+      this.#owned.push(uniform);
+    }
+    this.#steps.push({
+      kind: "dispatch",
+      pipeline,
+      uniform,
+      bindings,
+      group: null,
+      groups: [
+        groups[0],
+        groups[1] ?? 1,
+        groups[2] ?? 1
+      ]
+    });
+  }
+  /**
+   * The scratch buffer called `label`, at least `bytes` long. Steps that ask
+   * for one label share one buffer, sized for the largest of them when the
+   * program is first encoded.
+   */
+  scratch(label, bytes) {
+    const entry = this.#scratch.get(label);
+    if (entry?.buffer) throw new Error(`scratch ${label} asked for after the program was encoded`);
+    if (entry) {
+      entry.bytes = Math.max(entry.bytes, bytes);
+      return entry.ref;
+    }
+    const ref = new Scratch(label);
+    this.#scratch.set(label, {
+      ref,
+      bytes,
+      buffer: null
+    });
+    return ref;
+  }
+  /** A constant buffer holding `data`, owned (and freed) by this program. */
+  upload(label, data) {
+    const buffer = this.ctx.upload(label, data);
+    this.#owned.push(buffer);
+    return buffer;
+  }
+  /** Records a buffer-to-buffer copy (offsets and size in bytes). */
+  copy(src, dst, bytes, srcOffset = 0, dstOffset = 0) {
+    this.#steps.push({
+      kind: "copy",
+      src,
+      srcOffset,
+      dst,
+      dstOffset,
+      bytes
+    });
+  }
+  /** Records zeroing `bytes` of `buffer` from `offset` (whole buffer by default). */
+  clear(buffer, offset = 0, bytes = buffer.size - offset) {
+    this.#steps.push({
+      kind: "clear",
+      buffer,
+      offset,
+      bytes
+    });
+  }
+  #resolve(binding) {
+    if (!(binding instanceof Scratch)) return binding;
+    const entry = this.#scratch.get(binding.label);
+    if (!entry.buffer) {
+      entry.buffer = this.ctx.createBuffer(binding.label, entry.bytes);
+      this.#owned.push(entry.buffer);
+    }
+    return entry.buffer;
+  }
+  #bindGroup(step) {
+    if (step.group) return step.group;
+    const entries = [];
+    if (step.uniform) entries.push({
+      binding: 0,
+      resource: {
+        buffer: step.uniform
+      }
+    });
+    const first = entries.length;
+    step.bindings.forEach((b, i) => entries.push({
+      binding: first + i,
+      resource: {
+        buffer: this.#resolve(b)
+      }
+    }));
+    step.group = this.ctx.device.createBindGroup({
+      layout: step.pipeline.getBindGroupLayout(0),
+      entries
+    });
+    return step.group;
+  }
+  /** Number of dispatches recorded. */
+  get dispatches() {
+    return this.#steps.filter((s) => s.kind === "dispatch").length;
+  }
+  /**
+   * Encodes the steps into `encoder`, one compute pass between copies (or
+   * one a dispatch, with `timestamps`), and returns the dispatched pipelines
+   * in order.
+   */
+  encode(encoder, timestamps) {
+    const pipelines = [];
+    let pass = null;
+    for (const step of this.#steps) {
+      if (step.kind === "dispatch") {
+        const group = this.#bindGroup(step);
+        if (timestamps) {
+          const i = pipelines.length;
+          pass = encoder.beginComputePass({
+            timestampWrites: {
+              querySet: timestamps.querySet,
+              beginningOfPassWriteIndex: 2 * i,
+              endOfPassWriteIndex: 2 * i + 1
+            }
+          });
+        }
+        pass ??= encoder.beginComputePass();
+        pass.setPipeline(step.pipeline);
+        pass.setBindGroup(0, group);
+        pass.dispatchWorkgroups(step.groups[0], step.groups[1], step.groups[2]);
+        pipelines.push(step.pipeline);
+        if (timestamps) {
+          pass.end();
+          pass = null;
+        }
+        continue;
+      }
+      if (pass) {
+        pass.end();
+        pass = null;
+      }
+      if (step.kind === "copy") {
+        encoder.copyBufferToBuffer(step.src, step.srcOffset, step.dst, step.dstOffset, step.bytes);
+      } else {
+        encoder.clearBuffer(step.buffer, step.offset, step.bytes);
+      }
+    }
+    pass?.end();
+    return pipelines;
+  }
+  /** Frees the uniform, constant and scratch buffers of the program. */
+  destroy() {
+    this.#owned.forEach((b) => this.ctx.destroyBuffer(b));
+    this.#owned = [];
+    this.#scratch.clear();
+    this.#steps = [];
+  }
+  /** Encodes and submits the program in one command buffer. */
+  run() {
+    this.ctx.checkLost();
+    const encoder = this.ctx.device.createCommandEncoder();
+    this.encode(encoder);
+    this.ctx.device.queue.submit([
+      encoder.finish()
+    ]);
+  }
+};
+
 // src/gpu/buffer_pool.ts
 var BufferPool = class {
   ctx;
@@ -1010,15 +1271,15 @@ function pack(...fields) {
   return buffer;
 }
 var MAX_GROUPS_PER_DIM = 65535;
-function grid(count) {
-  if (count <= MAX_GROUPS_PER_DIM) return [
-    Math.max(1, count),
+function grid(count2) {
+  if (count2 <= MAX_GROUPS_PER_DIM) return [
+    Math.max(1, count2),
     1,
     1
   ];
-  const y = Math.ceil(count / MAX_GROUPS_PER_DIM);
+  const y = Math.ceil(count2 / MAX_GROUPS_PER_DIM);
   return [
-    Math.ceil(count / y),
+    Math.ceil(count2 / y),
     y,
     1
   ];
@@ -1346,186 +1607,6 @@ var POOL_NAMES = [
   "pool5"
 ];
 
-// src/gpu/program.ts
-var Scratch = class {
-  /** The name steps share it by. */
-  label;
-  constructor(label) {
-    this.label = label;
-  }
-};
-var Program = class {
-  ctx;
-  #steps = [];
-  #owned = [];
-  #scratch = /* @__PURE__ */ new Map();
-  constructor(ctx) {
-    this.ctx = ctx;
-  }
-  /** Records one dispatch of `pipeline` over `groups` workgroups. */
-  dispatch(pipeline, bindings, groups, params) {
-    let uniform = null;
-    if (params) {
-      uniform = this.ctx.uniform(`${pipeline.label || "kernel"} params`, params);
-      this.#owned.push(uniform);
-    }
-    this.#steps.push({
-      kind: "dispatch",
-      pipeline,
-      uniform,
-      bindings,
-      group: null,
-      groups: [
-        groups[0],
-        groups[1] ?? 1,
-        groups[2] ?? 1
-      ]
-    });
-  }
-  /**
-   * The scratch buffer called `label`, at least `bytes` long. Steps that ask
-   * for one label share one buffer, sized for the largest of them when the
-   * program is first encoded.
-   */
-  scratch(label, bytes) {
-    const entry = this.#scratch.get(label);
-    if (entry?.buffer) throw new Error(`scratch ${label} asked for after the program was encoded`);
-    if (entry) {
-      entry.bytes = Math.max(entry.bytes, bytes);
-      return entry.ref;
-    }
-    const ref = new Scratch(label);
-    this.#scratch.set(label, {
-      ref,
-      bytes,
-      buffer: null
-    });
-    return ref;
-  }
-  /** A constant buffer holding `data`, owned (and freed) by this program. */
-  upload(label, data) {
-    const buffer = this.ctx.upload(label, data);
-    this.#owned.push(buffer);
-    return buffer;
-  }
-  /** Records a buffer-to-buffer copy (offsets and size in bytes). */
-  copy(src, dst, bytes, srcOffset = 0, dstOffset = 0) {
-    this.#steps.push({
-      kind: "copy",
-      src,
-      srcOffset,
-      dst,
-      dstOffset,
-      bytes
-    });
-  }
-  /** Records zeroing `bytes` of `buffer` from `offset` (whole buffer by default). */
-  clear(buffer, offset = 0, bytes = buffer.size - offset) {
-    this.#steps.push({
-      kind: "clear",
-      buffer,
-      offset,
-      bytes
-    });
-  }
-  #resolve(binding) {
-    if (!(binding instanceof Scratch)) return binding;
-    const entry = this.#scratch.get(binding.label);
-    if (!entry.buffer) {
-      entry.buffer = this.ctx.createBuffer(binding.label, entry.bytes);
-      this.#owned.push(entry.buffer);
-    }
-    return entry.buffer;
-  }
-  #bindGroup(step) {
-    if (step.group) return step.group;
-    const entries = [];
-    if (step.uniform) entries.push({
-      binding: 0,
-      resource: {
-        buffer: step.uniform
-      }
-    });
-    const first = entries.length;
-    step.bindings.forEach((b, i) => entries.push({
-      binding: first + i,
-      resource: {
-        buffer: this.#resolve(b)
-      }
-    }));
-    step.group = this.ctx.device.createBindGroup({
-      layout: step.pipeline.getBindGroupLayout(0),
-      entries
-    });
-    return step.group;
-  }
-  /** Number of dispatches recorded. */
-  get dispatches() {
-    return this.#steps.filter((s) => s.kind === "dispatch").length;
-  }
-  /**
-   * Encodes the steps into `encoder`, one compute pass between copies (or
-   * one a dispatch, with `timestamps`), and returns the dispatched pipelines
-   * in order.
-   */
-  encode(encoder, timestamps) {
-    const pipelines = [];
-    let pass = null;
-    for (const step of this.#steps) {
-      if (step.kind === "dispatch") {
-        const group = this.#bindGroup(step);
-        if (timestamps) {
-          const i = pipelines.length;
-          pass = encoder.beginComputePass({
-            timestampWrites: {
-              querySet: timestamps.querySet,
-              beginningOfPassWriteIndex: 2 * i,
-              endOfPassWriteIndex: 2 * i + 1
-            }
-          });
-        }
-        pass ??= encoder.beginComputePass();
-        pass.setPipeline(step.pipeline);
-        pass.setBindGroup(0, group);
-        pass.dispatchWorkgroups(step.groups[0], step.groups[1], step.groups[2]);
-        pipelines.push(step.pipeline);
-        if (timestamps) {
-          pass.end();
-          pass = null;
-        }
-        continue;
-      }
-      if (pass) {
-        pass.end();
-        pass = null;
-      }
-      if (step.kind === "copy") {
-        encoder.copyBufferToBuffer(step.src, step.srcOffset, step.dst, step.dstOffset, step.bytes);
-      } else {
-        encoder.clearBuffer(step.buffer, step.offset, step.bytes);
-      }
-    }
-    pass?.end();
-    return pipelines;
-  }
-  /** Frees the uniform, constant and scratch buffers of the program. */
-  destroy() {
-    this.#owned.forEach((b) => this.ctx.destroyBuffer(b));
-    this.#owned = [];
-    this.#scratch.clear();
-    this.#steps = [];
-  }
-  /** Encodes and submits the program in one command buffer. */
-  run() {
-    this.ctx.checkLost();
-    const encoder = this.ctx.device.createCommandEncoder();
-    this.encode(encoder);
-    this.ctx.device.queue.submit([
-      encoder.finish()
-    ]);
-  }
-};
-
 // kernels/resample_axis.wgsl
 var resample_axis_default = "// One separable resampling pass along one axis. The tensor is viewed as\n// [outer, nIn, inner] \u2192 [outer, nOut, inner]; output line position o takes\n// \u03A3_k weights[o\xB7taps + k] \xB7 x[outer, taps_at[o\xB7taps + k], inner]. Edge handling\n// (clamp or wrap) and the filter live entirely in the CPU-built tables, so\n// one kernel serves every filter, mode and axis.\nstruct Params { total: u32, nIn: u32, nOut: u32, inner: u32, taps: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> x: array<f32>;\n@group(0) @binding(2) var<storage, read> taps_at: array<u32>;\n@group(0) @binding(3) var<storage, read> weights: array<f32>;\n@group(0) @binding(4) var<storage, read_write> y: array<f32>;\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let g = (wid.x + wid.y * nwg.x) * 256u + li;\n  if (g >= p.total) {\n    return;\n  }\n  let i = g % p.inner;\n  let line = g / p.inner;\n  let o = line % p.nOut;\n  let base = (line / p.nOut) * p.nIn * p.inner + i;\n  let t0 = o * p.taps;\n  var s = 0.0;\n  for (var k = 0u; k < p.taps; k++) {\n    s += weights[t0 + k] * x[base + taps_at[t0 + k] * p.inner];\n  }\n  y[g] = s;\n}\n";
 
@@ -1688,8 +1769,29 @@ var Resampler = class {
   }
 };
 
-// kernels/lbfgs_pair.wgsl
-var lbfgs_pair_default = "// Completes a new L-BFGS history pair on the GPU: from y\xB7s and y\xB7y (already\n// reduced into the scalars buffer) it stores \u03C1 = 1/(y\xB7s) and the initial\n// inverse-Hessian scale H = (y\xB7s)/(y\xB7y), as torch.optim.LBFGS does. The CPU\n// admits the pair from its own estimate of y\xB7s; should the exact f32 value\n// disagree (y\xB7s \u2264 1e-10), \u03C1 = 0 makes the pair a no-op in the two-loop\n// recursion and H keeps its previous value, so no division blows up.\nstruct Params { ys: u32, yy: u32, rho: u32, h: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> scalars: array<f32>;\n\n@compute @workgroup_size(1)\nfn main() {\n  let ys = scalars[p.ys];\n  let yy = scalars[p.yy];\n  if (ys > 1e-10 && yy > 0.0) {\n    scalars[p.rho] = 1.0 / ys;\n    scalars[p.h] = ys / yy;\n  } else {\n    scalars[p.rho] = 0.0;\n  }\n}\n";
+// src/synth/resize.ts
+function runResample(ctx, resampler, input, output) {
+  const prog = new Program(ctx);
+  resampler.record(prog, input, output);
+  prog.run();
+  prog.destroy();
+  resampler.destroy();
+}
+function resizeFilter(height, width, toHeight, toWidth) {
+  return toHeight < height || toWidth < width ? "lanczos3" : "bicubic";
+}
+function resampled(ctx, e, height, width) {
+  const h = Math.max(1, height);
+  const w = Math.max(1, width);
+  const buffer = ctx.createBuffer("exemplar", 3 * h * w * 4);
+  const filter = resizeFilter(e.height, e.width, h, w);
+  runResample(ctx, new Resampler(ctx, 3, e.height, e.width, h, w, filter), e.buffer, buffer);
+  return {
+    buffer,
+    height: h,
+    width: w
+  };
+}
 
 // kernels/reduce_partial.wgsl
 var reduce_partial_default = "// First stage of a deterministic reduction: workgroup w reduces the elements\n// [w*chunk, (w+1)*chunk) in a fixed tree order and writes partials[w]. The\n// order never depends on scheduling, so equal inputs give equal results.\n// OP (a pipeline constant) picks what is reduced:\n//   0: \u03A3 a   1: \u03A3 a\xB7b   2: \u03A3 |a|   3: max |a|\n// Operations on one vector bind it as both `a` and `b`.\noverride OP: u32 = 0u;\n\nstruct Params { n: u32, chunk: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> a: array<f32>;\n@group(0) @binding(2) var<storage, read> b: array<f32>;\n@group(0) @binding(3) var<storage, read_write> partials: array<f32>;\n\nconst WG = 256u;\nvar<workgroup> acc: array<f32, 256>;\n\nfn term(i: u32) -> f32 {\n  switch OP {\n    case 1u: { return a[i] * b[i]; }\n    case 2u, 3u: { return abs(a[i]); }\n    default: { return a[i]; }\n  }\n}\n\nfn combine(x: f32, y: f32) -> f32 {\n  if (OP == 3u) {\n    return max(x, y);\n  }\n  return x + y;\n}\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let w = wid.x + wid.y * nwg.x;\n  let start = w * p.chunk;\n  let end = min(start + p.chunk, p.n);\n  var s = 0.0;\n  for (var i = start + li; i < end; i += WG) {\n    s = combine(s, term(i));\n  }\n  acc[li] = s;\n  workgroupBarrier();\n  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {\n    if (li < stride) {\n      acc[li] = combine(acc[li], acc[li + stride]);\n    }\n    workgroupBarrier();\n  }\n  if (li == 0u) {\n    partials[w] = acc[0];\n  }\n}\n";
@@ -1706,8 +1808,8 @@ var REDUCE = {
 };
 var MAX_PARTIALS = 1024;
 function reduce(prog, op, a, b, n, target) {
-  const count = Math.max(1, Math.min(MAX_PARTIALS, Math.ceil(n / 4096)));
-  const chunk2 = Math.ceil(n / count);
+  const count2 = Math.max(1, Math.min(MAX_PARTIALS, Math.ceil(n / 4096)));
+  const chunk2 = Math.ceil(n / count2);
   const parts = prog.scratch("reduction partials", MAX_PARTIALS * 4);
   prog.dispatch(prog.ctx.pipeline(reduce_partial_default, "main", {
     OP: op
@@ -1715,7 +1817,7 @@ function reduce(prog, op, a, b, n, target) {
     a,
     b,
     parts
-  ], grid(count), pack(n, chunk2));
+  ], grid(count2), pack(n, chunk2));
   prog.dispatch(prog.ctx.pipeline(reduce_finish_default, "main", {
     MAX: op === REDUCE.maxAbs ? 1 : 0
   }), [
@@ -1723,11 +1825,775 @@ function reduce(prog, op, a, b, n, target) {
     target.scalars
   ], [
     1
-  ], pack(count, target.slot, target.accumulate ? 1 : 0, f32(target.scale ?? 1)));
+  ], pack(count2, target.slot, target.accumulate ? 1 : 0, f32(target.scale ?? 1)));
 }
 function reduceDot(prog, a, b, n, target) {
   reduce(prog, REDUCE.dot, a, b, n, target);
 }
+
+// kernels/scalar_combine.wgsl
+var scalar_combine_default = "// scalars[dst] = a\xB7scalars[i] + b\xB7scalars[j]: folds loss terms into the total\n// on the GPU so the CPU reads every figure of an evaluation in one go.\nstruct Params { dst: u32, i: u32, j: u32, a: f32, b: f32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> scalars: array<f32>;\n\n@compute @workgroup_size(1)\nfn main() {\n  scalars[p.dst] = p.a * scalars[p.i] + p.b * scalars[p.j];\n}\n";
+
+// src/ops/scalars.ts
+function combineScalars(prog, scalars, dst, a, i, b, j) {
+  prog.dispatch(prog.ctx.pipeline(scalar_combine_default), [
+    scalars
+  ], [
+    1
+  ], pack(dst, i, j, f32(a), f32(b)));
+}
+
+// kernels/sw_residual.wgsl
+var sw_residual_default = "// The sliced Wasserstein residual and its scatter back to pixel order. For\n// each sorted projection sorted[k, i] (sorted in place in `proj`) with\n// original pixel idx[k, i]: r = sorted[k, i] \u2212 target[k, i] replaces the\n// sorted value (the loss is then a dot product of `proj` with itself) and\n// dproj[k, idx[k, i]] = scale \xB7 r, scale = 2\xB7weight/(K\xB7M). Every pixel of a\n// row appears once in idx, so the scatter writes each output exactly once.\nstruct Params { count: u32, m: u32, scale: f32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> proj: array<f32>;\n@group(0) @binding(2) var<storage, read> target_sorted: array<f32>;\n@group(0) @binding(3) var<storage, read> idx: array<u32>;\n@group(0) @binding(4) var<storage, read_write> dproj: array<f32>;\n\nconst WG = 256u;\n\n@compute @workgroup_size(256)\nfn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {\n  let e = gid.x + gid.y * nwg.x * WG;\n  if (e >= p.count) {\n    return;\n  }\n  let r = proj[e] - target_sorted[e];\n  proj[e] = r;\n  dproj[e - e % p.m + idx[e]] = p.scale * r;\n}\n";
+
+// kernels/sw_quantile.wgsl
+var sw_quantile_default = "// Resamples sorted exemplar projections (rows of mt values) to rows of m\n// values by nearest rank: dst[k, i] = src[k, rank[i]], where the caller's\n// rank[i] = min(mt \u2212 1, \u230A(i + \xBD)\xB7mt / m\u230B) is the quantile of output rank i.\nstruct Params { count: u32, m: u32, mt: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> src: array<f32>;\n@group(0) @binding(2) var<storage, read> rank: array<u32>;\n@group(0) @binding(3) var<storage, read_write> dst: array<f32>;\n\nconst WG = 256u;\n\n@compute @workgroup_size(256)\nfn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {\n  let e = gid.x + gid.y * nwg.x * WG;\n  if (e >= p.count) {\n    return;\n  }\n  let k = e / p.m;\n  dst[e] = src[k * p.mt + rank[e - k * p.m]];\n}\n";
+
+// kernels/sw_directions.wgsl
+var sw_directions_default = "// Random unit directions for sliced Wasserstein, drawn on the GPU: row k of\n// `dirs` ([count, channels]) is a normalized vector of standard normals.\n// The draw is a hash of (seed, draw, k, c), the draw number read from\n// scalars[counter], so each draw slices anew without the CPU and the same run\n// always draws the same directions.\nstruct Params { count: u32, channels: u32, seed: u32, counter: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> scalars: array<f32>;\n@group(0) @binding(2) var<storage, read_write> dirs: array<f32>;\n\nconst WG = 64u;\nvar<workgroup> partial: array<f32, 64>;\n\nfn pcg(v: u32) -> u32 {\n  let state = v * 747796405u + 2891336453u;\n  let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;\n  return (word >> 22u) ^ word;\n}\n\nfn uniform01(h: u32) -> f32 {\n  return (f32(h >> 8u) + 0.5) / 16777216.0;\n}\n\n@compute @workgroup_size(64)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let k = wid.x + wid.y * nwg.x;\n  if (k >= p.count) {\n    return;\n  }\n  let draw = u32(scalars[p.counter]);\n  let base = pcg(p.seed ^ pcg(draw ^ pcg(k)));\n  var s = 0.0;\n  for (var c = li; c < p.channels; c += WG) {\n    let h1 = pcg(base ^ pcg(2u * c));\n    let h2 = pcg(base ^ pcg(2u * c + 1u));\n    let v = sqrt(-2.0 * log(uniform01(h1))) * cos(6.283185307179586 * uniform01(h2));\n    dirs[k * p.channels + c] = v;\n    s += v * v;\n  }\n  partial[li] = s;\n  workgroupBarrier();\n  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {\n    if (li < stride) {\n      partial[li] += partial[li + stride];\n    }\n    workgroupBarrier();\n  }\n  let inv = inverseSqrt(max(partial[0], 1e-30));\n  for (var c = li; c < p.channels; c += WG) {\n    dirs[k * p.channels + c] *= inv;\n  }\n}\n";
+
+// kernels/sort_local.wgsl
+var sort_local_default = '// Bitonic sort stages that stay inside one 2048-element tile of a row, run in\n// workgroup memory. Rows are `n` f32 values, unpadded: the network is the\n// all-ascending ("flip") bitonic network over the next power of two, where\n// every comparator puts the smaller value at the lower position. Positions\n// \u2265 n act as +\u221E and are never moved by such a comparator, so comparators that\n// reach past n are skipped instead of padding the row.\n//\n// Keys are the f32 bit patterns mapped to u32 so that unsigned order is the\n// IEEE total order (\u2212\u221E < \u2026 < \u22120 < +0 < \u2026 < +\u221E). `sort_pairs` carries a u32\n// payload and breaks key ties by it, so an index payload makes the sort stable.\n//\n// For k in [k_first, k_last] (powers of two) it runs the stages of merge\n// size k with strides min(k/2, TILE/2) \u2026 1; the first stride of a merge\n// (k/2) is the flip comparator i \u2194 i ^ (k \u2212 1). One dispatch therefore does\n// either a whole in-tile sort (k_first = 2) or the in-tile tail of a larger\n// merge (k_first = k_last > TILE, no flip).\nstruct Params { n: u32, tiles: u32, count: u32, k_first: u32, k_last: u32, fill: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> values: array<u32>;\n@group(0) @binding(2) var<storage, read_write> payload: array<u32>;\n\nconst TILE = 2048u;\nconst WG = 256u;\nvar<workgroup> keys: array<u32, 2048>;\nvar<workgroup> carried: array<u32, 2048>;\n\nfn to_key(bits: u32) -> u32 {\n  return bits ^ select(0x80000000u, 0xffffffffu, (bits & 0x80000000u) != 0u);\n}\n\nfn from_key(key: u32) -> u32 {\n  return key ^ select(0xffffffffu, 0x80000000u, (key & 0x80000000u) != 0u);\n}\n\n// Local positions i < l of comparator c at merge size k, stride j.\nfn pair(c: u32, k: u32, j: u32) -> vec2u {\n  let i = (c / j) * 2u * j + c % j;\n  return vec2u(i, select(i + j, i ^ (k - 1u), j * 2u == k));\n}\n\n@compute @workgroup_size(256)\nfn sort_keys(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32,\n             @builtin(num_workgroups) nwg: vec3u) {\n  let w = wid.x + wid.y * nwg.x;\n  if (w >= p.count) {\n    return;\n  }\n  let row = w / p.tiles;\n  let start = (w % p.tiles) * TILE;\n  let size = min(TILE, p.n - start);\n  let base = row * p.n + start;\n  for (var e = li; e < size; e += WG) {\n    keys[e] = to_key(values[base + e]);\n  }\n  workgroupBarrier();\n  for (var k = p.k_first; k <= p.k_last; k <<= 1u) {\n    for (var j = min(k, TILE) / 2u; j > 0u; j >>= 1u) {\n      for (var c = li; c < TILE / 2u; c += WG) {\n        let q = pair(c, k, j);\n        if (q.y < size) {\n          let a = keys[q.x];\n          let b = keys[q.y];\n          if (a > b) {\n            keys[q.x] = b;\n            keys[q.y] = a;\n          }\n        }\n      }\n      workgroupBarrier();\n    }\n  }\n  for (var e = li; e < size; e += WG) {\n    values[base + e] = from_key(keys[e]);\n  }\n}\n\n@compute @workgroup_size(256)\nfn sort_pairs(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32,\n              @builtin(num_workgroups) nwg: vec3u) {\n  let w = wid.x + wid.y * nwg.x;\n  if (w >= p.count) {\n    return;\n  }\n  let row = w / p.tiles;\n  let start = (w % p.tiles) * TILE;\n  let size = min(TILE, p.n - start);\n  let base = row * p.n + start;\n  for (var e = li; e < size; e += WG) {\n    keys[e] = to_key(values[base + e]);\n    carried[e] = select(payload[base + e], start + e, p.fill == 1u);\n  }\n  workgroupBarrier();\n  for (var k = p.k_first; k <= p.k_last; k <<= 1u) {\n    for (var j = min(k, TILE) / 2u; j > 0u; j >>= 1u) {\n      for (var c = li; c < TILE / 2u; c += WG) {\n        let q = pair(c, k, j);\n        if (q.y < size) {\n          let a = keys[q.x];\n          let b = keys[q.y];\n          let ia = carried[q.x];\n          let ib = carried[q.y];\n          if (a > b || (a == b && ia > ib)) {\n            keys[q.x] = b;\n            keys[q.y] = a;\n            carried[q.x] = ib;\n            carried[q.y] = ia;\n          }\n        }\n      }\n      workgroupBarrier();\n    }\n  }\n  for (var e = li; e < size; e += WG) {\n    values[base + e] = from_key(keys[e]);\n    payload[base + e] = carried[e];\n  }\n}\n';
+
+// kernels/sort_global.wgsl
+var sort_global_default = "// One bitonic stage whose stride reaches across 2048-element tiles, straight\n// in global memory: comparator c of row c / half joins positions i < l of\n// that row (stride j of merge size k; the merge's first stride k/2 is the\n// flip comparator i \u2194 i ^ (k \u2212 1)). Same network, key order and tie rule as\n// sort_local.wgsl; comparators that reach past the row length n are skipped.\nstruct Params { n: u32, half: u32, count: u32, k: u32, j: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> values: array<u32>;\n@group(0) @binding(2) var<storage, read_write> payload: array<u32>;\n\nconst WG = 256u;\n\nfn to_key(bits: u32) -> u32 {\n  return bits ^ select(0x80000000u, 0xffffffffu, (bits & 0x80000000u) != 0u);\n}\n\n// Global positions (row offset added) of comparator c, or l = 0xffffffff to skip.\nfn pair(c: u32) -> vec2u {\n  let row = c / p.half;\n  let q = c % p.half;\n  let i = (q / p.j) * 2u * p.j + q % p.j;\n  let l = select(i + p.j, i ^ (p.k - 1u), p.j * 2u == p.k);\n  if (l >= p.n) {\n    return vec2u(0u, 0xffffffffu);\n  }\n  return vec2u(row * p.n + i, row * p.n + l);\n}\n\n@compute @workgroup_size(256)\nfn sort_keys(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {\n  let c = gid.x + gid.y * nwg.x * WG;\n  if (c >= p.count) {\n    return;\n  }\n  let q = pair(c);\n  if (q.y == 0xffffffffu) {\n    return;\n  }\n  let a = values[q.x];\n  let b = values[q.y];\n  if (to_key(a) > to_key(b)) {\n    values[q.x] = b;\n    values[q.y] = a;\n  }\n}\n\n@compute @workgroup_size(256)\nfn sort_pairs(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {\n  let c = gid.x + gid.y * nwg.x * WG;\n  if (c >= p.count) {\n    return;\n  }\n  let q = pair(c);\n  if (q.y == 0xffffffffu) {\n    return;\n  }\n  let a = values[q.x];\n  let b = values[q.y];\n  let ka = to_key(a);\n  let kb = to_key(b);\n  let ia = payload[q.x];\n  let ib = payload[q.y];\n  if (ka > kb || (ka == kb && ia > ib)) {\n    values[q.x] = b;\n    values[q.y] = a;\n    payload[q.x] = ib;\n    payload[q.y] = ia;\n  }\n}\n";
+
+// src/ops/sort.ts
+var TILE = 2048;
+var WG = 256;
+var RowSort = class {
+  /** Number of independent rows. */
+  rows;
+  /** Values per row (any positive integer, not only powers of two). */
+  length;
+  /** Whether {@link RowSort.record} takes a u32 payload buffer. */
+  withIndices;
+  #ctx;
+  #padded;
+  #tiles;
+  /** Checks the shape; sorting needs no scratch, so nothing is allocated. */
+  constructor(ctx, rows, length, withIndices) {
+    for (const [what, v] of [
+      [
+        "rows",
+        rows
+      ],
+      [
+        "length",
+        length
+      ]
+    ]) {
+      if (!Number.isInteger(v) || v < 1) {
+        throw new RangeError(`RowSort ${what} must be a positive integer, got ${v}`);
+      }
+    }
+    this.#padded = 2 ** Math.ceil(Math.log2(length));
+    if (rows * this.#padded > 4294967295) {
+      throw new RangeError(`RowSort of ${rows}\xD7${length} values exceeds u32 indexing`);
+    }
+    this.#ctx = ctx;
+    this.rows = rows;
+    this.length = length;
+    this.withIndices = withIndices;
+    this.#tiles = Math.ceil(length / TILE);
+  }
+  /**
+   * Records the sort of `values` ([rows, length] f32, row-major) in place.
+   * `indices` ([rows, length] u32) is required when the sort was made
+   * `withIndices` and moves with its values; with `fillIndices` it is first
+   * overwritten with 0 … length−1 in every row, so afterwards `indices[r, i]`
+   * is the original position of row r's i-th smallest value (an argsort).
+   */
+  record(prog, values, indices, fillIndices = false) {
+    const n = this.length;
+    const count2 = this.rows * n;
+    this.#check(values, count2, "values");
+    if (this.withIndices !== (indices !== void 0)) {
+      throw new Error(`RowSort was made ${this.withIndices ? "with" : "without"} indices; record got ${indices ? "an" : "no"} index buffer`);
+    }
+    const entry = indices ? "sort_pairs" : "sort_keys";
+    const buffers = indices ? [
+      values,
+      indices
+    ] : [
+      values
+    ];
+    if (indices) this.#check(indices, count2, "indices");
+    const localPipeline = this.#ctx.pipeline(sort_local_default, entry);
+    const globalPipeline = this.#ctx.pipeline(sort_global_default, entry);
+    const tileGroups = this.rows * this.#tiles;
+    const local = (kFirst, kLast, fill) => {
+      prog.dispatch(localPipeline, buffers, grid(tileGroups), pack(n, this.#tiles, tileGroups, kFirst, kLast, fill ? 1 : 0));
+    };
+    local(2, Math.max(2, Math.min(TILE, this.#padded)), fillIndices);
+    const half = this.#padded / 2;
+    const comparators = this.rows * half;
+    for (let k = 2 * TILE; k <= this.#padded; k *= 2) {
+      for (let j = k / 2; j >= TILE; j /= 2) {
+        prog.dispatch(globalPipeline, buffers, grid(Math.ceil(comparators / WG)), pack(n, half, comparators, k, j));
+      }
+      local(k, k, false);
+    }
+  }
+  /** Nothing to free (the sort owns no buffers); kept so every op has the same lifecycle. */
+  destroy() {
+  }
+  /** Catches a too-small buffer at record time instead of as a GPU validation error. */
+  #check(buffer, floats, what) {
+    if (buffer.size < floats * 4) {
+      throw new RangeError(`${what} buffer holds ${buffer.size} bytes, RowSort(${this.rows}, ${this.length}) needs ${floats * 4}`);
+    }
+  }
+};
+
+// kernels/matmul.wgsl
+var matmul_default = "// c[R, M] (+)= A[R, KD] \xB7 b[KD, M], for products with a short inner\n// dimension and a long output: the Gram loss's gradient diff\xB7F, and the\n// sliced Wasserstein projections P = D\xB7F and their gradient \u2202F = D\u1D40\xB7\u2202P.\n// A is read through strides (element (r, kk) at a[r\xB7a_row + kk\xB7a_col]), so\n// a transposed A needs no copy. Short inner dimension,\n// long output: workgroup w owns the 64\xD764 output tile (row tile\n// w % row_tiles, column tile w / row_tiles), 128 invocations as 16\xD78, each\n// owning 8\xD74 outputs, summed in a fixed order (deterministic).\nstruct Params {\n  r: u32, kd: u32, m: u32, a_row: u32, a_col: u32, row_tiles: u32, tiles: u32, accumulate: u32,\n}\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> a: array<f32>;\n@group(0) @binding(2) var<storage, read> b: array<f32>;\n@group(0) @binding(3) var<storage, read_write> c: array<f32>;\n\nconst TILE = 64u;\nconst KT = 16u;\nconst WG = 128u;\n// ta: A tile [KT][64 rows]; tb: b tile [KT][64 columns]; four per vec4.\nvar<workgroup> ta: array<vec4<f32>, 256>;\nvar<workgroup> tb: array<vec4<f32>, 256>;\n\nfn store(row: u32, col: u32, v: vec4<f32>) {\n  if (row >= p.r) {\n    return;\n  }\n  let o = row * p.m;\n  for (var j = 0u; j < 4u; j++) {\n    if (col + j < p.m) {\n      if (p.accumulate == 1u) {\n        c[o + col + j] += v[j];\n      } else {\n        c[o + col + j] = v[j];\n      }\n    }\n  }\n}\n\n@compute @workgroup_size(16, 8)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let w = wid.x + wid.y * nwg.x;\n  if (w >= p.tiles) {\n    return;\n  }\n  let row0 = (w % p.row_tiles) * TILE;\n  let col0 = (w / p.row_tiles) * TILE;\n  let li = lid.y * 16u + lid.x;\n\n  var acc0 = vec4<f32>(0.0);\n  var acc1 = vec4<f32>(0.0);\n  var acc2 = vec4<f32>(0.0);\n  var acc3 = vec4<f32>(0.0);\n  var acc4 = vec4<f32>(0.0);\n  var acc5 = vec4<f32>(0.0);\n  var acc6 = vec4<f32>(0.0);\n  var acc7 = vec4<f32>(0.0);\n  for (var k = 0u; k < p.kd; k += KT) {\n    for (var q = 0u; q < 8u; q++) {\n      let e = li + q * WG;\n      let r = e / KT;\n      let ka = e % KT;\n      var va = 0.0;\n      if (row0 + r < p.r && k + ka < p.kd) {\n        va = a[(row0 + r) * p.a_row + (k + ka) * p.a_col];\n      }\n      ta[ka * 16u + r / 4u][r % 4u] = va;\n      // b: consecutive invocations read consecutive pixels.\n      let kb = e / TILE;\n      let cb = e % TILE;\n      var vb = 0.0;\n      if (k + kb < p.kd && col0 + cb < p.m) {\n        vb = b[(k + kb) * p.m + col0 + cb];\n      }\n      tb[kb * 16u + cb / 4u][cb % 4u] = vb;\n    }\n    workgroupBarrier();\n    for (var kk = 0u; kk < KT; kk++) {\n      let a0 = ta[kk * 16u + lid.y * 2u];\n      let a1 = ta[kk * 16u + lid.y * 2u + 1u];\n      let bv = tb[kk * 16u + lid.x];\n      acc0 += a0.x * bv;\n      acc1 += a0.y * bv;\n      acc2 += a0.z * bv;\n      acc3 += a0.w * bv;\n      acc4 += a1.x * bv;\n      acc5 += a1.y * bv;\n      acc6 += a1.z * bv;\n      acc7 += a1.w * bv;\n    }\n    workgroupBarrier();\n  }\n\n  let row = row0 + lid.y * 8u;\n  let col = col0 + lid.x * 4u;\n  store(row, col, acc0);\n  store(row + 1u, col, acc1);\n  store(row + 2u, col, acc2);\n  store(row + 3u, col, acc3);\n  store(row + 4u, col, acc4);\n  store(row + 5u, col, acc5);\n  store(row + 6u, col, acc6);\n  store(row + 7u, col, acc7);\n}\n";
+
+// src/ops/matmul.ts
+var TILE2 = 64;
+function matmul(prog, a, b, c, shape, accumulate) {
+  const { rows, inner, m, aRow, aCol } = shape;
+  const rowTiles = Math.ceil(rows / TILE2);
+  const tiles = rowTiles * Math.ceil(m / TILE2);
+  prog.dispatch(prog.ctx.pipeline(matmul_default), [
+    a,
+    b,
+    c
+  ], grid(tiles), pack(rows, inner, m, aRow, aCol, rowTiles, tiles, accumulate ? 1 : 0));
+}
+
+// src/ops/sliced_wasserstein.ts
+var WG2 = 256;
+var SlicedWasserstein = class {
+  /** Channels N of the feature map. */
+  channels;
+  /** Pixels M of the synthesized feature map. */
+  pixels;
+  /** Pixels Mt of the exemplar's feature map. */
+  targetPixels;
+  /** Number of slices K (rows of the directions matrix). */
+  directions;
+  #ctx;
+  #proj;
+  #indices;
+  #target;
+  #dproj;
+  #ranks;
+  #sort;
+  #targetSort;
+  /** Preallocates every buffer the loss needs for this (N, M, Mt, K). */
+  constructor(ctx, channels, pixels, targetPixels, directions = channels) {
+    const shape = {
+      channels,
+      pixels,
+      targetPixels,
+      directions
+    };
+    for (const [what, v] of Object.entries(shape)) {
+      if (!Number.isInteger(v) || v < 1) {
+        throw new RangeError(`SlicedWasserstein ${what} must be a positive integer, got ${v}`);
+      }
+    }
+    const widest = Math.max(pixels, targetPixels) * Math.max(channels, directions);
+    if (widest > 1073741823) {
+      throw new RangeError(`SlicedWasserstein of ${directions} slices \xD7 ${pixels} pixels exceeds u32 indexing`);
+    }
+    this.#ctx = ctx;
+    this.channels = channels;
+    this.pixels = pixels;
+    this.targetPixels = targetPixels;
+    this.directions = directions;
+    const km = directions * pixels * 4;
+    this.#sort = new RowSort(ctx, directions, pixels, true);
+    this.#targetSort = new RowSort(ctx, directions, targetPixels, false);
+    this.#proj = ctx.createBuffer("sliced wasserstein projections", directions * Math.max(pixels, targetPixels) * 4);
+    this.#indices = ctx.createBuffer("sliced wasserstein sort indices", km);
+    this.#target = ctx.createBuffer("sliced wasserstein sorted target", km);
+    this.#dproj = ctx.createBuffer("sliced wasserstein projection gradient", km);
+    if (targetPixels === pixels) {
+      this.#ranks = null;
+    } else {
+      const ranks = new Uint32Array(pixels);
+      for (let i = 0; i < pixels; i++) {
+        ranks[i] = Math.min(targetPixels - 1, Math.floor((2 * i + 1) * targetPixels / (2 * pixels)));
+      }
+      this.#ranks = ctx.upload("sliced wasserstein target ranks", ranks);
+    }
+  }
+  /**
+   * Records the sorted exemplar projections: project `targetFeatures`
+   * ([N, Mt]) on `directionsBuffer` ([K, N]), sort each slice and keep it
+   * (resampled to M values when Mt ≠ M). Replay it whenever the directions
+   * change, before {@link SlicedWasserstein.record}.
+   */
+  setTarget(prog, targetFeatures, directionsBuffer) {
+    const { channels: n, directions: k, pixels: m, targetPixels: mt } = this;
+    this.#check(targetFeatures, n * mt, "target features");
+    this.#check(directionsBuffer, k * n, "directions");
+    if (this.#ranks === null) {
+      matmul(prog, directionsBuffer, targetFeatures, this.#target, {
+        rows: k,
+        inner: n,
+        m,
+        aRow: n,
+        aCol: 1
+      }, false);
+      this.#targetSort.record(prog, this.#target);
+      return;
+    }
+    matmul(prog, directionsBuffer, targetFeatures, this.#proj, {
+      rows: k,
+      inner: n,
+      m: mt,
+      aRow: n,
+      aCol: 1
+    }, false);
+    this.#targetSort.record(prog, this.#proj);
+    const count2 = k * m;
+    prog.dispatch(this.#ctx.pipeline(sw_quantile_default), [
+      this.#proj,
+      this.#ranks,
+      this.#target
+    ], grid(Math.ceil(count2 / WG2)), pack(count2, m, mt));
+  }
+  /**
+   * Records the loss and its gradient for `features` ([N, M]) on the same
+   * `directionsBuffer` the target was set with: weight·(1/(K·M))·Σ(sorted −
+   * target)² into `lossTarget` (usually accumulate: true; its `scale`
+   * multiplies the loss too), and grad[N, M] += ∂E/∂F (`accumulate`) or
+   * grad = ∂E/∂F.
+   */
+  record(prog, features, directionsBuffer, grad, weight, lossTarget, accumulate) {
+    const { channels: n, directions: k, pixels: m } = this;
+    this.#check(features, n * m, "features");
+    this.#check(directionsBuffer, k * n, "directions");
+    this.#check(grad, n * m, "feature gradient");
+    const count2 = k * m;
+    matmul(prog, directionsBuffer, features, this.#proj, {
+      rows: k,
+      inner: n,
+      m,
+      aRow: n,
+      aCol: 1
+    }, false);
+    this.#sort.record(prog, this.#proj, this.#indices, true);
+    prog.dispatch(this.#ctx.pipeline(sw_residual_default), [
+      this.#proj,
+      this.#target,
+      this.#indices,
+      this.#dproj
+    ], grid(Math.ceil(count2 / WG2)), pack(count2, m, f32(2 * weight / count2)));
+    reduceDot(prog, this.#proj, this.#proj, count2, {
+      ...lossTarget,
+      scale: weight / count2 * (lossTarget.scale ?? 1)
+    });
+    matmul(prog, directionsBuffer, this.#dproj, grad, {
+      rows: n,
+      inner: k,
+      m,
+      aRow: 1,
+      aCol: n
+    }, accumulate);
+  }
+  /** Frees the scratch buffers; the object is unusable afterwards. */
+  destroy() {
+    for (const b of [
+      this.#proj,
+      this.#indices,
+      this.#target,
+      this.#dproj,
+      this.#ranks
+    ]) {
+      if (b) this.#ctx.destroyBuffer(b);
+    }
+    this.#sort.destroy();
+    this.#targetSort.destroy();
+  }
+  /** Catches a too-small buffer at record time instead of as a GPU validation error. */
+  #check(buffer, floats, what) {
+    if (buffer.size < floats * 4) {
+      throw new RangeError(`${what} buffer holds ${buffer.size} bytes, SlicedWasserstein(${this.channels}, ${this.pixels}, ${this.targetPixels}, ${this.directions}) needs ${floats * 4}`);
+    }
+  }
+};
+function recordRandomDirections(prog, dirs, count2, channels, seed, scalars, counterSlot) {
+  prog.dispatch(prog.ctx.pipeline(sw_directions_default), [
+    scalars,
+    dirs
+  ], grid(count2), pack(count2, channels, seed >>> 0, counterSlot));
+}
+
+// kernels/window_copy.wgsl
+var window_copy_default = "// A rectangle of a planar [C, H, W] tensor onto a rectangle of another, both\n// addressed periodically: for each covered destination pixel (i, j),\n//   dst[c, (dy + i) mod DH, (dx + j) mod DW] (+)= \u03A3 src[c, (sy + a) mod SH, (sx + b) mod SW]\n// over the a < eh, b < ew with a \u2261 i (mod DH), b \u2261 j (mod DW). One invocation\n// owns one destination pixel and sums every source pixel that folds onto it,\n// so a rectangle larger than the destination (a periodic image's margins)\n// adds up without races or atomics.\nstruct Params {\n  channels: u32,\n  sh: u32, sw: u32, sy: i32, sx: i32,\n  dh: u32, dw: u32, dy: i32, dx: i32,\n  eh: u32, ew: u32,\n  accumulate: u32,\n}\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> src: array<f32>;\n@group(0) @binding(2) var<storage, read_write> dst: array<f32>;\n\n// Unsigned remainders only: a signed % of a negative value differs between\n// backends (naga's GLSL output leaves it to the driver, and llvmpipe's GL\n// rounds it the other way).\nfn wrap(v: i32, n: u32) -> u32 {\n  if (v >= 0) {\n    return u32(v) % n;\n  }\n  let r = u32(-v) % n;\n  return select(n - r, 0u, r == 0u);\n}\n\n@compute @workgroup_size(256)\nfn main(\n  @builtin(workgroup_id) wid: vec3u,\n  @builtin(num_workgroups) nwg: vec3u,\n  @builtin(local_invocation_index) li: u32,\n) {\n  let idx = (wid.x + wid.y * nwg.x) * 256u + li;\n  let ch = min(p.eh, p.dh);\n  let cw = min(p.ew, p.dw);\n  if (idx >= p.channels * ch * cw) {\n    return;\n  }\n  let j = idx % cw;\n  let i = (idx / cw) % ch;\n  let c = idx / (cw * ch);\n  let srcPlane = c * p.sh * p.sw;\n  var s = 0.0;\n  for (var a = i; a < p.eh; a += p.dh) {\n    let row = srcPlane + wrap(p.sy + i32(a), p.sh) * p.sw;\n    for (var b = j; b < p.ew; b += p.dw) {\n      s += src[row + wrap(p.sx + i32(b), p.sw)];\n    }\n  }\n  let o = c * p.dh * p.dw + wrap(p.dy + i32(i), p.dh) * p.dw + wrap(p.dx + i32(j), p.dw);\n  if (p.accumulate != 0u) {\n    dst[o] += s;\n  } else {\n    dst[o] = s;\n  }\n}\n";
+
+// src/ops/window_copy.ts
+function copyWindow(prog, channels, src, dst, extent, accumulate) {
+  if (src.buffer === dst.buffer) throw new RangeError("copyWindow: source and destination differ");
+  for (const [what, t] of [
+    [
+      "source",
+      src
+    ],
+    [
+      "destination",
+      dst
+    ]
+  ]) {
+    if (t.buffer.size < channels * t.height * t.width * 4) {
+      throw new RangeError(`copyWindow: ${what} buffer smaller than ${channels}\xD7${t.height}\xD7${t.width}`);
+    }
+  }
+  const covered = channels * Math.min(extent.height, dst.height) * Math.min(extent.width, dst.width);
+  prog.dispatch(prog.ctx.pipeline(window_copy_default), [
+    src.buffer,
+    dst.buffer
+  ], grid(Math.ceil(covered / 256)), pack(channels, src.height, src.width, src.y, src.x, dst.height, dst.width, dst.y, dst.x, extent.height, extent.width, accumulate ? 1 : 0));
+}
+
+// src/nn/tiled_vgg19.ts
+function spans(length, core, stride) {
+  const n = Math.ceil(length / core);
+  const size = Math.ceil(length / n / stride) * stride;
+  const out = [];
+  for (let start = 0; start < length; start += size) {
+    out.push([
+      start,
+      Math.min(length, start + size)
+    ]);
+  }
+  return out;
+}
+function planTiles(height, width, reach, maxCrop, wrap) {
+  const margin = Math.ceil(Math.max(reach.before, reach.after) / reach.stride) * reach.stride;
+  const core = Math.floor((maxCrop - 2 * margin) / reach.stride) * reach.stride;
+  if (core < reach.stride) {
+    throw new TexSynthError(`the network's receptive field (${margin} px on each side) leaves no room in a ${maxCrop} px crop: this GPU's storage bindings are too small for tiling`);
+  }
+  const crop = (start, end, length) => wrap ? [
+    start - margin,
+    end + margin
+  ] : [
+    Math.max(0, start - margin),
+    Math.min(length, end + margin)
+  ];
+  const tiles = [];
+  for (const [y0, y1] of spans(height, core, reach.stride)) {
+    for (const [x0, x1] of spans(width, core, reach.stride)) {
+      const [cy0, cy1] = crop(y0, y1, height);
+      const [cx0, cx1] = crop(x0, x1, width);
+      tiles.push({
+        core: {
+          y: y0,
+          x: x0,
+          height: y1 - y0,
+          width: x1 - x0
+        },
+        crop: {
+          y: cy0,
+          x: cx0,
+          height: cy1 - cy0,
+          width: cx1 - cx0
+        }
+      });
+    }
+  }
+  return tiles;
+}
+var TiledVgg19 = class {
+  /** Loss layers, with the shapes of the whole image's activations. */
+  taps;
+  tiles;
+  input;
+  #ctx;
+  #pool;
+  #nets = /* @__PURE__ */ new Map();
+  #strides;
+  #crop;
+  #cropGrad;
+  #window;
+  #windowGrad;
+  constructor(ctx, convs, tapIndices, height, width, options) {
+    this.#ctx = ctx;
+    this.input = {
+      channels: 3,
+      height,
+      width
+    };
+    this.#pool = new BufferPool(ctx);
+    const whole = new Vgg19(ctx, convs, tapIndices, height, width, {
+      padding: options.padding,
+      checkpointing: options.checkpointing,
+      pool: this.#pool
+    });
+    this.taps = whole.taps;
+    this.#strides = this.taps.map((t) => 2 ** POOL_INDICES.filter((p) => p <= t.index).length);
+    this.tiles = planTiles(height, width, whole.reach, options.maxCrop, options.padding === "circular");
+    let cropFloats = 0;
+    let windowFloats = 0;
+    for (const { crop, core } of this.tiles) {
+      const key = `${crop.height}\xD7${crop.width}`;
+      if (!this.#nets.has(key)) {
+        this.#nets.set(key, new Vgg19(ctx, convs, tapIndices, crop.height, crop.width, {
+          // Margins, not padding, make the crop's border right.
+          padding: "zero",
+          checkpointing: options.checkpointing,
+          pool: this.#pool
+        }));
+      }
+      cropFloats = Math.max(cropFloats, 3 * crop.height * crop.width);
+      this.taps.forEach((t, tap) => {
+        const w = this.#windowOf(tap, crop, core);
+        windowFloats = Math.max(windowFloats, t.channels * w.height * w.width);
+      });
+    }
+    this.#crop = ctx.createBuffer("tile crop", cropFloats * 4);
+    this.#cropGrad = ctx.createBuffer("tile crop gradient", cropFloats * 4);
+    this.#window = ctx.createBuffer("tile loss-layer window", windowFloats * 4);
+    this.#windowGrad = ctx.createBuffer("tile loss-layer window gradient", windowFloats * 4);
+  }
+  /** The core's pixels in the whole image's activation at loss layer `tap`. */
+  #placeOf(tap, tile) {
+    const s = this.#strides[tap];
+    const w = this.#windowOf(tap, tile.crop, tile.core);
+    return {
+      ...w,
+      y: tile.core.y / s,
+      x: tile.core.x / s
+    };
+  }
+  /** The core's pixels in the crop's activation at loss layer `tap`. */
+  #windowOf(tap, crop, core) {
+    const s = this.#strides[tap];
+    const y0 = core.y / s;
+    const x0 = core.x / s;
+    return {
+      y: y0 - crop.y / s,
+      x: x0 - crop.x / s,
+      height: Math.floor((core.y + core.height) / s) - y0,
+      width: Math.floor((core.x + core.width) / s) - x0
+    };
+  }
+  /**
+   * Whether a tile's core holds no pixel of loss layer `tap`: a last core
+   * narrower than the layer's stride, past the whole pixels the layer has.
+   */
+  #empty(tap, tile) {
+    const w = this.#windowOf(tap, tile.crop, tile.core);
+    return w.height <= 0 || w.width <= 0;
+  }
+  #net(tile) {
+    return this.#nets.get(`${tile.crop.height}\xD7${tile.crop.width}`);
+  }
+  #gather(prog, input, { crop }) {
+    const { height, width } = this.input;
+    copyWindow(prog, 3, {
+      buffer: input,
+      height,
+      width,
+      y: crop.y,
+      x: crop.x
+    }, {
+      buffer: this.#crop,
+      height: crop.height,
+      width: crop.width,
+      y: 0,
+      x: 0
+    }, crop, false);
+  }
+  /** Copies the core's pixels of a loss layer's activation into the window buffer; returns the window. */
+  #extract(prog, tile, tap, features) {
+    const t = this.#net(tile).taps[tap];
+    const w = this.#windowOf(tap, tile.crop, tile.core);
+    copyWindow(prog, t.channels, {
+      buffer: features,
+      height: t.height,
+      width: t.width,
+      y: w.y,
+      x: w.x
+    }, {
+      buffer: this.#window,
+      height: w.height,
+      width: w.width,
+      y: 0,
+      x: 0
+    }, w, false);
+    return w;
+  }
+  /**
+   * Records the first pass: every tile forward, `onTap` seeing each loss
+   * layer's core window while it is live.
+   */
+  recordForward(prog, input, onTap) {
+    this.tiles.forEach((tile, i) => {
+      this.#gather(prog, input, tile);
+      this.#net(tile).recordForward(prog, this.#crop, (prog2, tap, features) => {
+        if (this.#empty(tap, tile)) return;
+        const w = this.#extract(prog2, tile, tap, features);
+        onTap(prog2, tap, this.#window, w.height * w.width, i === 0, this.#placeOf(tap, tile));
+      });
+    });
+  }
+  /**
+   * Records the second pass: every tile forward and backward, with
+   * `onTapBackward` giving each loss layer's gradient on the core window;
+   * `gradInput` is written (the tiles' gradients summed), not added to.
+   */
+  recordBackward(prog, input, gradInput, onTapBackward) {
+    const { height, width } = this.input;
+    prog.clear(gradInput, 0, 3 * height * width * 4);
+    for (const tile of this.tiles) {
+      const net = this.#net(tile);
+      this.#gather(prog, input, tile);
+      net.recordForwardBackward(prog, this.#crop, this.#cropGrad, () => {
+      }, (prog2, tap, features, g, accumulate) => {
+        const t = net.taps[tap];
+        if (!accumulate) prog2.clear(g, 0, t.channels * t.height * t.width * 4);
+        if (this.#empty(tap, tile)) return;
+        const w = this.#extract(prog2, tile, tap, features);
+        onTapBackward(prog2, tap, this.#window, w.height * w.width, this.#windowGrad, this.#placeOf(tap, tile));
+        copyWindow(prog2, t.channels, {
+          buffer: this.#windowGrad,
+          height: w.height,
+          width: w.width,
+          y: 0,
+          x: 0
+        }, {
+          buffer: g,
+          height: t.height,
+          width: t.width,
+          y: w.y,
+          x: w.x
+        }, w, true);
+      });
+      const { crop } = tile;
+      copyWindow(prog, 3, {
+        buffer: this.#cropGrad,
+        height: crop.height,
+        width: crop.width,
+        y: 0,
+        x: 0
+      }, {
+        buffer: gradInput,
+        height,
+        width,
+        y: crop.y,
+        x: crop.x
+      }, crop, true);
+    }
+  }
+  /** GPU bytes of the crops' activations and gradients (shared by all tiles) and the tile buffers. */
+  get activationBytes() {
+    return this.#pool.bytes + [
+      this.#crop,
+      this.#cropGrad,
+      this.#window,
+      this.#windowGrad
+    ].reduce((s, b) => s + b.size, 0);
+  }
+  /** Frees the tiles' scratch (the weights belong to the {@link VggConvs}). */
+  destroy() {
+    this.#pool.destroy();
+    for (const b of [
+      this.#crop,
+      this.#cropGrad,
+      this.#window,
+      this.#windowGrad
+    ]) {
+      this.#ctx.destroyBuffer(b);
+    }
+  }
+};
+
+// kernels/channel_affine.wgsl
+var channel_affine_default = "// out[c, i] = scale[c] \xB7 in[c, i] + shift[c] on a planar [C, pixels] tensor:\n// ImageNet normalization and its backward. One element per invocation.\nstruct Params { pixels: u32, n: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> input: array<f32>;\n@group(0) @binding(2) var<storage, read_write> output: array<f32>;\n// (scale, shift) per channel.\n@group(0) @binding(3) var<storage, read> coeffs: array<vec2<f32>>;\n\n@compute @workgroup_size(256)\nfn main(\n  @builtin(workgroup_id) wid: vec3u,\n  @builtin(num_workgroups) nwg: vec3u,\n  @builtin(local_invocation_index) li: u32,\n) {\n  let i = (wid.x + wid.y * nwg.x) * 256u + li;\n  if (i < p.n) {\n    let k = coeffs[i / p.pixels];\n    output[i] = fma(k.x, input[i], k.y);\n  }\n}\n";
+
+// src/ops/channel_affine.ts
+function channelAffine(prog, input, output, channels, pixels, scale2, shift) {
+  if (scale2.length !== channels || shift.length !== channels) {
+    throw new RangeError(`channelAffine: ${scale2.length} scales and ${shift.length} shifts for ${channels} channels`);
+  }
+  if (input === output) throw new RangeError("channelAffine: input and output must differ");
+  const coeffs = new Float32Array(2 * channels);
+  for (let c = 0; c < channels; c++) {
+    coeffs[2 * c] = scale2[c];
+    coeffs[2 * c + 1] = shift[c];
+  }
+  const n = channels * pixels;
+  prog.dispatch(prog.ctx.pipeline(channel_affine_default), [
+    input,
+    output,
+    prog.upload("channel affine coefficients", coeffs)
+  ], grid(Math.ceil(n / 256)), pack(pixels, n));
+}
+
+// src/synth/network.ts
+function network(ctx, convs, layers, height, width, options) {
+  const maxCrop = options.maxCrop ?? (networkFits(ctx, height, width) ? void 0 : largestNetworkSide(ctx));
+  return maxCrop === void 0 ? new Vgg19(ctx, convs, layers, height, width, options) : new TiledVgg19(ctx, convs, layers, height, width, {
+    ...options,
+    maxCrop
+  });
+}
+function wholeWindow(net, tap) {
+  const t = net.taps[tap];
+  return {
+    y: 0,
+    x: 0,
+    height: t.height,
+    width: t.width
+  };
+}
+function recordTaps(prog, net, input, onTap) {
+  if (net instanceof TiledVgg19) {
+    net.recordForward(prog, input, onTap);
+  } else {
+    net.recordForward(prog, input, (p, tap, features) => {
+      const t = net.taps[tap];
+      onTap(p, tap, features, t.height * t.width, true, wholeWindow(net, tap));
+    });
+  }
+}
+function recordEvaluation(prog, net, input, gradInput, terms) {
+  if (net instanceof TiledVgg19) {
+    net.recordForward(prog, input, (p, tap, window, pixels2, first, at) => {
+      terms.forward(p, tap, window, {
+        pixels: pixels2,
+        first,
+        complete: false,
+        at
+      });
+    });
+    terms.afterForward(prog);
+    net.recordBackward(prog, input, gradInput, (p, tap, window, pixels2, windowGrad, at) => {
+      terms.backward(p, tap, window, windowGrad, {
+        pixels: pixels2,
+        accumulate: false,
+        at
+      });
+    });
+    return;
+  }
+  const pixels = (tap) => net.taps[tap].height * net.taps[tap].width;
+  net.recordForwardBackward(prog, input, gradInput, (p, tap, features) => {
+    const at = wholeWindow(net, tap);
+    terms.forward(p, tap, features, {
+      pixels: pixels(tap),
+      first: true,
+      complete: true,
+      at
+    });
+  }, (p, tap, features, grad, accumulate) => {
+    const at = wholeWindow(net, tap);
+    terms.backward(p, tap, features, grad, {
+      pixels: pixels(tap),
+      accumulate,
+      at
+    });
+  });
+}
+function normalizeInput(prog, preset2, image, out, pixels) {
+  const norm = preset2.normalize;
+  if (!norm) return image;
+  channelAffine(prog, image, out, 3, pixels, norm.std.map((s) => 1 / s), norm.mean.map((m, c) => -m / norm.std[c]));
+  return out;
+}
+function normalizeGradient(prog, preset2, gradNormalized, grad, pixels) {
+  const norm = preset2.normalize;
+  if (!norm) return;
+  channelAffine(prog, gradNormalized, grad, 3, pixels, norm.std.map((s) => 1 / s), [
+    0,
+    0,
+    0
+  ]);
+}
+
+// src/synth/sw_terms.ts
+var SLICE_ITERATIONS = 4;
+var SlicedWassersteinTerms = class {
+  /** The pooled target features per layer: [N, Σ M_image]. */
+  targets;
+  /** The layers these terms cover: the network's taps 0 … taps.length − 1. */
+  taps;
+  #ctx;
+  #pooled;
+  #filled;
+  #sws = [];
+  #directions = [];
+  /** Allocates the pooled targets: `pooled[tap]` pixels at each layer. */
+  constructor(ctx, taps, pooled) {
+    this.#ctx = ctx;
+    this.taps = taps;
+    this.#pooled = pooled;
+    this.#filled = taps.map(() => 0);
+    this.targets = taps.map((t, tap) => ctx.createBuffer(`target features ${t.index}`, t.channels * pooled[tap] * 4));
+  }
+  /** Records appending an image's features (through `net`, `input` as it takes it) to the targets. */
+  recordTarget(prog, net, input) {
+    recordTaps(prog, net, input, (p, tap, features, m) => {
+      if (tap >= this.taps.length) return;
+      for (let c = 0; c < this.taps[tap].channels; c++) {
+        p.copy(features, this.targets[tap], m * 4, c * m * 4, (c * this.#pooled[tap] + this.#filled[tap]) * 4);
+      }
+      this.#filled[tap] += m;
+    });
+  }
+  /** Records each target's mean square into `scalars[slot + tap]`. */
+  recordMeanSquares(prog, scalars, slot) {
+    this.targets.forEach((target, tap) => {
+      const count2 = this.taps[tap].channels * this.#pooled[tap];
+      reduceDot(prog, target, target, count2, {
+        scalars,
+        slot: slot + tap,
+        scale: 1 / count2
+      });
+    });
+  }
+  /**
+   * Records a draw onto `draw` (the counter moves on, each layer draws its
+   * directions and projects its target on them; run it once before the
+   * first evaluation) and returns the terms of the evaluation pass: layer
+   * `tap` adds weights[tap] times its loss on the current directions to
+   * `lossTarget` (accumulated into) and its gradient to the features'.
+   */
+  terms(draw, weights, lossTarget, slices) {
+    const ctx = this.#ctx;
+    if (this.#sws.length === 0) {
+      this.#sws = this.taps.map((t, tap) => new SlicedWasserstein(ctx, t.channels, t.height * t.width, this.#pooled[tap]));
+      this.#directions = this.taps.map((t) => ctx.createBuffer(`directions ${t.index}`, t.channels * t.channels * 4));
+    }
+    const { scalars, counter, one } = slices;
+    combineScalars(draw, scalars, counter, 1, counter, 1, one);
+    this.taps.forEach((t, tap) => {
+      const seed = slices.seed * 1000003 + t.index >>> 0;
+      recordRandomDirections(draw, this.#directions[tap], t.channels, t.channels, seed, scalars, counter);
+      this.#sws[tap].setTarget(draw, this.targets[tap], this.#directions[tap]);
+    });
+    return {
+      forward: () => {
+      },
+      afterForward: () => {
+      },
+      backward: (p, tap, features, grad, { accumulate }) => {
+        if (tap >= this.taps.length) return;
+        this.#sws[tap].record(p, features, this.#directions[tap], grad, weights[tap], {
+          ...lossTarget,
+          accumulate: true
+        }, accumulate);
+      }
+    };
+  }
+  /** Frees the targets and scratch. */
+  destroy() {
+    this.#sws.forEach((s) => s.destroy());
+    for (const b of [
+      ...this.targets,
+      ...this.#directions
+    ]) this.#ctx.destroyBuffer(b);
+  }
+};
+
+// kernels/lbfgs_pair.wgsl
+var lbfgs_pair_default = "// Completes a new L-BFGS history pair on the GPU: from y\xB7s and y\xB7y (already\n// reduced into the scalars buffer) it stores \u03C1 = 1/(y\xB7s) and the initial\n// inverse-Hessian scale H = (y\xB7s)/(y\xB7y), as torch.optim.LBFGS does. The CPU\n// admits the pair from its own estimate of y\xB7s; should the exact f32 value\n// disagree (y\xB7s \u2264 1e-10), \u03C1 = 0 makes the pair a no-op in the two-loop\n// recursion and H keeps its previous value, so no division blows up.\nstruct Params { ys: u32, yy: u32, rho: u32, h: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> scalars: array<f32>;\n\n@compute @workgroup_size(1)\nfn main() {\n  let ys = scalars[p.ys];\n  let yy = scalars[p.yy];\n  if (ys > 1e-10 && yy > 0.0) {\n    scalars[p.rho] = 1.0 / ys;\n    scalars[p.h] = ys / yy;\n  } else {\n    scalars[p.rho] = 0.0;\n  }\n}\n";
 
 // kernels/vector_axpy.wgsl
 var vector_axpy_default = "// y += c\xB7x over the first n floats. The coefficient c = k \xB7 s[a] \xB7 (s[b] \u2212 s[c])\n// comes from a GPU scalars buffer so L-BFGS can chain dot products into\n// updates without a CPU round trip; an index of 0xffffffff stands for 1 (a, b)\n// or 0 (c), which turns the factor off.\nstruct Params { n: u32, a: u32, b: u32, c: u32, k: f32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> x: array<f32>;\n@group(0) @binding(2) var<storage, read_write> y: array<f32>;\n@group(0) @binding(3) var<storage, read> s: array<f32>;\n\nconst NONE = 0xffffffffu;\nconst WG = 256u;\n\nfn slot(i: u32, otherwise: f32) -> f32 {\n  if (i == NONE) {\n    return otherwise;\n  }\n  return s[i];\n}\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let i = (wid.x + wid.y * nwg.x) * WG + li;\n  if (i >= p.n) {\n    return;\n  }\n  let coef = p.k * slot(p.a, 1.0) * (slot(p.b, 1.0) - slot(p.c, 0.0));\n  y[i] += coef * x[i];\n}\n";
@@ -1737,7 +2603,7 @@ var vector_scale_default = "// x *= c over the first n floats, in place. The coe
 
 // src/ops/vector.ts
 var NONE = 4294967295;
-var WG = 256;
+var WG3 = 256;
 function _coefficientFields(coef) {
   return [
     coef.a ?? NONE,
@@ -1751,13 +2617,13 @@ function axpy(prog, y, x, n, coef) {
     x,
     y,
     coef.scalars
-  ], grid(Math.ceil(n / WG)), pack(n, ..._coefficientFields(coef)));
+  ], grid(Math.ceil(n / WG3)), pack(n, ..._coefficientFields(coef)));
 }
 function scale(prog, x, n, coef) {
   prog.dispatch(prog.ctx.pipeline(vector_scale_default), [
     x,
     coef.scalars
-  ], grid(Math.ceil(n / WG)), pack(n, ..._coefficientFields(coef)));
+  ], grid(Math.ceil(n / WG3)), pack(n, ..._coefficientFields(coef)));
 }
 function reduceMaxAbs(prog, x, n, target) {
   reduce(prog, REDUCE.maxAbs, x, x, n, target);
@@ -2430,12 +3296,12 @@ function winogradGemmSource(shape, storage = F32) {
   }
   const width = tiles / 4;
   const groups = rows / 4;
-  const count = (n) => Array.from({
+  const count2 = (n) => Array.from({
     length: n
   }, (_, i) => i);
-  const lanes = count(width);
-  const accs = count(rows);
-  const wGroups = count(groups);
+  const lanes = count2(width);
+  const accs = count2(rows);
+  const wGroups = count2(groups);
   const xyzw = [
     "x",
     "y",
@@ -2444,27 +3310,16 @@ function winogradGemmSource(shape, storage = F32) {
   ];
   const weight = (at) => storage.f16Weights ? `vec4f(u[${at}])` : `u[${at}]`;
   const lines = (items, f, indent) => items.map((i) => " ".repeat(indent) + f(i)).join("\n");
-  const fmas = (indent) => lines(accs, (r) => `t${r} = fmaQ(a${r >> 2}.${xyzw[r & 3]}, x, t${r});`, indent);
-  const resets = (indent) => lines(accs, (r) => `t${r} = Q();`, indent);
-  const adds = (indent) => lines(accs, (r) => `c${r} = addQ(c${r}, t${r});`, indent);
+  const fmas = (indent) => lines(accs, (r) => `c${r} = fmaQ(a${r >> 2}.${xyzw[r & 3]}, x, c${r});`, indent);
   return `${storage.f16Weights ? "enable f16;\n\n" : ""}// Generated by src/ops/winograd_gemm_source.ts: ${rows} rows \xD7 ${tiles} tiles.
-
-// k steps per chunk sum; a multiple of 4.
-const KC = 16u;
-
-override TRANSPOSED: bool = false;
-override SLABS: bool = false;
 
 // Invocations per workgroup: a software adapter runs a workgroup on one
 // thread, so small GEMMs take small workgroups to spread over every core.
 override WG: u32 = 64u;
 
 struct Params {
-  // k groups of 4 to sum over.
-  kGroups: u32,
-  // Input- and output-channel groups of 4 in u (both padded to 32 channels).
-  ciGroups: u32,
-  coGroups: u32,
+  // k steps to sum over (a multiple of 4).
+  kRows: u32,
   // Row length of v and of the output, in vec4s of tiles.
   n4: u32,
   // Rows of the output per point \u03BE, in vec4s (the rows padded to 32, / 4).
@@ -2472,10 +3327,6 @@ struct Params {
   // Blocks along the rows and along t per point \u03BE.
   mBlocks: u32,
   nBlocks: u32,
-  // Always 4: a bound the compiler cannot see, so that it keeps TRANSPOSED's
-  // k-step loop a loop (four copies of its large body outgrow a CPU's
-  // decoded-instruction cache and run slower on a software adapter).
-  stepsPerGroup: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -2501,42 +3352,14 @@ fn block(wid: vec3u, nwg: vec3u, li: u32, rows: u32, tiles: u32) -> Block {
   return Block(lane / perXi, (r / p.nBlocks) * rows / 4u, (r % p.nBlocks) * tiles / 4u, lane < 36u * perXi);
 }
 
-// A 4\xD74 weight block.
-struct W4 {
-  r0: vec4f,
-  r1: vec4f,
-  r2: vec4f,
-  r3: vec4f,
-}
-
-// TRANSPOSED: the 4\xD74 block of row group b.g + i (input channels) and k
-// group kg (output channels).
-fn weights(b: Block, i: u32, kg: u32) -> W4 {
-  let at = ((b.xi * p.ciGroups + b.g + i) * p.coGroups + kg) * 4u;
-  return W4(${weight("at")}, ${weight("at + 1u")}, ${weight("at + 2u")}, ${weight("at + 3u")});
-}
-
-// Column j of a block: the block's four input channels' weights for output
-// channel 4\xB7kg + j.
-fn column(w: W4, j: u32) -> vec4f {
-  return vec4f(w.r0[j], w.r1[j], w.r2[j], w.r3[j]);
-}
-
-// Forward (not TRANSPOSED): where k step k's weights for the block's first
-// four rows start; the next four are rowStep() vec4s on.
+// Where k step k's weights for the block's first four rows start; the next
+// four are one vec4 on.
 fn uRow(b: Block, k: u32) -> u32 {
-  if (SLABS) {
-    return ((b.xi * (p.mRows4 / 8u) + b.g / 8u) * p.kGroups * 4u + k) * 8u + b.g % 8u;
-  }
-  return ((b.xi * p.ciGroups + k / 4u) * p.coGroups + b.g) * 4u + k % 4u;
-}
-
-fn rowStep() -> u32 {
-  return select(4u, 1u, SLABS);
+  return ((b.xi * (p.mRows4 / 8u) + b.g / 8u) * p.kRows + k) * 8u + b.g % 8u;
 }
 
 fn vAt(b: Block, k: u32) -> u32 {
-  return (b.xi * p.kGroups * 4u + k) * p.n4 + b.n4;
+  return (b.xi * p.kRows + k) * p.n4 + b.n4;
 }
 
 fn mAt(b: Block, row: u32) -> u32 {
@@ -2551,10 +3374,6 @@ ${lines(lanes, (q) => `q${q}: vec4f,`, 2)}
 fn fmaQ(a: f32, b: Q, c: Q) -> Q {
   let s = vec4f(a);
   return Q(${lanes.map((q) => `fma(s, b.q${q}, c.q${q})`).join(", ")});
-}
-
-fn addQ(a: Q, b: Q) -> Q {
-  return Q(${lanes.map((q) => `a.q${q} + b.q${q}`).join(", ")});
 }
 
 fn loadQ(at: u32) -> Q {
@@ -2576,41 +3395,22 @@ fn ${shape.entry}(
     return;
   }
 ${lines(accs, (r) => `var c${r}: Q;`, 2)}
-${lines(accs, (r) => `var t${r}: Q;`, 2)}
-  if (TRANSPOSED) {
-    for (var k0 = 0u; k0 < p.kGroups * 4u; k0 += KC) {
-${resets(6)}
-      for (var kg = k0 / 4u; kg < min((k0 + KC) / 4u, p.kGroups); kg++) {
-${lines(wGroups, (i) => `let w${i} = weights(b, ${i}u, kg);`, 8)}
-        var at = vAt(b, kg * 4u);
-        for (var j = 0u; j < p.stepsPerGroup; j++) {
-          let x = loadQ(at);
-${lines(wGroups, (i) => `let a${i} = column(w${i}, j);`, 10)}
-${fmas(10)}
-          at += p.n4;
-        }
-      }
-${adds(6)}
-    }
-  } else {
-    for (var k0 = 0u; k0 < p.kGroups * 4u; k0 += KC) {
-${resets(6)}
-      var at = vAt(b, k0);
-      for (var k = k0; k < min(k0 + KC, p.kGroups * 4u); k++) {
-        let row = uRow(b, k);
-${lines(wGroups, (i) => `let a${i} = ${weight(i ? `row + ${i}u * rowStep()` : "row")};`, 8)}
-        let x = loadQ(at);
-${fmas(8)}
-        at += p.n4;
-      }
-${adds(6)}
-    }
+  var vi = vAt(b, 0u);
+  for (var k = 0u; k < p.kRows; k++) {
+    let row = uRow(b, k);
+${lines(wGroups, (i) => `let a${i} = ${weight(i ? `row + ${i}u` : "row")};`, 4)}
+    let x = loadQ(vi);
+${fmas(4)}
+    vi += p.n4;
   }
   let at = mAt(b, 0u);
 ${lines(accs, (r) => `storeQ(at${r ? ` + ${r}u * p.n4` : ""}, c${r});`, 2)}
 }
 `;
 }
+
+// kernels/winograd_gemm_tiled.wgsl
+var winograd_gemm_tiled_default = "// The batched GEMM between the Winograd transforms, for GPUs: for each of\n// the 36 transform points \u03BE,\n//\n//   m[\u03BE][row][t] = \u03A3_k u[\u03BE][k][row] \xB7 v[\u03BE][k][t],\n//\n// rows the output channels and k the input channels (or, for the input\n// gradient, the other way round), t the tiles. One workgroup of 8\xD78\n// invocations owns 32 rows \xD7 32 tiles of one point \u03BE; each invocation owns\n// 4 rows \xD7 4 tiles (one vec4 of tiles). Per step of KT k values the\n// workgroup stages the 32 rows' weights and the 32 tiles' operands in\n// workgroup memory, two vec4 loads each per invocation, and every staged\n// value then serves 32 multiply-adds (the shape of TensorFlow.js's and ONNX\n// Runtime Web's `matmul_packed`). Software adapters take the register-block\n// kernels of src/ops/winograd_gemm_source.ts instead.\n//\n// u is the slab layout of src/ops/winograd.ts, [36][rows / 32][kRows][32]:\n// a workgroup's weights for one k step are 8 consecutive vec4s. Its element\n// type W4 (vec4f, or vec4<f16> with shader-f16) is declared by the code that\n// loads this module; sums are f32 either way. Sums run per KT step and are\n// then added to the running totals, as the software kernels' chunks do, so\n// both families round alike. (Chunk sums are reset by assignment: not every\n// WGSL compiler re-zeroes a `var` declared in a loop.)\n\nstruct Params {\n  // k steps to sum over (a multiple of 4; slabs and v hold zeros past k).\n  kRows: u32,\n  // Row length of v and of the output, in vec4s of tiles (a multiple of 8).\n  n4: u32,\n  // Rows of the output per point \u03BE, in vec4s (the rows padded to 32, / 4).\n  mRows4: u32,\n  // Workgroup blocks along the rows and along the tiles per point \u03BE.\n  mBlocks: u32,\n  nBlocks: u32,\n}\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> u: array<W4>;\n// [36][kRows][n4] vec4s.\n@group(0) @binding(2) var<storage, read> v: array<vec4f>;\n// [36][rows padded to 32][n4] vec4s.\n@group(0) @binding(3) var<storage, read_write> m: array<vec4f>;\n\nconst KT = 16u;\n// [KT][8] vec4s each: k step kk's 32 rows (ta) and 32 tiles (tb).\nvar<workgroup> ta: array<vec4f, 128>;\nvar<workgroup> tb: array<vec4f, 128>;\n\n@compute @workgroup_size(8, 8)\nfn main(\n  @builtin(workgroup_id) wid: vec3u,\n  @builtin(num_workgroups) nwg: vec3u,\n  @builtin(local_invocation_id) lid: vec3u,\n  @builtin(local_invocation_index) li: u32,\n) {\n  let w = wid.x + wid.y * nwg.x;\n  let perXi = p.mBlocks * p.nBlocks;\n  // Whole workgroups leave together, so the barriers below stay uniform.\n  if (w >= 36u * perXi) {\n    return;\n  }\n  let xi = w / perXi;\n  let mb = (w % perXi) / p.nBlocks;\n  let nb = w % p.nBlocks;\n  let uBase = (xi * (p.mRows4 / 8u) + mb) * p.kRows * 8u;\n  let vBase = xi * p.kRows * p.n4 + nb * 8u;\n\n  var c0 = vec4f(0.0);\n  var c1 = vec4f(0.0);\n  var c2 = vec4f(0.0);\n  var c3 = vec4f(0.0);\n  var t0: vec4f;\n  var t1: vec4f;\n  var t2: vec4f;\n  var t3: vec4f;\n  for (var k0 = 0u; k0 < p.kRows; k0 += KT) {\n    // Staging: element e = li + 64\xB7q is k step e / 8, vec4 e % 8.\n    for (var q = 0u; q < 2u; q++) {\n      let e = li + q * 64u;\n      let k = k0 + e / 8u;\n      var a = vec4f(0.0);\n      var b = vec4f(0.0);\n      if (k < p.kRows) {\n        a = vec4f(u[uBase + k * 8u + e % 8u]);\n        b = v[vBase + k * p.n4 + e % 8u];\n      }\n      ta[e] = a;\n      tb[e] = b;\n    }\n    workgroupBarrier();\n    t0 = vec4f(0.0);\n    t1 = vec4f(0.0);\n    t2 = vec4f(0.0);\n    t3 = vec4f(0.0);\n    for (var kk = 0u; kk < KT; kk++) {\n      let a = ta[kk * 8u + lid.y];\n      let b = tb[kk * 8u + lid.x];\n      t0 = fma(vec4f(a.x), b, t0);\n      t1 = fma(vec4f(a.y), b, t1);\n      t2 = fma(vec4f(a.z), b, t2);\n      t3 = fma(vec4f(a.w), b, t3);\n    }\n    c0 += t0;\n    c1 += t1;\n    c2 += t2;\n    c3 += t3;\n    workgroupBarrier();\n  }\n  let at = (xi * p.mRows4 * 4u + mb * 32u + lid.y * 4u) * p.n4 + nb * 8u + lid.x;\n  m[at] = c0;\n  m[at + p.n4] = c1;\n  m[at + 2u * p.n4] = c2;\n  m[at + 3u * p.n4] = c3;\n}\n";
 
 // src/ops/winograd.ts
 var WINOGRAD_G = [
@@ -2646,7 +3446,7 @@ var WINOGRAD_G = [
   ]
 ];
 var WINOGRAD_ROW_ALIGN = 32;
-var TILE = 4;
+var TILE3 = 4;
 var POINTS = 36;
 var BLOCKS = {
   wide: {
@@ -2673,61 +3473,27 @@ var BLOCKS = {
     tiles: 32,
     cost: 2.5
   },
-  gpu: {
-    entry: "gemm8x8",
-    rows: 8,
-    tiles: 8,
+  tiled: {
+    entry: "main",
+    rows: 32,
+    tiles: 32,
     cost: 1
   }
 };
-function winogradWeights(weight, cin, cout, layout = "blocks", precision = "f32") {
-  const cip = _align(cin);
-  const cop = _align(cout);
+function winogradWeightCount(cin, cout, layout) {
   const transposed = layout === "slabs transposed";
-  const rows = transposed ? cip : cop;
-  const depth = Math.ceil((transposed ? cout : cin) / 4) * 4;
-  const perPoint = layout === "blocks" ? cip * cop : rows * depth;
-  const out = precision === "f16" ? new Float16Array(POINTS * perPoint) : new Float32Array(POINTS * perPoint);
-  const t = new Float64Array(18);
-  for (let co = 0; co < cout; co++) {
-    for (let ci = 0; ci < cin; ci++) {
-      const g = (co * cin + ci) * 9;
-      for (let i = 0; i < 6; i++) {
-        for (let kx = 0; kx < 3; kx++) {
-          let s = 0;
-          for (let ky = 0; ky < 3; ky++) s += WINOGRAD_G[i][ky] * weight[g + ky * 3 + kx];
-          t[i * 3 + kx] = s;
-        }
-      }
-      let at;
-      if (layout === "blocks") {
-        at = (((ci >> 2) * (cop >> 2) + (co >> 2)) * 4 + (ci & 3)) * 4 + (co & 3);
-      } else {
-        const k = transposed ? co : ci;
-        const m = transposed ? ci : co;
-        at = ((m >> 5) * depth + k) * 32 + (m & 31);
-      }
-      for (let xi = 0; xi < POINTS; xi++) {
-        const i = Math.floor(xi / 6);
-        const j = xi % 6;
-        let s = 0;
-        for (let kx = 0; kx < 3; kx++) s += t[i * 3 + kx] * WINOGRAD_G[j][kx];
-        out[xi * perPoint + at] = s;
-      }
-    }
-  }
-  return out;
+  return POINTS * _align(transposed ? cin : cout) * Math.ceil((transposed ? cout : cin) / 4) * 4;
 }
 function _align(channels) {
   return Math.ceil(channels / WINOGRAD_ROW_ALIGN) * WINOGRAD_ROW_ALIGN;
 }
-function planWinograd(height, width, cin, cout, transposed, maxBinding, cpu, weightPrecision = "f32") {
+function planWinograd(height, width, cin, cout, transposed, maxBinding, kernels, weightPrecision = "f32") {
   const k = transposed ? cout : cin;
   const m = transposed ? cin : cout;
-  const tilesPerRow = Math.ceil(width / TILE);
-  const tiles = Math.ceil(height / TILE) * tilesPerRow;
+  const tilesPerRow = Math.ceil(width / TILE3);
+  const tiles = Math.ceil(height / TILE3) * tilesPerRow;
   const blockFor = (n) => {
-    if (!cpu) return BLOCKS.gpu;
+    if (kernels === "tiled") return BLOCKS.tiled;
     if (m <= 4) return BLOCKS.thin;
     if (n >= 32) return BLOCKS.wide;
     return n <= 4 ? BLOCKS.narrow : BLOCKS.deep;
@@ -2767,8 +3533,8 @@ function planWinograd(height, width, cin, cout, transposed, maxBinding, cpu, wei
     chunkTiles,
     quads: s.quads,
     block: s.block,
-    software: cpu,
-    weights: cpu ? transposed ? "slabs transposed" : "slabs" : "blocks",
+    kernels,
+    weights: transposed ? "slabs transposed" : "slabs",
     weightPrecision,
     vBytes: s.vBytes,
     mBytes: s.mBytes
@@ -2810,7 +3576,7 @@ function _gemmSource(block, precision) {
   const key = `${block.entry} ${precision}`;
   let source = _gemmSources.get(key);
   if (source === void 0) {
-    source = winogradGemmSource(block, {
+    source = block === BLOCKS.tiled ? (precision === "f16" ? "enable f16;\nalias W4 = vec4<f16>;\n" : "alias W4 = vec4f;\n") + winograd_gemm_tiled_default : winogradGemmSource(block, {
       f16Weights: precision === "f16"
     });
     _gemmSources.set(key, source);
@@ -2821,18 +3587,25 @@ function recordGemm(prog, plan, u, v, m) {
   const { block, quads } = plan;
   const mBlocks = Math.ceil(plan.m / block.rows);
   const nBlocks = quads * 4 / block.tiles;
+  const params = pack(operandRows(plan), quads, productRows(plan) / 4, mBlocks, nBlocks);
+  const source = _gemmSource(block, plan.weightPrecision);
+  if (plan.kernels === "tiled") {
+    prog.dispatch(prog.ctx.pipeline(source), [
+      u,
+      v,
+      m
+    ], grid(POINTS * mBlocks * nBlocks), params);
+    return;
+  }
   const lanes = POINTS * mBlocks * nBlocks;
-  const wg = plan.software ? _gemmWorkgroup(lanes) : 64;
-  const slabs = plan.weights !== "blocks";
-  prog.dispatch(prog.ctx.pipeline(_gemmSource(block, plan.weightPrecision), block.entry, {
-    WG: wg,
-    TRANSPOSED: plan.transposed && !slabs ? 1 : 0,
-    SLABS: slabs ? 1 : 0
+  const wg = _gemmWorkgroup(lanes);
+  prog.dispatch(prog.ctx.pipeline(source, block.entry, {
+    WG: wg
   }), [
     u,
     v,
     m
-  ], grid(Math.ceil(lanes / wg)), pack(operandRows(plan) / 4, _align(plan.cin) / 4, _align(plan.cout) / 4, quads, productRows(plan) / 4, mBlocks, nBlocks, 4));
+  ], grid(Math.ceil(lanes / wg)), params);
 }
 function recordOutputTransform(prog, plan, m, bias, output, first, tiles, opts) {
   const aligned = plan.width % 4 === 0;
@@ -2857,8 +3630,69 @@ function recordWinograd(prog, plan, input, u, bias, output, opts) {
   }
 }
 
+// kernels/conv_weights.wgsl
+var conv_weights_default = "// A convolution's weights, expanded from torch's [cout][cin][3][3] into the\n// layout one pass reads, on the GPU. The tiled kernels keep only that one\n// copy of each layer's weights and expand it right before each pass into a\n// scratch buffer that every layer shares: the transformed weights are 4\xD7\n// the size of the 3\xD73 taps, and a second copy per pass direction would\n// double that again.\n//\n// `main`: Winograd's U[\u03BE] = G\xB7g\xB7G\u1D40 in the slab layout of src/ops/winograd.ts,\n// [36][rows / 32][depth][32] (forward: rows = output, depth = input\n// channels; transposed: the other way round; rows padded to 32 and depth to\n// 4 with zeros, since the scratch may hold another layer's values). The\n// element type W (f32, or f16 with shader-f16) is declared by the code that\n// loads this module; the arithmetic is f32.\n//\n// `direct`: the direct kernel's [9][rows][cols padded to 4] (forward: rows =\n// input, cols = output channels; transposed: the other way round, each\n// window rotated by 180\xB0), f32 only.\n\nstruct Params {\n  cin: u32,\n  cout: u32,\n  // Padded rows and depth of the output (see above).\n  rows: u32,\n  depth: u32,\n  transposed: u32,\n}\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> weight: array<f32>;\n@group(0) @binding(2) var<storage, read_write> out: array<W>;\n\n// G\xB7g for one column g of three taps, at the interpolation points 0, 1, \u22121,\n// 1/2, \u22121/2 and \u221E (the rows of src/ops/winograd.ts's WINOGRAD_G).\nfn g6(a: f32, b: f32, c: f32) -> array<f32, 6> {\n  return array<f32, 6>(\n    4.0 * a,\n    (2.0 / 3.0) * (a + b + c),\n    (2.0 / 3.0) * (a - b + c),\n    -(8.0 / 3.0) * a - (4.0 / 3.0) * b - (2.0 / 3.0) * c,\n    -(8.0 / 3.0) * a + (4.0 / 3.0) * b - (2.0 / 3.0) * c,\n    c,\n  );\n}\n\n@compute @workgroup_size(64)\nfn main(\n  @builtin(workgroup_id) wid: vec3u,\n  @builtin(num_workgroups) nwg: vec3u,\n  @builtin(local_invocation_index) li: u32,\n) {\n  let i = (wid.x + wid.y * nwg.x) * 64u + li;\n  let per = p.rows * p.depth;\n  if (i >= per) {\n    return;\n  }\n  // Element i of a slab layout: consecutive invocations write consecutive\n  // rows of one slab.\n  let row = (i / (p.depth * 32u)) * 32u + i % 32u;\n  let k = (i / 32u) % p.depth;\n  let ci = select(k, row, p.transposed == 1u);\n  let co = select(row, k, p.transposed == 1u);\n  if (ci >= p.cin || co >= p.cout) {\n    for (var xi = 0u; xi < 36u; xi++) {\n      out[xi * per + i] = W(0.0);\n    }\n    return;\n  }\n  let g = (co * p.cin + ci) * 9u;\n  // t = G\xB7g, one column of taps (kx) at a time; U = t\xB7G\u1D40 row by row.\n  var c0 = g6(weight[g], weight[g + 3u], weight[g + 6u]);\n  var c1 = g6(weight[g + 1u], weight[g + 4u], weight[g + 7u]);\n  var c2 = g6(weight[g + 2u], weight[g + 5u], weight[g + 8u]);\n  for (var r = 0u; r < 6u; r++) {\n    var u = g6(c0[r], c1[r], c2[r]);\n    for (var j = 0u; j < 6u; j++) {\n      out[(r * 6u + j) * per + i] = W(u[j]);\n    }\n  }\n}\n\n@compute @workgroup_size(64)\nfn direct(\n  @builtin(workgroup_id) wid: vec3u,\n  @builtin(num_workgroups) nwg: vec3u,\n  @builtin(local_invocation_index) li: u32,\n) {\n  let i = (wid.x + wid.y * nwg.x) * 64u + li;\n  let per = p.rows * p.depth;\n  if (i >= per) {\n    return;\n  }\n  let row = i / p.depth;\n  let col = i % p.depth;\n  let ci = select(row, col, p.transposed == 1u);\n  let co = select(col, row, p.transposed == 1u);\n  let live = ci < p.cin && co < p.cout;\n  let g = (co * p.cin + ci) * 9u;\n  for (var tap = 0u; tap < 9u; tap++) {\n    var value = 0.0;\n    if (live) {\n      value = weight[g + select(tap, 8u - tap, p.transposed == 1u)];\n    }\n    out[tap * per + i] = W(value);\n  }\n}\n";
+
+// src/ops/conv_weights.ts
+function directWeights(weight, cin, cout, layout) {
+  const transposed = layout === "direct transposed";
+  const { rows, stride } = _directShape(cin, cout, transposed);
+  const out = new Float32Array(9 * rows * stride);
+  for (let co = 0; co < cout; co++) {
+    for (let ci = 0; ci < cin; ci++) {
+      const row = transposed ? co : ci;
+      const col = transposed ? ci : co;
+      for (let tap = 0; tap < 9; tap++) {
+        const from = (co * cin + ci) * 9 + (transposed ? 8 - tap : tap);
+        out[(tap * rows + row) * stride + col] = weight[from];
+      }
+    }
+  }
+  return out;
+}
+function _directShape(cin, cout, transposed) {
+  const rows = transposed ? cout : cin;
+  const stride = Math.ceil((transposed ? cin : cout) / 4) * 4;
+  return {
+    rows,
+    stride
+  };
+}
+function convWeightBytes(cin, cout, layout, precision) {
+  if (layout === "direct" || layout === "direct transposed") {
+    const { rows, stride } = _directShape(cin, cout, layout === "direct transposed");
+    return 9 * rows * stride * 4;
+  }
+  return winogradWeightCount(cin, cout, layout) * (precision === "f16" ? 2 : 4);
+}
+var _sources = /* @__PURE__ */ new Map();
+function recordConvWeights(prog, weight, out, cin, cout, layout, precision) {
+  const direct = layout === "direct" || layout === "direct transposed";
+  const transposed = layout === "slabs transposed" || layout === "direct transposed";
+  const type = direct ? "f32" : precision;
+  let code = _sources.get(type);
+  if (code === void 0) {
+    code = (type === "f16" ? "enable f16;\nalias W = f16;\n" : "alias W = f32;\n") + conv_weights_default;
+    _sources.set(type, code);
+  }
+  let rows, depth;
+  if (direct) {
+    const shape = _directShape(cin, cout, transposed);
+    rows = shape.rows;
+    depth = shape.stride;
+  } else {
+    const align = (c) => Math.ceil(c / WINOGRAD_ROW_ALIGN) * WINOGRAD_ROW_ALIGN;
+    rows = align(transposed ? cin : cout);
+    depth = Math.ceil((transposed ? cout : cin) / 4) * 4;
+  }
+  prog.dispatch(prog.ctx.pipeline(code, direct ? "direct" : "main"), [
+    weight,
+    out
+  ], grid(Math.ceil(rows * depth / 64)), pack(cin, cout, rows, depth, transposed ? 1 : 0));
+}
+
 // src/ops/conv3x3.ts
-var TILE2 = 8192;
+var TILE4 = 8192;
 var DIRECT_COST = 3.5;
 var TILE_HEIGHTS = [
   64,
@@ -2875,7 +3709,7 @@ var Conv3x3 = class {
   #label;
   #weight;
   #algorithm;
-  #cpu;
+  #kernels;
   #precision;
   #layouts = /* @__PURE__ */ new Map();
   #bias;
@@ -2894,7 +3728,7 @@ var Conv3x3 = class {
     this.#label = label;
     this.#weight = weight;
     this.#algorithm = options.algorithm ?? "auto";
-    this.#cpu = options.blocks ? options.blocks === "software" : isSoftwareAdapter(ctx.info.description);
+    this.#kernels = options.kernels ?? ctx.kernels;
     this.#precision = ctx.info.shaderF16 ? options.precision ?? ctx.precision : "f32";
     this.#bias = ctx.upload(`${label} bias`, bias);
     this.#zeroBias = ctx.createBuffer(`${label} zero bias`, cin * 4);
@@ -2924,7 +3758,7 @@ var Conv3x3 = class {
       accumulate: opts.accumulate ?? false
     });
   }
-  /** GPU bytes its weights take now, in the layouts made so far, and its bias. */
+  /** GPU bytes its weights take now (in the layouts made so far, with software kernels) and its bias. */
   get bytes() {
     let total = this.#bias.size + this.#zeroBias.size;
     for (const b of this.#layouts.values()) total += b.size;
@@ -2942,16 +3776,39 @@ var Conv3x3 = class {
     this.#layouts.clear();
   }
   /**
-   * The weights in one of the kernels' layouts, uploaded on first use: a
-   * Winograd layout, or the direct kernel's (transposed for the input
-   * gradient).
+   * The weights in `layout`. Software kernels: uploaded on first use and
+   * kept. Tiled kernels: the torch layout is uploaded once, and expanded
+   * into the program's scratch buffer here, once per recorded pass.
    */
-  #layout(winograd, transposed) {
-    const key = winograd ? `winograd ${winograd} ${this.#precision}` : `direct${transposed ? " transposed" : ""}`;
+  #weights(prog, layout) {
+    const precision = layout.startsWith("direct") ? "f32" : this.#precision;
+    if (this.#kernels === "tiled") {
+      let raw = this.#layouts.get("torch");
+      if (!raw) {
+        raw = this.#ctx.upload(`${this.#label} weights`, this.#weight);
+        this.#layouts.set("torch", raw);
+      }
+      const out = prog.scratch("conv weights", convWeightBytes(this.cin, this.cout, layout, precision));
+      recordConvWeights(prog, raw, out, this.cin, this.cout, layout, precision);
+      return out;
+    }
+    const key = `${layout} ${precision}`;
     let buffer = this.#layouts.get(key);
     if (!buffer) {
-      const data = winograd ? winogradWeights(this.#weight, this.cin, this.cout, winograd, this.#precision) : _gemmWeights(this.#weight, this.cin, this.cout, transposed);
-      buffer = this.#ctx.upload(`${this.#label} ${key} weights`, data);
+      const label = `${this.#label} ${key} weights`;
+      if (layout === "direct" || layout === "direct transposed") {
+        buffer = this.#ctx.upload(label, directWeights(this.#weight, this.cin, this.cout, layout));
+      } else {
+        buffer = this.#ctx.createBuffer(label, convWeightBytes(this.cin, this.cout, layout, precision));
+        const raw = this.#ctx.upload(`${this.#label} weights`, this.#weight);
+        const once = new Program(this.#ctx);
+        recordConvWeights(once, raw, buffer, this.cin, this.cout, layout, precision);
+        once.run();
+        this.#ctx.device.queue.onSubmittedWorkDone().then(() => {
+          once.destroy();
+          this.#ctx.destroyBuffer(raw);
+        });
+      }
       this.#layouts.set(key, buffer);
     }
     return buffer;
@@ -2959,7 +3816,7 @@ var Conv3x3 = class {
   /** The Winograd plan for this pass, or null when the direct kernel should run. */
   #plan(height, width, transposed) {
     if (this.#algorithm === "direct") return null;
-    const plan = planWinograd(height, width, this.cin, this.cout, transposed, this.#ctx.info.maxStorageBufferBindingSize, this.#cpu, this.#precision);
+    const plan = planWinograd(height, width, this.cin, this.cout, transposed, this.#ctx.info.maxStorageBufferBindingSize, this.#kernels, this.#precision);
     if (!plan || this.#algorithm === "winograd") return plan;
     return winogradWork(plan) < 9 * height * width * DIRECT_COST ? plan : null;
   }
@@ -2978,7 +3835,7 @@ var Conv3x3 = class {
     }
     const plan = this.#plan(height, width, transposed);
     if (plan) {
-      recordWinograd(prog, plan, input, this.#layout(plan.weights, transposed), k.bias, output, {
+      recordWinograd(prog, plan, input, this.#weights(prog, plan.weights), k.bias, output, {
         circular: k.padding === "circular",
         relu: k.relu,
         accumulate: k.accumulate
@@ -2987,25 +3844,22 @@ var Conv3x3 = class {
     }
     const tm = _tileHeight(cout, pixels);
     const mTiles = Math.ceil(cout / tm);
-    const tiles = mTiles * Math.ceil(pixels / (TILE2 / tm));
+    const tiles = mTiles * Math.ceil(pixels / (TILE4 / tm));
     prog.dispatch(prog.ctx.pipeline(conv3x3_default, "main", {
       TM: tm
     }), [
       input,
-      this.#layout(null, transposed),
+      this.#weights(prog, transposed ? "direct transposed" : "direct"),
       k.bias,
       output
     ], grid(tiles), pack(height, width, cin, cout, Math.ceil(cout / 4), mTiles, tiles, k.padding === "circular" ? 1 : 0, k.relu ? 1 : 0, k.accumulate ? 1 : 0));
   }
 };
-function isSoftwareAdapter(description) {
-  return /llvmpipe|lavapipe|swiftshader|softpipe|warp|software|cpu/i.test(description);
-}
 function _tileHeight(cout, pixels) {
   let best = TILE_HEIGHTS[0];
   let bestWork = Infinity;
   for (const tm of TILE_HEIGHTS) {
-    const tn = TILE2 / tm;
+    const tn = TILE4 / tm;
     const work = Math.ceil(cout / tm) * tm * Math.ceil(pixels / tn) * tn;
     if (work < bestWork) {
       best = tm;
@@ -3013,23 +3867,6 @@ function _tileHeight(cout, pixels) {
     }
   }
   return best;
-}
-function _gemmWeights(weight, cin, cout, transposed) {
-  const rows = transposed ? cout : cin;
-  const cols = transposed ? cin : cout;
-  const stride = Math.ceil(cols / 4) * 4;
-  const out = new Float32Array(9 * rows * stride);
-  for (let co = 0; co < cout; co++) {
-    for (let ci = 0; ci < cin; ci++) {
-      const row = transposed ? co : ci;
-      const col = transposed ? ci : co;
-      for (let tap = 0; tap < 9; tap++) {
-        const from = (co * cin + ci) * 9 + (transposed ? 8 - tap : tap);
-        out[(tap * rows + row) * stride + col] = weight[from];
-      }
-    }
-  }
-  return out;
 }
 
 // src/nn/vgg19_convs.ts
@@ -3321,428 +4158,6 @@ function _take(tensors, source, key, shape) {
   return t.data;
 }
 
-// kernels/window_copy.wgsl
-var window_copy_default = "// A rectangle of a planar [C, H, W] tensor onto a rectangle of another, both\n// addressed periodically: for each covered destination pixel (i, j),\n//   dst[c, (dy + i) mod DH, (dx + j) mod DW] (+)= \u03A3 src[c, (sy + a) mod SH, (sx + b) mod SW]\n// over the a < eh, b < ew with a \u2261 i (mod DH), b \u2261 j (mod DW). One invocation\n// owns one destination pixel and sums every source pixel that folds onto it,\n// so a rectangle larger than the destination (a periodic image's margins)\n// adds up without races or atomics.\nstruct Params {\n  channels: u32,\n  sh: u32, sw: u32, sy: i32, sx: i32,\n  dh: u32, dw: u32, dy: i32, dx: i32,\n  eh: u32, ew: u32,\n  accumulate: u32,\n}\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> src: array<f32>;\n@group(0) @binding(2) var<storage, read_write> dst: array<f32>;\n\n// Unsigned remainders only: a signed % of a negative value differs between\n// backends (naga's GLSL output leaves it to the driver, and llvmpipe's GL\n// rounds it the other way).\nfn wrap(v: i32, n: u32) -> u32 {\n  if (v >= 0) {\n    return u32(v) % n;\n  }\n  let r = u32(-v) % n;\n  return select(n - r, 0u, r == 0u);\n}\n\n@compute @workgroup_size(256)\nfn main(\n  @builtin(workgroup_id) wid: vec3u,\n  @builtin(num_workgroups) nwg: vec3u,\n  @builtin(local_invocation_index) li: u32,\n) {\n  let idx = (wid.x + wid.y * nwg.x) * 256u + li;\n  let ch = min(p.eh, p.dh);\n  let cw = min(p.ew, p.dw);\n  if (idx >= p.channels * ch * cw) {\n    return;\n  }\n  let j = idx % cw;\n  let i = (idx / cw) % ch;\n  let c = idx / (cw * ch);\n  let srcPlane = c * p.sh * p.sw;\n  var s = 0.0;\n  for (var a = i; a < p.eh; a += p.dh) {\n    let row = srcPlane + wrap(p.sy + i32(a), p.sh) * p.sw;\n    for (var b = j; b < p.ew; b += p.dw) {\n      s += src[row + wrap(p.sx + i32(b), p.sw)];\n    }\n  }\n  let o = c * p.dh * p.dw + wrap(p.dy + i32(i), p.dh) * p.dw + wrap(p.dx + i32(j), p.dw);\n  if (p.accumulate != 0u) {\n    dst[o] += s;\n  } else {\n    dst[o] = s;\n  }\n}\n";
-
-// src/ops/window_copy.ts
-function copyWindow(prog, channels, src, dst, extent, accumulate) {
-  if (src.buffer === dst.buffer) throw new RangeError("copyWindow: source and destination differ");
-  for (const [what, t] of [
-    [
-      "source",
-      src
-    ],
-    [
-      "destination",
-      dst
-    ]
-  ]) {
-    if (t.buffer.size < channels * t.height * t.width * 4) {
-      throw new RangeError(`copyWindow: ${what} buffer smaller than ${channels}\xD7${t.height}\xD7${t.width}`);
-    }
-  }
-  const covered = channels * Math.min(extent.height, dst.height) * Math.min(extent.width, dst.width);
-  prog.dispatch(prog.ctx.pipeline(window_copy_default), [
-    src.buffer,
-    dst.buffer
-  ], grid(Math.ceil(covered / 256)), pack(channels, src.height, src.width, src.y, src.x, dst.height, dst.width, dst.y, dst.x, extent.height, extent.width, accumulate ? 1 : 0));
-}
-
-// src/nn/tiled_vgg19.ts
-function spans(length, core, stride) {
-  const n = Math.ceil(length / core);
-  const size = Math.ceil(length / n / stride) * stride;
-  const out = [];
-  for (let start = 0; start < length; start += size) {
-    out.push([
-      start,
-      Math.min(length, start + size)
-    ]);
-  }
-  return out;
-}
-function planTiles(height, width, reach, maxCrop, wrap) {
-  const margin = Math.ceil(Math.max(reach.before, reach.after) / reach.stride) * reach.stride;
-  const core = Math.floor((maxCrop - 2 * margin) / reach.stride) * reach.stride;
-  if (core < reach.stride) {
-    throw new TexSynthError(`the network's receptive field (${margin} px on each side) leaves no room in a ${maxCrop} px crop: this GPU's storage bindings are too small for tiling`);
-  }
-  const crop = (start, end, length) => wrap ? [
-    start - margin,
-    end + margin
-  ] : [
-    Math.max(0, start - margin),
-    Math.min(length, end + margin)
-  ];
-  const tiles = [];
-  for (const [y0, y1] of spans(height, core, reach.stride)) {
-    for (const [x0, x1] of spans(width, core, reach.stride)) {
-      const [cy0, cy1] = crop(y0, y1, height);
-      const [cx0, cx1] = crop(x0, x1, width);
-      tiles.push({
-        core: {
-          y: y0,
-          x: x0,
-          height: y1 - y0,
-          width: x1 - x0
-        },
-        crop: {
-          y: cy0,
-          x: cx0,
-          height: cy1 - cy0,
-          width: cx1 - cx0
-        }
-      });
-    }
-  }
-  return tiles;
-}
-var TiledVgg19 = class {
-  /** Loss layers, with the shapes of the whole image's activations. */
-  taps;
-  tiles;
-  input;
-  #ctx;
-  #pool;
-  #nets = /* @__PURE__ */ new Map();
-  #strides;
-  #crop;
-  #cropGrad;
-  #window;
-  #windowGrad;
-  constructor(ctx, convs, tapIndices, height, width, options) {
-    this.#ctx = ctx;
-    this.input = {
-      channels: 3,
-      height,
-      width
-    };
-    this.#pool = new BufferPool(ctx);
-    const whole = new Vgg19(ctx, convs, tapIndices, height, width, {
-      padding: options.padding,
-      checkpointing: options.checkpointing,
-      pool: this.#pool
-    });
-    this.taps = whole.taps;
-    this.#strides = this.taps.map((t) => 2 ** POOL_INDICES.filter((p) => p <= t.index).length);
-    this.tiles = planTiles(height, width, whole.reach, options.maxCrop, options.padding === "circular");
-    let cropFloats = 0;
-    let windowFloats = 0;
-    for (const { crop, core } of this.tiles) {
-      const key = `${crop.height}\xD7${crop.width}`;
-      if (!this.#nets.has(key)) {
-        this.#nets.set(key, new Vgg19(ctx, convs, tapIndices, crop.height, crop.width, {
-          // Margins, not padding, make the crop's border right.
-          padding: "zero",
-          checkpointing: options.checkpointing,
-          pool: this.#pool
-        }));
-      }
-      cropFloats = Math.max(cropFloats, 3 * crop.height * crop.width);
-      this.taps.forEach((t, tap) => {
-        const w = this.#windowOf(tap, crop, core);
-        windowFloats = Math.max(windowFloats, t.channels * w.height * w.width);
-      });
-    }
-    this.#crop = ctx.createBuffer("tile crop", cropFloats * 4);
-    this.#cropGrad = ctx.createBuffer("tile crop gradient", cropFloats * 4);
-    this.#window = ctx.createBuffer("tile loss-layer window", windowFloats * 4);
-    this.#windowGrad = ctx.createBuffer("tile loss-layer window gradient", windowFloats * 4);
-  }
-  /** The core's pixels in the crop's activation at loss layer `tap`. */
-  #windowOf(tap, crop, core) {
-    const s = this.#strides[tap];
-    const y0 = core.y / s;
-    const x0 = core.x / s;
-    return {
-      y: y0 - crop.y / s,
-      x: x0 - crop.x / s,
-      height: Math.floor((core.y + core.height) / s) - y0,
-      width: Math.floor((core.x + core.width) / s) - x0
-    };
-  }
-  #net(tile) {
-    return this.#nets.get(`${tile.crop.height}\xD7${tile.crop.width}`);
-  }
-  #gather(prog, input, { crop }) {
-    const { height, width } = this.input;
-    copyWindow(prog, 3, {
-      buffer: input,
-      height,
-      width,
-      y: crop.y,
-      x: crop.x
-    }, {
-      buffer: this.#crop,
-      height: crop.height,
-      width: crop.width,
-      y: 0,
-      x: 0
-    }, crop, false);
-  }
-  /** Copies the core's pixels of a loss layer's activation into the window buffer; returns the window. */
-  #extract(prog, tile, tap, features) {
-    const t = this.#net(tile).taps[tap];
-    const w = this.#windowOf(tap, tile.crop, tile.core);
-    copyWindow(prog, t.channels, {
-      buffer: features,
-      height: t.height,
-      width: t.width,
-      y: w.y,
-      x: w.x
-    }, {
-      buffer: this.#window,
-      height: w.height,
-      width: w.width,
-      y: 0,
-      x: 0
-    }, w, false);
-    return w;
-  }
-  /**
-   * Records the first pass: every tile forward, `onTap` seeing each loss
-   * layer's core window while it is live.
-   */
-  recordForward(prog, input, onTap) {
-    this.tiles.forEach((tile, i) => {
-      this.#gather(prog, input, tile);
-      this.#net(tile).recordForward(prog, this.#crop, (prog2, tap, features) => {
-        const w = this.#extract(prog2, tile, tap, features);
-        onTap(prog2, tap, this.#window, w.height * w.width, i === 0);
-      });
-    });
-  }
-  /**
-   * Records the second pass: every tile forward and backward, with
-   * `onTapBackward` giving each loss layer's gradient on the core window;
-   * `gradInput` is written (the tiles' gradients summed), not added to.
-   */
-  recordBackward(prog, input, gradInput, onTapBackward) {
-    const { height, width } = this.input;
-    prog.clear(gradInput, 0, 3 * height * width * 4);
-    for (const tile of this.tiles) {
-      const net = this.#net(tile);
-      this.#gather(prog, input, tile);
-      net.recordForwardBackward(prog, this.#crop, this.#cropGrad, () => {
-      }, (prog2, tap, features, g, accumulate) => {
-        const t = net.taps[tap];
-        const w = this.#extract(prog2, tile, tap, features);
-        onTapBackward(prog2, tap, this.#window, w.height * w.width, this.#windowGrad);
-        if (!accumulate) prog2.clear(g, 0, t.channels * t.height * t.width * 4);
-        copyWindow(prog2, t.channels, {
-          buffer: this.#windowGrad,
-          height: w.height,
-          width: w.width,
-          y: 0,
-          x: 0
-        }, {
-          buffer: g,
-          height: t.height,
-          width: t.width,
-          y: w.y,
-          x: w.x
-        }, w, true);
-      });
-      const { crop } = tile;
-      copyWindow(prog, 3, {
-        buffer: this.#cropGrad,
-        height: crop.height,
-        width: crop.width,
-        y: 0,
-        x: 0
-      }, {
-        buffer: gradInput,
-        height,
-        width,
-        y: crop.y,
-        x: crop.x
-      }, crop, true);
-    }
-  }
-  /** GPU bytes of the crops' activations and gradients (shared by all tiles) and the tile buffers. */
-  get activationBytes() {
-    return this.#pool.bytes + [
-      this.#crop,
-      this.#cropGrad,
-      this.#window,
-      this.#windowGrad
-    ].reduce((s, b) => s + b.size, 0);
-  }
-  /** Frees the tiles' scratch (the weights belong to the {@link VggConvs}). */
-  destroy() {
-    this.#pool.destroy();
-    for (const b of [
-      this.#crop,
-      this.#cropGrad,
-      this.#window,
-      this.#windowGrad
-    ]) {
-      this.#ctx.destroyBuffer(b);
-    }
-  }
-};
-
-// kernels/gram.wgsl
-var gram_default = "// Partial Gram products F\xB7F\u1D40 over one K-chunk (K = M pixels). Workgroup w is\n// (pair, chunk): pair names a 64\xD764 tile (bi, bj) of the upper block triangle\n// (bi \u2264 bj), chunk a run of `chunk` pixels. The tile's sums over that run go\n// to partials[chunk] (an [N, N] slab); gram_finish adds the chunks in a fixed\n// order, scales and mirrors, so no float atomics are needed. Lower-triangle\n// tiles are never computed: they are the transposes of upper ones.\n//\n// 128 invocations as 16\xD78, each owning 8\xD74 outputs (rows 8\xB7ly.., columns\n// 4\xB7lx..): each pixel step costs three vec4 loads from shared memory for 32\n// FMAs, which beat 4\xD74 per invocation on llvmpipe as well.\nstruct Params { n: u32, m: u32, tiles: u32, pairs: u32, chunks: u32, chunk: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> f: array<f32>;\n@group(0) @binding(2) var<storage, read_write> partials: array<f32>;\n\nconst TILE = 64u;\nconst KT = 16u;\nconst WG = 128u;\n// [KT][TILE] floats, four consecutive tile rows per vec4 (8 KiB together).\nvar<workgroup> ta: array<vec4<f32>, 256>;\nvar<workgroup> tb: array<vec4<f32>, 256>;\n\nfn store(base: u32, row: u32, col: u32, v: vec4<f32>) {\n  if (row >= p.n) {\n    return;\n  }\n  let o = base + row * p.n;\n  for (var j = 0u; j < 4u; j++) {\n    if (col + j < p.n) {\n      partials[o + col + j] = v[j];\n    }\n  }\n}\n\n@compute @workgroup_size(16, 8)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let w = wid.x + wid.y * nwg.x;\n  if (w >= p.pairs * p.chunks) {\n    return;\n  }\n  let c = w / p.pairs;\n  var bi = 0u;\n  var rem = w % p.pairs;\n  while (rem >= p.tiles - bi) {\n    rem -= p.tiles - bi;\n    bi += 1u;\n  }\n  let row0 = bi * TILE;\n  let col0 = (bi + rem) * TILE;\n  let diagonal = rem == 0u;\n  let k0 = c * p.chunk;\n  let k1 = min(k0 + p.chunk, p.m);\n  let li = lid.y * 16u + lid.x;\n\n  var acc0 = vec4<f32>(0.0);\n  var acc1 = vec4<f32>(0.0);\n  var acc2 = vec4<f32>(0.0);\n  var acc3 = vec4<f32>(0.0);\n  var acc4 = vec4<f32>(0.0);\n  var acc5 = vec4<f32>(0.0);\n  var acc6 = vec4<f32>(0.0);\n  var acc7 = vec4<f32>(0.0);\n  for (var k = k0; k < k1; k += KT) {\n    // Consecutive invocations read consecutive pixels of one channel row.\n    for (var q = 0u; q < 8u; q++) {\n      let e = li + q * WG;\n      let r = e / KT;\n      let kk = e % KT;\n      let gk = k + kk;\n      var va = 0.0;\n      var vb = 0.0;\n      if (gk < k1) {\n        if (row0 + r < p.n) {\n          va = f[(row0 + r) * p.m + gk];\n        }\n        // A diagonal tile multiplies a block by itself: load it once.\n        if (diagonal) {\n          vb = va;\n        } else if (col0 + r < p.n) {\n          vb = f[(col0 + r) * p.m + gk];\n        }\n      }\n      ta[kk * 16u + r / 4u][r % 4u] = va;\n      tb[kk * 16u + r / 4u][r % 4u] = vb;\n    }\n    workgroupBarrier();\n    for (var kk = 0u; kk < KT; kk++) {\n      let a0 = ta[kk * 16u + lid.y * 2u];\n      let a1 = ta[kk * 16u + lid.y * 2u + 1u];\n      let b = tb[kk * 16u + lid.x];\n      acc0 += a0.x * b;\n      acc1 += a0.y * b;\n      acc2 += a0.z * b;\n      acc3 += a0.w * b;\n      acc4 += a1.x * b;\n      acc5 += a1.y * b;\n      acc6 += a1.z * b;\n      acc7 += a1.w * b;\n    }\n    workgroupBarrier();\n  }\n\n  let base = c * p.n * p.n;\n  let row = row0 + lid.y * 8u;\n  let col = col0 + lid.x * 4u;\n  store(base, row, col, acc0);\n  store(base, row + 1u, col, acc1);\n  store(base, row + 2u, col, acc2);\n  store(base, row + 3u, col, acc3);\n  store(base, row + 4u, col, acc4);\n  store(base, row + 5u, col, acc5);\n  store(base, row + 6u, col, acc6);\n  store(base, row + 7u, col, acc7);\n}\n";
-
-// kernels/gram_finish.wgsl
-var gram_finish_default = "// Second stage of the Gram matrix: out[i, j] = scale \xB7 \u03A3_c partials[c][lo, hi]\n// with (lo, hi) = (min(i, j), max(i, j)), the chunks added in index order.\n// Reading the upper entry for both (i, j) and (j, i) fills the lower triangle\n// that gram.wgsl skipped and makes the result exactly symmetric. With\n// `accumulate` the result is added to `out` (a Gram matrix summed over parts).\nstruct Params { n: u32, chunks: u32, scale: f32, accumulate: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> partials: array<f32>;\n@group(0) @binding(2) var<storage, read_write> out: array<f32>;\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let idx = (wid.x + wid.y * nwg.x) * 256u + li;\n  let nn = p.n * p.n;\n  if (idx >= nn) {\n    return;\n  }\n  let i = idx / p.n;\n  let j = idx % p.n;\n  let src = min(i, j) * p.n + max(i, j);\n  var s = 0.0;\n  for (var c = 0u; c < p.chunks; c++) {\n    s += partials[c * nn + src];\n  }\n  if (p.accumulate != 0u) {\n    out[idx] += p.scale * s;\n  } else {\n    out[idx] = p.scale * s;\n  }\n}\n";
-
-// kernels/gram_loss.wgsl
-var gram_loss_default = "// Element-wise part of the Gram loss: delta = G \u2212 \u011C (squared and summed\n// afterwards by reduceDot) and diff = scale \xB7 delta, the factor that turns F\n// into \u2202E/\u2202F in gram_backward.\nstruct Params { count: u32, scale: f32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> g: array<f32>;\n@group(0) @binding(2) var<storage, read> g_hat: array<f32>;\n@group(0) @binding(3) var<storage, read_write> delta: array<f32>;\n@group(0) @binding(4) var<storage, read_write> diff: array<f32>;\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let i = (wid.x + wid.y * nwg.x) * 256u + li;\n  if (i >= p.count) {\n    return;\n  }\n  let d = g[i] - g_hat[i];\n  delta[i] = d;\n  diff[i] = p.scale * d;\n}\n";
-
-// kernels/matmul.wgsl
-var matmul_default = "// c[R, M] (+)= A[R, KD] \xB7 b[KD, M], for products with a short inner\n// dimension and a long output: the Gram loss's gradient diff\xB7F, and the\n// sliced Wasserstein projections P = D\xB7F and their gradient \u2202F = D\u1D40\xB7\u2202P.\n// A is read through strides (element (r, kk) at a[r\xB7a_row + kk\xB7a_col]), so\n// a transposed A needs no copy. Short inner dimension,\n// long output: workgroup w owns the 64\xD764 output tile (row tile\n// w % row_tiles, column tile w / row_tiles), 128 invocations as 16\xD78, each\n// owning 8\xD74 outputs, summed in a fixed order (deterministic).\nstruct Params {\n  r: u32, kd: u32, m: u32, a_row: u32, a_col: u32, row_tiles: u32, tiles: u32, accumulate: u32,\n}\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> a: array<f32>;\n@group(0) @binding(2) var<storage, read> b: array<f32>;\n@group(0) @binding(3) var<storage, read_write> c: array<f32>;\n\nconst TILE = 64u;\nconst KT = 16u;\nconst WG = 128u;\n// ta: A tile [KT][64 rows]; tb: b tile [KT][64 columns]; four per vec4.\nvar<workgroup> ta: array<vec4<f32>, 256>;\nvar<workgroup> tb: array<vec4<f32>, 256>;\n\nfn store(row: u32, col: u32, v: vec4<f32>) {\n  if (row >= p.r) {\n    return;\n  }\n  let o = row * p.m;\n  for (var j = 0u; j < 4u; j++) {\n    if (col + j < p.m) {\n      if (p.accumulate == 1u) {\n        c[o + col + j] += v[j];\n      } else {\n        c[o + col + j] = v[j];\n      }\n    }\n  }\n}\n\n@compute @workgroup_size(16, 8)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let w = wid.x + wid.y * nwg.x;\n  if (w >= p.tiles) {\n    return;\n  }\n  let row0 = (w % p.row_tiles) * TILE;\n  let col0 = (w / p.row_tiles) * TILE;\n  let li = lid.y * 16u + lid.x;\n\n  var acc0 = vec4<f32>(0.0);\n  var acc1 = vec4<f32>(0.0);\n  var acc2 = vec4<f32>(0.0);\n  var acc3 = vec4<f32>(0.0);\n  var acc4 = vec4<f32>(0.0);\n  var acc5 = vec4<f32>(0.0);\n  var acc6 = vec4<f32>(0.0);\n  var acc7 = vec4<f32>(0.0);\n  for (var k = 0u; k < p.kd; k += KT) {\n    for (var q = 0u; q < 8u; q++) {\n      let e = li + q * WG;\n      let r = e / KT;\n      let ka = e % KT;\n      var va = 0.0;\n      if (row0 + r < p.r && k + ka < p.kd) {\n        va = a[(row0 + r) * p.a_row + (k + ka) * p.a_col];\n      }\n      ta[ka * 16u + r / 4u][r % 4u] = va;\n      // b: consecutive invocations read consecutive pixels.\n      let kb = e / TILE;\n      let cb = e % TILE;\n      var vb = 0.0;\n      if (k + kb < p.kd && col0 + cb < p.m) {\n        vb = b[(k + kb) * p.m + col0 + cb];\n      }\n      tb[kb * 16u + cb / 4u][cb % 4u] = vb;\n    }\n    workgroupBarrier();\n    for (var kk = 0u; kk < KT; kk++) {\n      let a0 = ta[kk * 16u + lid.y * 2u];\n      let a1 = ta[kk * 16u + lid.y * 2u + 1u];\n      let bv = tb[kk * 16u + lid.x];\n      acc0 += a0.x * bv;\n      acc1 += a0.y * bv;\n      acc2 += a0.z * bv;\n      acc3 += a0.w * bv;\n      acc4 += a1.x * bv;\n      acc5 += a1.y * bv;\n      acc6 += a1.z * bv;\n      acc7 += a1.w * bv;\n    }\n    workgroupBarrier();\n  }\n\n  let row = row0 + lid.y * 8u;\n  let col = col0 + lid.x * 4u;\n  store(row, col, acc0);\n  store(row + 1u, col, acc1);\n  store(row + 2u, col, acc2);\n  store(row + 3u, col, acc3);\n  store(row + 4u, col, acc4);\n  store(row + 5u, col, acc5);\n  store(row + 6u, col, acc6);\n  store(row + 7u, col, acc7);\n}\n";
-
-// src/ops/matmul.ts
-var TILE3 = 64;
-function matmul(prog, a, b, c, shape, accumulate) {
-  const { rows, inner, m, aRow, aCol } = shape;
-  const rowTiles = Math.ceil(rows / TILE3);
-  const tiles = rowTiles * Math.ceil(m / TILE3);
-  prog.dispatch(prog.ctx.pipeline(matmul_default), [
-    a,
-    b,
-    c
-  ], grid(tiles), pack(rows, inner, m, aRow, aCol, rowTiles, tiles, accumulate ? 1 : 0));
-}
-
-// src/ops/gram.ts
-var TILE4 = 64;
-var KT = 16;
-var MIN_CHUNK = 256;
-var TARGET_GROUPS = 256;
-var MAX_CHUNKS = 256;
-var MAX_SCRATCH_BYTES = 16 << 20;
-var Gram = class {
-  /** Number of channels N. */
-  channels;
-  /** Number of pixels M = H·W. */
-  pixels;
-  /** K-chunks the forward pass splits the pixels into (fixed for this N, M). */
-  chunks;
-  #ctx;
-  #chunk;
-  #tiles;
-  #partials;
-  #delta;
-  /** Preallocates every scratch buffer it needs for this (N, M). */
-  constructor(ctx, channels, pixels) {
-    if (!Number.isInteger(channels) || channels < 1) {
-      throw new RangeError(`Gram channels must be a positive integer, got ${channels}`);
-    }
-    if (!Number.isInteger(pixels) || pixels < 1) {
-      throw new RangeError(`Gram pixels must be a positive integer, got ${pixels}`);
-    }
-    if (channels * pixels > 4294967295) {
-      throw new RangeError(`Gram input of ${channels}\xD7${pixels} floats exceeds u32 indexing`);
-    }
-    this.#ctx = ctx;
-    this.channels = channels;
-    this.pixels = pixels;
-    this.#tiles = Math.ceil(channels / TILE4);
-    const plan = this.#plan(pixels);
-    this.#chunk = plan.chunk;
-    this.chunks = plan.chunks;
-    this.#partials = ctx.createBuffer("gram partials", plan.wanted * channels * channels * 4);
-    this.#delta = ctx.createBuffer("gram delta", channels * channels * 4);
-  }
-  /**
-   * Records out[N,N] = F·Fᵀ / (4·N·M). Both triangles written (symmetric).
-   *
-   * `part.pixels` (default M) is the width of this F when it is only a part
-   * of the map's pixels, e.g. one tile of an image computed tile by tile: its
-   * product is still divided by the whole M, and `part.accumulate` adds it to
-   * `out`, so the parts of a map sum to the map's Gram matrix.
-   */
-  forward(prog, features, out, part = {}) {
-    const n = this.channels;
-    const m = part.pixels ?? this.pixels;
-    if (!Number.isInteger(m) || m < 1 || m > this.pixels) {
-      throw new RangeError(`Gram part of ${m} pixels, not within 1\u2026${this.pixels}`);
-    }
-    this.#check(features, n * m, "features");
-    this.#check(out, n * n, "gram output");
-    const { chunk: chunk2, chunks } = m === this.pixels ? {
-      chunk: this.#chunk,
-      chunks: this.chunks
-    } : this.#plan(m);
-    const pairs = this.#tiles * (this.#tiles + 1) / 2;
-    prog.dispatch(this.#ctx.pipeline(gram_default), [
-      features,
-      this.#partials
-    ], grid(pairs * chunks), pack(n, m, this.#tiles, pairs, chunks, chunk2));
-    prog.dispatch(this.#ctx.pipeline(gram_finish_default), [
-      this.#partials,
-      out
-    ], grid(Math.ceil(n * n / 256)), pack(n, chunks, f32(1 / (4 * n * this.pixels)), part.accumulate ? 1 : 0));
-  }
-  /**
-   * Records the loss weight·Σ(G − Ĝ)² into target (ReduceTarget from
-   * src/ops/reduce.ts — usually accumulate: true; its `scale` multiplies the
-   * loss too) and diff = (weight / (N·M))·(G − Ĝ) into `diff` [N,N], so that
-   * ∂E/∂F = diff·F (see {@link Gram.backward}).
-   */
-  loss(prog, g, target, diff, weight, lossTarget) {
-    const n = this.channels;
-    const count = n * n;
-    this.#check(g, count, "gram");
-    this.#check(target, count, "gram target");
-    this.#check(diff, count, "gram diff");
-    prog.dispatch(this.#ctx.pipeline(gram_loss_default), [
-      g,
-      target,
-      this.#delta,
-      diff
-    ], grid(Math.ceil(count / 256)), pack(count, f32(weight / (n * this.pixels))));
-    reduceDot(prog, this.#delta, this.#delta, count, {
-      ...lossTarget,
-      scale: weight * (lossTarget.scale ?? 1)
-    });
-  }
-  /**
-   * Records grad[N,M] += diff[N,N]·F[N,M] (accumulate: true) or grad = diff·F
-   * (false); `pixels` (default M) as in {@link Gram.forward} for a part of the map.
-   */
-  backward(prog, diff, features, grad, accumulate, pixels = this.pixels) {
-    const n = this.channels;
-    const m = pixels;
-    this.#check(diff, n * n, "gram diff");
-    this.#check(features, n * m, "features");
-    this.#check(grad, n * m, "feature gradient");
-    matmul(prog, diff, features, grad, {
-      rows: n,
-      inner: n,
-      m,
-      aRow: n,
-      aCol: 1
-    }, accumulate);
-  }
-  /** Frees the scratch buffers; the object is unusable afterwards. */
-  destroy() {
-    this.#ctx.destroyBuffer(this.#partials);
-    this.#ctx.destroyBuffer(this.#delta);
-  }
-  /** K-chunks for `pixels` pixels: never more than those of the whole map, which size the partials. */
-  #plan(pixels) {
-    const pairs = this.#tiles * (this.#tiles + 1) / 2;
-    const slab = this.channels * this.channels * 4;
-    const wanted = Math.min(Math.ceil(pixels / MIN_CHUNK), Math.ceil(TARGET_GROUPS / pairs), Math.floor(MAX_SCRATCH_BYTES / slab), MAX_CHUNKS);
-    const chunk2 = Math.ceil(pixels / Math.max(1, wanted) / KT) * KT;
-    return {
-      chunk: chunk2,
-      chunks: Math.ceil(pixels / chunk2),
-      wanted
-    };
-  }
-  /** Catches a too-small buffer at record time instead of as a GPU validation error. */
-  #check(buffer, floats, what) {
-    if (buffer.size < floats * 4) {
-      throw new RangeError(`${what} buffer holds ${buffer.size} bytes, Gram(${this.channels}, ${this.pixels}) needs ${floats * 4}`);
-    }
-  }
-};
-
 // kernels/spectrum_pack.wgsl
 var spectrum_pack_default = "// Real image [3, n] \u2192 complex planes for the spectrum FFT, imaginary part 0:\n// gray = 1 gives one plane of luma 0.299 R + 0.587 G + 0.114 B (preset seed),\n// gray = 0 gives the three channels as three planes (preset liu).\nstruct Params { n: u32, gray: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> x: array<f32>;\n@group(0) @binding(2) var<storage, read_write> spec: array<vec2<f32>>;\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let i = (wid.x + wid.y * nwg.x) * 256u + li;\n  let n = p.n;\n  if (i >= n) {\n    return;\n  }\n  if (p.gray == 1u) {\n    spec[i] = vec2<f32>(0.299 * x[i] + 0.587 * x[n + i] + 0.114 * x[2u * n + i], 0.0);\n  } else {\n    for (var c = 0u; c < 3u; c++) {\n      spec[c * n + i] = vec2<f32>(x[c * n + i], 0.0);\n    }\n  }\n}\n";
 
@@ -4011,304 +4426,6 @@ var SpectrumLoss = class {
   }
 };
 
-// kernels/channel_affine.wgsl
-var channel_affine_default = "// out[c, i] = scale[c] \xB7 in[c, i] + shift[c] on a planar [C, pixels] tensor:\n// ImageNet normalization and its backward. One element per invocation.\nstruct Params { pixels: u32, n: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> input: array<f32>;\n@group(0) @binding(2) var<storage, read_write> output: array<f32>;\n// (scale, shift) per channel.\n@group(0) @binding(3) var<storage, read> coeffs: array<vec2<f32>>;\n\n@compute @workgroup_size(256)\nfn main(\n  @builtin(workgroup_id) wid: vec3u,\n  @builtin(num_workgroups) nwg: vec3u,\n  @builtin(local_invocation_index) li: u32,\n) {\n  let i = (wid.x + wid.y * nwg.x) * 256u + li;\n  if (i < p.n) {\n    let k = coeffs[i / p.pixels];\n    output[i] = fma(k.x, input[i], k.y);\n  }\n}\n";
-
-// src/ops/channel_affine.ts
-function channelAffine(prog, input, output, channels, pixels, scale2, shift) {
-  if (scale2.length !== channels || shift.length !== channels) {
-    throw new RangeError(`channelAffine: ${scale2.length} scales and ${shift.length} shifts for ${channels} channels`);
-  }
-  if (input === output) throw new RangeError("channelAffine: input and output must differ");
-  const coeffs = new Float32Array(2 * channels);
-  for (let c = 0; c < channels; c++) {
-    coeffs[2 * c] = scale2[c];
-    coeffs[2 * c + 1] = shift[c];
-  }
-  const n = channels * pixels;
-  prog.dispatch(prog.ctx.pipeline(channel_affine_default), [
-    input,
-    output,
-    prog.upload("channel affine coefficients", coeffs)
-  ], grid(Math.ceil(n / 256)), pack(pixels, n));
-}
-
-// kernels/scalar_combine.wgsl
-var scalar_combine_default = "// scalars[dst] = a\xB7scalars[i] + b\xB7scalars[j]: folds loss terms into the total\n// on the GPU so the CPU reads every figure of an evaluation in one go.\nstruct Params { dst: u32, i: u32, j: u32, a: f32, b: f32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> scalars: array<f32>;\n\n@compute @workgroup_size(1)\nfn main() {\n  scalars[p.dst] = p.a * scalars[p.i] + p.b * scalars[p.j];\n}\n";
-
-// src/ops/scalars.ts
-function combineScalars(prog, scalars, dst, a, i, b, j) {
-  prog.dispatch(prog.ctx.pipeline(scalar_combine_default), [
-    scalars
-  ], [
-    1
-  ], pack(dst, i, j, f32(a), f32(b)));
-}
-
-// kernels/sw_residual.wgsl
-var sw_residual_default = "// The sliced Wasserstein residual and its scatter back to pixel order. For\n// each sorted projection sorted[k, i] (sorted in place in `proj`) with\n// original pixel idx[k, i]: r = sorted[k, i] \u2212 target[k, i] replaces the\n// sorted value (the loss is then a dot product of `proj` with itself) and\n// dproj[k, idx[k, i]] = scale \xB7 r, scale = 2\xB7weight/(K\xB7M). Every pixel of a\n// row appears once in idx, so the scatter writes each output exactly once.\nstruct Params { count: u32, m: u32, scale: f32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> proj: array<f32>;\n@group(0) @binding(2) var<storage, read> target_sorted: array<f32>;\n@group(0) @binding(3) var<storage, read> idx: array<u32>;\n@group(0) @binding(4) var<storage, read_write> dproj: array<f32>;\n\nconst WG = 256u;\n\n@compute @workgroup_size(256)\nfn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {\n  let e = gid.x + gid.y * nwg.x * WG;\n  if (e >= p.count) {\n    return;\n  }\n  let r = proj[e] - target_sorted[e];\n  proj[e] = r;\n  dproj[e - e % p.m + idx[e]] = p.scale * r;\n}\n";
-
-// kernels/sw_quantile.wgsl
-var sw_quantile_default = "// Resamples sorted exemplar projections (rows of mt values) to rows of m\n// values by nearest rank: dst[k, i] = src[k, rank[i]], where the caller's\n// rank[i] = min(mt \u2212 1, \u230A(i + \xBD)\xB7mt / m\u230B) is the quantile of output rank i.\nstruct Params { count: u32, m: u32, mt: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> src: array<f32>;\n@group(0) @binding(2) var<storage, read> rank: array<u32>;\n@group(0) @binding(3) var<storage, read_write> dst: array<f32>;\n\nconst WG = 256u;\n\n@compute @workgroup_size(256)\nfn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {\n  let e = gid.x + gid.y * nwg.x * WG;\n  if (e >= p.count) {\n    return;\n  }\n  let k = e / p.m;\n  dst[e] = src[k * p.mt + rank[e - k * p.m]];\n}\n";
-
-// kernels/sw_directions.wgsl
-var sw_directions_default = "// Random unit directions for sliced Wasserstein, drawn on the GPU: row k of\n// `dirs` ([count, channels]) is a normalized vector of standard normals.\n// The draw is a hash of (seed, draw, k, c), the draw number read from\n// scalars[counter], so each draw slices anew without the CPU and the same run\n// always draws the same directions.\nstruct Params { count: u32, channels: u32, seed: u32, counter: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> scalars: array<f32>;\n@group(0) @binding(2) var<storage, read_write> dirs: array<f32>;\n\nconst WG = 64u;\nvar<workgroup> partial: array<f32, 64>;\n\nfn pcg(v: u32) -> u32 {\n  let state = v * 747796405u + 2891336453u;\n  let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;\n  return (word >> 22u) ^ word;\n}\n\nfn uniform01(h: u32) -> f32 {\n  return (f32(h >> 8u) + 0.5) / 16777216.0;\n}\n\n@compute @workgroup_size(64)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let k = wid.x + wid.y * nwg.x;\n  if (k >= p.count) {\n    return;\n  }\n  let draw = u32(scalars[p.counter]);\n  let base = pcg(p.seed ^ pcg(draw ^ pcg(k)));\n  var s = 0.0;\n  for (var c = li; c < p.channels; c += WG) {\n    let h1 = pcg(base ^ pcg(2u * c));\n    let h2 = pcg(base ^ pcg(2u * c + 1u));\n    let v = sqrt(-2.0 * log(uniform01(h1))) * cos(6.283185307179586 * uniform01(h2));\n    dirs[k * p.channels + c] = v;\n    s += v * v;\n  }\n  partial[li] = s;\n  workgroupBarrier();\n  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {\n    if (li < stride) {\n      partial[li] += partial[li + stride];\n    }\n    workgroupBarrier();\n  }\n  let inv = inverseSqrt(max(partial[0], 1e-30));\n  for (var c = li; c < p.channels; c += WG) {\n    dirs[k * p.channels + c] *= inv;\n  }\n}\n";
-
-// kernels/sort_local.wgsl
-var sort_local_default = '// Bitonic sort stages that stay inside one 2048-element tile of a row, run in\n// workgroup memory. Rows are `n` f32 values, unpadded: the network is the\n// all-ascending ("flip") bitonic network over the next power of two, where\n// every comparator puts the smaller value at the lower position. Positions\n// \u2265 n act as +\u221E and are never moved by such a comparator, so comparators that\n// reach past n are skipped instead of padding the row.\n//\n// Keys are the f32 bit patterns mapped to u32 so that unsigned order is the\n// IEEE total order (\u2212\u221E < \u2026 < \u22120 < +0 < \u2026 < +\u221E). `sort_pairs` carries a u32\n// payload and breaks key ties by it, so an index payload makes the sort stable.\n//\n// For k in [k_first, k_last] (powers of two) it runs the stages of merge\n// size k with strides min(k/2, TILE/2) \u2026 1; the first stride of a merge\n// (k/2) is the flip comparator i \u2194 i ^ (k \u2212 1). One dispatch therefore does\n// either a whole in-tile sort (k_first = 2) or the in-tile tail of a larger\n// merge (k_first = k_last > TILE, no flip).\nstruct Params { n: u32, tiles: u32, count: u32, k_first: u32, k_last: u32, fill: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> values: array<u32>;\n@group(0) @binding(2) var<storage, read_write> payload: array<u32>;\n\nconst TILE = 2048u;\nconst WG = 256u;\nvar<workgroup> keys: array<u32, 2048>;\nvar<workgroup> carried: array<u32, 2048>;\n\nfn to_key(bits: u32) -> u32 {\n  return bits ^ select(0x80000000u, 0xffffffffu, (bits & 0x80000000u) != 0u);\n}\n\nfn from_key(key: u32) -> u32 {\n  return key ^ select(0xffffffffu, 0x80000000u, (key & 0x80000000u) != 0u);\n}\n\n// Local positions i < l of comparator c at merge size k, stride j.\nfn pair(c: u32, k: u32, j: u32) -> vec2u {\n  let i = (c / j) * 2u * j + c % j;\n  return vec2u(i, select(i + j, i ^ (k - 1u), j * 2u == k));\n}\n\n@compute @workgroup_size(256)\nfn sort_keys(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32,\n             @builtin(num_workgroups) nwg: vec3u) {\n  let w = wid.x + wid.y * nwg.x;\n  if (w >= p.count) {\n    return;\n  }\n  let row = w / p.tiles;\n  let start = (w % p.tiles) * TILE;\n  let size = min(TILE, p.n - start);\n  let base = row * p.n + start;\n  for (var e = li; e < size; e += WG) {\n    keys[e] = to_key(values[base + e]);\n  }\n  workgroupBarrier();\n  for (var k = p.k_first; k <= p.k_last; k <<= 1u) {\n    for (var j = min(k, TILE) / 2u; j > 0u; j >>= 1u) {\n      for (var c = li; c < TILE / 2u; c += WG) {\n        let q = pair(c, k, j);\n        if (q.y < size) {\n          let a = keys[q.x];\n          let b = keys[q.y];\n          if (a > b) {\n            keys[q.x] = b;\n            keys[q.y] = a;\n          }\n        }\n      }\n      workgroupBarrier();\n    }\n  }\n  for (var e = li; e < size; e += WG) {\n    values[base + e] = from_key(keys[e]);\n  }\n}\n\n@compute @workgroup_size(256)\nfn sort_pairs(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32,\n              @builtin(num_workgroups) nwg: vec3u) {\n  let w = wid.x + wid.y * nwg.x;\n  if (w >= p.count) {\n    return;\n  }\n  let row = w / p.tiles;\n  let start = (w % p.tiles) * TILE;\n  let size = min(TILE, p.n - start);\n  let base = row * p.n + start;\n  for (var e = li; e < size; e += WG) {\n    keys[e] = to_key(values[base + e]);\n    carried[e] = select(payload[base + e], start + e, p.fill == 1u);\n  }\n  workgroupBarrier();\n  for (var k = p.k_first; k <= p.k_last; k <<= 1u) {\n    for (var j = min(k, TILE) / 2u; j > 0u; j >>= 1u) {\n      for (var c = li; c < TILE / 2u; c += WG) {\n        let q = pair(c, k, j);\n        if (q.y < size) {\n          let a = keys[q.x];\n          let b = keys[q.y];\n          let ia = carried[q.x];\n          let ib = carried[q.y];\n          if (a > b || (a == b && ia > ib)) {\n            keys[q.x] = b;\n            keys[q.y] = a;\n            carried[q.x] = ib;\n            carried[q.y] = ia;\n          }\n        }\n      }\n      workgroupBarrier();\n    }\n  }\n  for (var e = li; e < size; e += WG) {\n    values[base + e] = from_key(keys[e]);\n    payload[base + e] = carried[e];\n  }\n}\n';
-
-// kernels/sort_global.wgsl
-var sort_global_default = "// One bitonic stage whose stride reaches across 2048-element tiles, straight\n// in global memory: comparator c of row c / half joins positions i < l of\n// that row (stride j of merge size k; the merge's first stride k/2 is the\n// flip comparator i \u2194 i ^ (k \u2212 1)). Same network, key order and tie rule as\n// sort_local.wgsl; comparators that reach past the row length n are skipped.\nstruct Params { n: u32, half: u32, count: u32, k: u32, j: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> values: array<u32>;\n@group(0) @binding(2) var<storage, read_write> payload: array<u32>;\n\nconst WG = 256u;\n\nfn to_key(bits: u32) -> u32 {\n  return bits ^ select(0x80000000u, 0xffffffffu, (bits & 0x80000000u) != 0u);\n}\n\n// Global positions (row offset added) of comparator c, or l = 0xffffffff to skip.\nfn pair(c: u32) -> vec2u {\n  let row = c / p.half;\n  let q = c % p.half;\n  let i = (q / p.j) * 2u * p.j + q % p.j;\n  let l = select(i + p.j, i ^ (p.k - 1u), p.j * 2u == p.k);\n  if (l >= p.n) {\n    return vec2u(0u, 0xffffffffu);\n  }\n  return vec2u(row * p.n + i, row * p.n + l);\n}\n\n@compute @workgroup_size(256)\nfn sort_keys(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {\n  let c = gid.x + gid.y * nwg.x * WG;\n  if (c >= p.count) {\n    return;\n  }\n  let q = pair(c);\n  if (q.y == 0xffffffffu) {\n    return;\n  }\n  let a = values[q.x];\n  let b = values[q.y];\n  if (to_key(a) > to_key(b)) {\n    values[q.x] = b;\n    values[q.y] = a;\n  }\n}\n\n@compute @workgroup_size(256)\nfn sort_pairs(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {\n  let c = gid.x + gid.y * nwg.x * WG;\n  if (c >= p.count) {\n    return;\n  }\n  let q = pair(c);\n  if (q.y == 0xffffffffu) {\n    return;\n  }\n  let a = values[q.x];\n  let b = values[q.y];\n  let ka = to_key(a);\n  let kb = to_key(b);\n  let ia = payload[q.x];\n  let ib = payload[q.y];\n  if (ka > kb || (ka == kb && ia > ib)) {\n    values[q.x] = b;\n    values[q.y] = a;\n    payload[q.x] = ib;\n    payload[q.y] = ia;\n  }\n}\n";
-
-// src/ops/sort.ts
-var TILE5 = 2048;
-var WG2 = 256;
-var RowSort = class {
-  /** Number of independent rows. */
-  rows;
-  /** Values per row (any positive integer, not only powers of two). */
-  length;
-  /** Whether {@link RowSort.record} takes a u32 payload buffer. */
-  withIndices;
-  #ctx;
-  #padded;
-  #tiles;
-  /** Checks the shape; sorting needs no scratch, so nothing is allocated. */
-  constructor(ctx, rows, length, withIndices) {
-    for (const [what, v] of [
-      [
-        "rows",
-        rows
-      ],
-      [
-        "length",
-        length
-      ]
-    ]) {
-      if (!Number.isInteger(v) || v < 1) {
-        throw new RangeError(`RowSort ${what} must be a positive integer, got ${v}`);
-      }
-    }
-    this.#padded = 2 ** Math.ceil(Math.log2(length));
-    if (rows * this.#padded > 4294967295) {
-      throw new RangeError(`RowSort of ${rows}\xD7${length} values exceeds u32 indexing`);
-    }
-    this.#ctx = ctx;
-    this.rows = rows;
-    this.length = length;
-    this.withIndices = withIndices;
-    this.#tiles = Math.ceil(length / TILE5);
-  }
-  /**
-   * Records the sort of `values` ([rows, length] f32, row-major) in place.
-   * `indices` ([rows, length] u32) is required when the sort was made
-   * `withIndices` and moves with its values; with `fillIndices` it is first
-   * overwritten with 0 … length−1 in every row, so afterwards `indices[r, i]`
-   * is the original position of row r's i-th smallest value (an argsort).
-   */
-  record(prog, values, indices, fillIndices = false) {
-    const n = this.length;
-    const count = this.rows * n;
-    this.#check(values, count, "values");
-    if (this.withIndices !== (indices !== void 0)) {
-      throw new Error(`RowSort was made ${this.withIndices ? "with" : "without"} indices; record got ${indices ? "an" : "no"} index buffer`);
-    }
-    const entry = indices ? "sort_pairs" : "sort_keys";
-    const buffers = indices ? [
-      values,
-      indices
-    ] : [
-      values
-    ];
-    if (indices) this.#check(indices, count, "indices");
-    const localPipeline = this.#ctx.pipeline(sort_local_default, entry);
-    const globalPipeline = this.#ctx.pipeline(sort_global_default, entry);
-    const tileGroups = this.rows * this.#tiles;
-    const local = (kFirst, kLast, fill) => {
-      prog.dispatch(localPipeline, buffers, grid(tileGroups), pack(n, this.#tiles, tileGroups, kFirst, kLast, fill ? 1 : 0));
-    };
-    local(2, Math.max(2, Math.min(TILE5, this.#padded)), fillIndices);
-    const half = this.#padded / 2;
-    const comparators = this.rows * half;
-    for (let k = 2 * TILE5; k <= this.#padded; k *= 2) {
-      for (let j = k / 2; j >= TILE5; j /= 2) {
-        prog.dispatch(globalPipeline, buffers, grid(Math.ceil(comparators / WG2)), pack(n, half, comparators, k, j));
-      }
-      local(k, k, false);
-    }
-  }
-  /** Nothing to free (the sort owns no buffers); kept so every op has the same lifecycle. */
-  destroy() {
-  }
-  /** Catches a too-small buffer at record time instead of as a GPU validation error. */
-  #check(buffer, floats, what) {
-    if (buffer.size < floats * 4) {
-      throw new RangeError(`${what} buffer holds ${buffer.size} bytes, RowSort(${this.rows}, ${this.length}) needs ${floats * 4}`);
-    }
-  }
-};
-
-// src/ops/sliced_wasserstein.ts
-var WG3 = 256;
-var SlicedWasserstein = class {
-  /** Channels N of the feature map. */
-  channels;
-  /** Pixels M of the synthesized feature map. */
-  pixels;
-  /** Pixels Mt of the exemplar's feature map. */
-  targetPixels;
-  /** Number of slices K (rows of the directions matrix). */
-  directions;
-  #ctx;
-  #proj;
-  #indices;
-  #target;
-  #dproj;
-  #ranks;
-  #sort;
-  #targetSort;
-  /** Preallocates every buffer the loss needs for this (N, M, Mt, K). */
-  constructor(ctx, channels, pixels, targetPixels, directions = channels) {
-    const shape = {
-      channels,
-      pixels,
-      targetPixels,
-      directions
-    };
-    for (const [what, v] of Object.entries(shape)) {
-      if (!Number.isInteger(v) || v < 1) {
-        throw new RangeError(`SlicedWasserstein ${what} must be a positive integer, got ${v}`);
-      }
-    }
-    const widest = Math.max(pixels, targetPixels) * Math.max(channels, directions);
-    if (widest > 1073741823) {
-      throw new RangeError(`SlicedWasserstein of ${directions} slices \xD7 ${pixels} pixels exceeds u32 indexing`);
-    }
-    this.#ctx = ctx;
-    this.channels = channels;
-    this.pixels = pixels;
-    this.targetPixels = targetPixels;
-    this.directions = directions;
-    const km = directions * pixels * 4;
-    this.#sort = new RowSort(ctx, directions, pixels, true);
-    this.#targetSort = new RowSort(ctx, directions, targetPixels, false);
-    this.#proj = ctx.createBuffer("sliced wasserstein projections", directions * Math.max(pixels, targetPixels) * 4);
-    this.#indices = ctx.createBuffer("sliced wasserstein sort indices", km);
-    this.#target = ctx.createBuffer("sliced wasserstein sorted target", km);
-    this.#dproj = ctx.createBuffer("sliced wasserstein projection gradient", km);
-    if (targetPixels === pixels) {
-      this.#ranks = null;
-    } else {
-      const ranks = new Uint32Array(pixels);
-      for (let i = 0; i < pixels; i++) {
-        ranks[i] = Math.min(targetPixels - 1, Math.floor((2 * i + 1) * targetPixels / (2 * pixels)));
-      }
-      this.#ranks = ctx.upload("sliced wasserstein target ranks", ranks);
-    }
-  }
-  /**
-   * Records the sorted exemplar projections: project `targetFeatures`
-   * ([N, Mt]) on `directionsBuffer` ([K, N]), sort each slice and keep it
-   * (resampled to M values when Mt ≠ M). Replay it whenever the directions
-   * change, before {@link SlicedWasserstein.record}.
-   */
-  setTarget(prog, targetFeatures, directionsBuffer) {
-    const { channels: n, directions: k, pixels: m, targetPixels: mt } = this;
-    this.#check(targetFeatures, n * mt, "target features");
-    this.#check(directionsBuffer, k * n, "directions");
-    if (this.#ranks === null) {
-      matmul(prog, directionsBuffer, targetFeatures, this.#target, {
-        rows: k,
-        inner: n,
-        m,
-        aRow: n,
-        aCol: 1
-      }, false);
-      this.#targetSort.record(prog, this.#target);
-      return;
-    }
-    matmul(prog, directionsBuffer, targetFeatures, this.#proj, {
-      rows: k,
-      inner: n,
-      m: mt,
-      aRow: n,
-      aCol: 1
-    }, false);
-    this.#targetSort.record(prog, this.#proj);
-    const count = k * m;
-    prog.dispatch(this.#ctx.pipeline(sw_quantile_default), [
-      this.#proj,
-      this.#ranks,
-      this.#target
-    ], grid(Math.ceil(count / WG3)), pack(count, m, mt));
-  }
-  /**
-   * Records the loss and its gradient for `features` ([N, M]) on the same
-   * `directionsBuffer` the target was set with: weight·(1/(K·M))·Σ(sorted −
-   * target)² into `lossTarget` (usually accumulate: true; its `scale`
-   * multiplies the loss too), and grad[N, M] += ∂E/∂F (`accumulate`) or
-   * grad = ∂E/∂F.
-   */
-  record(prog, features, directionsBuffer, grad, weight, lossTarget, accumulate) {
-    const { channels: n, directions: k, pixels: m } = this;
-    this.#check(features, n * m, "features");
-    this.#check(directionsBuffer, k * n, "directions");
-    this.#check(grad, n * m, "feature gradient");
-    const count = k * m;
-    matmul(prog, directionsBuffer, features, this.#proj, {
-      rows: k,
-      inner: n,
-      m,
-      aRow: n,
-      aCol: 1
-    }, false);
-    this.#sort.record(prog, this.#proj, this.#indices, true);
-    prog.dispatch(this.#ctx.pipeline(sw_residual_default), [
-      this.#proj,
-      this.#target,
-      this.#indices,
-      this.#dproj
-    ], grid(Math.ceil(count / WG3)), pack(count, m, f32(2 * weight / count)));
-    reduceDot(prog, this.#proj, this.#proj, count, {
-      ...lossTarget,
-      scale: weight / count * (lossTarget.scale ?? 1)
-    });
-    matmul(prog, directionsBuffer, this.#dproj, grad, {
-      rows: n,
-      inner: k,
-      m,
-      aRow: 1,
-      aCol: n
-    }, accumulate);
-  }
-  /** Frees the scratch buffers; the object is unusable afterwards. */
-  destroy() {
-    for (const b of [
-      this.#proj,
-      this.#indices,
-      this.#target,
-      this.#dproj,
-      this.#ranks
-    ]) {
-      if (b) this.#ctx.destroyBuffer(b);
-    }
-    this.#sort.destroy();
-    this.#targetSort.destroy();
-  }
-  /** Catches a too-small buffer at record time instead of as a GPU validation error. */
-  #check(buffer, floats, what) {
-    if (buffer.size < floats * 4) {
-      throw new RangeError(`${what} buffer holds ${buffer.size} bytes, SlicedWasserstein(${this.channels}, ${this.pixels}, ${this.targetPixels}, ${this.directions}) needs ${floats * 4}`);
-    }
-  }
-};
-function recordRandomDirections(prog, dirs, count, channels, seed, scalars, counterSlot) {
-  prog.dispatch(prog.ctx.pipeline(sw_directions_default), [
-    scalars,
-    dirs
-  ], grid(count), pack(count, channels, seed >>> 0, counterSlot));
-}
-
 // src/synth/spectrum_transfer.ts
 function signed(k, n) {
   return k <= n / 2 ? k : k - n;
@@ -4387,6 +4504,1005 @@ function transferSpectra(spectra, height, width) {
   return out;
 }
 
+// src/synth/spectrum_target.ts
+async function exemplarSpectrum(ctx, exemplars, height, width, mode) {
+  const spectrum = new SpectrumLoss(ctx, height, width, mode);
+  const one = exemplars.length === 1 ? exemplars[0] : null;
+  if (one && one.height === height && one.width === width) {
+    const p = new Program(ctx);
+    spectrum.setExemplar(p, one.buffer);
+    p.run();
+    p.destroy();
+    return spectrum;
+  }
+  const spectra = [];
+  for (const e of exemplars) {
+    const s = new SpectrumLoss(ctx, e.height, e.width, mode);
+    const p = new Program(ctx);
+    s.setExemplar(p, e.buffer);
+    p.run();
+    spectra.push({
+      channels: mode === "gray" ? 1 : 3,
+      height: e.height,
+      width: e.width,
+      data: await s.readSpectrum()
+    });
+    p.destroy();
+    s.destroy();
+  }
+  spectrum.setSpectrum(transferSpectra(spectra, height, width));
+  return spectrum;
+}
+
+// kernels/gram.wgsl
+var gram_default = "// Partial Gram products F\xB7F\u1D40 over one K-chunk (K = M pixels). Workgroup w is\n// (pair, chunk): pair names a 64\xD764 tile (bi, bj) of the upper block triangle\n// (bi \u2264 bj), chunk a run of `chunk` pixels. The tile's sums over that run go\n// to partials[chunk] (an [N, N] slab); gram_finish adds the chunks in a fixed\n// order, scales and mirrors, so no float atomics are needed. Lower-triangle\n// tiles are never computed: they are the transposes of upper ones.\n//\n// 128 invocations as 16\xD78, each owning 8\xD74 outputs (rows 8\xB7ly.., columns\n// 4\xB7lx..): each pixel step costs three vec4 loads from shared memory for 32\n// FMAs, which beat 4\xD74 per invocation on llvmpipe as well.\nstruct Params { n: u32, m: u32, tiles: u32, pairs: u32, chunks: u32, chunk: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> f: array<f32>;\n@group(0) @binding(2) var<storage, read_write> partials: array<f32>;\n\nconst TILE = 64u;\nconst KT = 16u;\nconst WG = 128u;\n// [KT][TILE] floats, four consecutive tile rows per vec4 (8 KiB together).\nvar<workgroup> ta: array<vec4<f32>, 256>;\nvar<workgroup> tb: array<vec4<f32>, 256>;\n\nfn store(base: u32, row: u32, col: u32, v: vec4<f32>) {\n  if (row >= p.n) {\n    return;\n  }\n  let o = base + row * p.n;\n  for (var j = 0u; j < 4u; j++) {\n    if (col + j < p.n) {\n      partials[o + col + j] = v[j];\n    }\n  }\n}\n\n@compute @workgroup_size(16, 8)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let w = wid.x + wid.y * nwg.x;\n  if (w >= p.pairs * p.chunks) {\n    return;\n  }\n  let c = w / p.pairs;\n  var bi = 0u;\n  var rem = w % p.pairs;\n  while (rem >= p.tiles - bi) {\n    rem -= p.tiles - bi;\n    bi += 1u;\n  }\n  let row0 = bi * TILE;\n  let col0 = (bi + rem) * TILE;\n  let diagonal = rem == 0u;\n  let k0 = c * p.chunk;\n  let k1 = min(k0 + p.chunk, p.m);\n  let li = lid.y * 16u + lid.x;\n\n  var acc0 = vec4<f32>(0.0);\n  var acc1 = vec4<f32>(0.0);\n  var acc2 = vec4<f32>(0.0);\n  var acc3 = vec4<f32>(0.0);\n  var acc4 = vec4<f32>(0.0);\n  var acc5 = vec4<f32>(0.0);\n  var acc6 = vec4<f32>(0.0);\n  var acc7 = vec4<f32>(0.0);\n  for (var k = k0; k < k1; k += KT) {\n    // Consecutive invocations read consecutive pixels of one channel row.\n    for (var q = 0u; q < 8u; q++) {\n      let e = li + q * WG;\n      let r = e / KT;\n      let kk = e % KT;\n      let gk = k + kk;\n      var va = 0.0;\n      var vb = 0.0;\n      if (gk < k1) {\n        if (row0 + r < p.n) {\n          va = f[(row0 + r) * p.m + gk];\n        }\n        // A diagonal tile multiplies a block by itself: load it once.\n        if (diagonal) {\n          vb = va;\n        } else if (col0 + r < p.n) {\n          vb = f[(col0 + r) * p.m + gk];\n        }\n      }\n      ta[kk * 16u + r / 4u][r % 4u] = va;\n      tb[kk * 16u + r / 4u][r % 4u] = vb;\n    }\n    workgroupBarrier();\n    for (var kk = 0u; kk < KT; kk++) {\n      let a0 = ta[kk * 16u + lid.y * 2u];\n      let a1 = ta[kk * 16u + lid.y * 2u + 1u];\n      let b = tb[kk * 16u + lid.x];\n      acc0 += a0.x * b;\n      acc1 += a0.y * b;\n      acc2 += a0.z * b;\n      acc3 += a0.w * b;\n      acc4 += a1.x * b;\n      acc5 += a1.y * b;\n      acc6 += a1.z * b;\n      acc7 += a1.w * b;\n    }\n    workgroupBarrier();\n  }\n\n  let base = c * p.n * p.n;\n  let row = row0 + lid.y * 8u;\n  let col = col0 + lid.x * 4u;\n  store(base, row, col, acc0);\n  store(base, row + 1u, col, acc1);\n  store(base, row + 2u, col, acc2);\n  store(base, row + 3u, col, acc3);\n  store(base, row + 4u, col, acc4);\n  store(base, row + 5u, col, acc5);\n  store(base, row + 6u, col, acc6);\n  store(base, row + 7u, col, acc7);\n}\n";
+
+// kernels/gram_finish.wgsl
+var gram_finish_default = "// Second stage of the Gram matrix: out[i, j] = scale \xB7 \u03A3_c partials[c][lo, hi]\n// with (lo, hi) = (min(i, j), max(i, j)), the chunks added in index order.\n// Reading the upper entry for both (i, j) and (j, i) fills the lower triangle\n// that gram.wgsl skipped and makes the result exactly symmetric. With\n// `accumulate` the result is added to `out` (a Gram matrix summed over parts).\nstruct Params { n: u32, chunks: u32, scale: f32, accumulate: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> partials: array<f32>;\n@group(0) @binding(2) var<storage, read_write> out: array<f32>;\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let idx = (wid.x + wid.y * nwg.x) * 256u + li;\n  let nn = p.n * p.n;\n  if (idx >= nn) {\n    return;\n  }\n  let i = idx / p.n;\n  let j = idx % p.n;\n  let src = min(i, j) * p.n + max(i, j);\n  var s = 0.0;\n  for (var c = 0u; c < p.chunks; c++) {\n    s += partials[c * nn + src];\n  }\n  if (p.accumulate != 0u) {\n    out[idx] += p.scale * s;\n  } else {\n    out[idx] = p.scale * s;\n  }\n}\n";
+
+// kernels/gram_loss.wgsl
+var gram_loss_default = "// Element-wise part of the Gram loss: delta = G \u2212 \u011C (squared and summed\n// afterwards by reduceDot) and diff = scale \xB7 delta, the factor that turns F\n// into \u2202E/\u2202F in gram_backward.\nstruct Params { count: u32, scale: f32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> g: array<f32>;\n@group(0) @binding(2) var<storage, read> g_hat: array<f32>;\n@group(0) @binding(3) var<storage, read_write> delta: array<f32>;\n@group(0) @binding(4) var<storage, read_write> diff: array<f32>;\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: u32,\n        @builtin(num_workgroups) nwg: vec3u) {\n  let i = (wid.x + wid.y * nwg.x) * 256u + li;\n  if (i >= p.count) {\n    return;\n  }\n  let d = g[i] - g_hat[i];\n  delta[i] = d;\n  diff[i] = p.scale * d;\n}\n";
+
+// src/ops/gram_software_source.ts
+var count = (n) => Array.from({
+  length: n
+}, (_, i) => i);
+var XYZW = [
+  "x",
+  "y",
+  "z",
+  "w"
+];
+var GRAM_BLOCK = 8;
+var GRAM_BACKWARD_ROWS = 16;
+var GRAM_BACKWARD_PIXELS = 32;
+function gramSoftwareSource() {
+  const b = GRAM_BLOCK;
+  const rc = count(b * b);
+  const lines = (items, f, indent) => items.map((i) => " ".repeat(indent) + f(i)).join("\n");
+  return `// Generated by src/ops/gram_software_source.ts: ${b}\xD7${b} channel pairs per invocation.
+struct Params {
+  n: u32,
+  // Pixels / 4 (a row of F in vec4s), blocks of ${b} channels, block pairs bi \u2264 bj.
+  m4: u32,
+  blocks: u32,
+  pairs: u32,
+  chunks: u32,
+  // vec4s of pixels per K-chunk.
+  chunk4: u32,
+}
+
+override WG: u32 = 64u;
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> f: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> partials: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let lane = (wid.x + wid.y * nwg.x) * WG + li;
+  if (lane >= p.pairs * p.chunks) {
+    return;
+  }
+  let chunk = lane / p.pairs;
+  var rem = lane % p.pairs;
+  var bi = 0u;
+  while (rem >= p.blocks - bi) {
+    rem -= p.blocks - bi;
+    bi += 1u;
+  }
+  let i0 = bi * ${b}u;
+  let j0 = (bi + rem) * ${b}u;
+  // Channels past N read the last one: their sums are never stored.
+${lines(count(b), (r) => `let a${r}Row = min(i0 + ${r}u, p.n - 1u) * p.m4;`, 2)}
+${lines(count(b), (c) => `let b${c}Row = min(j0 + ${c}u, p.n - 1u) * p.m4;`, 2)}
+${lines(rc, (i) => `var s${i} = vec4f(0.0);`, 2)}
+  let k0 = chunk * p.chunk4;
+  for (var k = k0; k < min(k0 + p.chunk4, p.m4); k++) {
+${lines(count(b), (r) => `let a${r} = f[a${r}Row + k];`, 4)}
+${lines(count(b), (c) => `let b${c} = f[b${c}Row + k];`, 4)}
+${lines(rc, (i) => `s${i} = fma(a${Math.floor(i / b)}, b${i % b}, s${i});`, 4)}
+  }
+  let base = chunk * p.n * p.n;
+${lines(rc, (i) => `store(base, i0 + ${Math.floor(i / b)}u, j0 + ${i % b}u, s${i});`, 2)}
+}
+
+fn store(base: u32, i: u32, j: u32, s: vec4f) {
+  if (i < p.n && j < p.n) {
+    partials[base + i * p.n + j] = (s.x + s.y) + (s.z + s.w);
+  }
+}
+`;
+}
+function gramBackwardSoftwareSource() {
+  const groups = count(GRAM_BACKWARD_ROWS / 4);
+  const width = GRAM_BACKWARD_PIXELS / 4;
+  const qs = count(width);
+  const lines = (items, f, indent) => items.map((i) => " ".repeat(indent) + f(i)).join("\n");
+  const pairs = count(GRAM_BACKWARD_ROWS * width);
+  const acc = (i) => `c${i}`;
+  return `// Generated by src/ops/gram_software_source.ts: ${GRAM_BACKWARD_ROWS} rows \xD7 ${GRAM_BACKWARD_PIXELS} pixels per invocation.
+struct Params {
+  // N / 4 (a row of D in vec4s), M / 4 (a row of F), blocks along the rows and the pixels.
+  n4: u32,
+  m4: u32,
+  rowBlocks: u32,
+  colBlocks: u32,
+  accumulate: u32,
+}
+
+override WG: u32 = 64u;
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> d: array<vec4f>;
+@group(0) @binding(2) var<storage, read> f: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> grad: array<vec4f>;
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let lane = (wid.x + wid.y * nwg.x) * WG + li;
+  if (lane >= p.rowBlocks * p.colBlocks) {
+    return;
+  }
+  let r0 = (lane / p.colBlocks) * ${GRAM_BACKWARD_ROWS}u;
+  let q0 = (lane % p.colBlocks) * ${width}u;
+  // Pixel vec4s past M read the last one: they are never stored.
+${lines(qs, (q) => `let x${q}At = min(q0 + ${q}u, p.m4 - 1u);`, 2)}
+${lines(pairs, (i) => `var ${acc(i)} = vec4f(0.0);`, 2)}
+  for (var k = 0u; k < p.n4 * 4u; k++) {
+    let dRow = k * p.n4 + r0 / 4u;
+    let fRow = k * p.m4;
+${lines(groups, (g) => `let a${g} = d[dRow + ${g}u];`, 4)}
+${lines(qs, (q) => `let x${q} = f[fRow + x${q}At];`, 4)}
+${lines(pairs, (i) => {
+    const r = Math.floor(i / width);
+    return `${acc(i)} = fma(vec4f(a${r >> 2}.${XYZW[r & 3]}), x${i % width}, ${acc(i)});`;
+  }, 4)}
+  }
+${lines(pairs, (i) => `put(r0 + ${Math.floor(i / width)}u, q0 + ${i % width}u, ${acc(i)});`, 2)}
+}
+
+fn put(row: u32, q: u32, s: vec4f) {
+  if (q < p.m4) {
+    let at = row * p.m4 + q;
+    if (p.accumulate != 0u) {
+      grad[at] += s;
+    } else {
+      grad[at] = s;
+    }
+  }
+}
+`;
+}
+
+// src/ops/gram.ts
+var TILE5 = 64;
+var KT = 16;
+var MIN_CHUNK = 256;
+var TARGET_GROUPS = 256;
+var MAX_CHUNKS = 256;
+var MAX_SCRATCH_BYTES = 16 << 20;
+var SOFTWARE = gramSoftwareSource();
+var SOFTWARE_BACKWARD = gramBackwardSoftwareSource();
+function _workgroup(lanes) {
+  let wg = 64;
+  while (wg > 8 && lanes / wg < 32) wg /= 2;
+  return wg;
+}
+var Gram = class {
+  /** Number of channels N. */
+  channels;
+  /** Number of pixels M = H·W. */
+  pixels;
+  /** K-chunks the forward pass splits the pixels into (fixed for this N, M). */
+  chunks;
+  #ctx;
+  #kernels;
+  #chunk;
+  #tiles;
+  #partials;
+  #delta;
+  /**
+   * Preallocates every scratch buffer it needs for this (N, M). `kernels`
+   * defaults to the context's family.
+   */
+  constructor(ctx, channels, pixels, kernels) {
+    if (!Number.isInteger(channels) || channels < 1) {
+      throw new RangeError(`Gram channels must be a positive integer, got ${channels}`);
+    }
+    if (!Number.isInteger(pixels) || pixels < 1) {
+      throw new RangeError(`Gram pixels must be a positive integer, got ${pixels}`);
+    }
+    if (channels * pixels > 4294967295) {
+      throw new RangeError(`Gram input of ${channels}\xD7${pixels} floats exceeds u32 indexing`);
+    }
+    this.#ctx = ctx;
+    this.#kernels = kernels ?? ctx.kernels;
+    this.channels = channels;
+    this.pixels = pixels;
+    this.#tiles = Math.ceil(channels / TILE5);
+    const plan = this.#plan(pixels);
+    this.#chunk = plan.chunk;
+    this.chunks = plan.chunks;
+    this.#partials = ctx.createBuffer("gram partials", plan.wanted * channels * channels * 4);
+    this.#delta = ctx.createBuffer("gram delta", channels * channels * 4);
+  }
+  /**
+   * Records out[N,N] = F·Fᵀ / (4·N·M). Both triangles written (symmetric).
+   *
+   * `part.pixels` (default M) is the width of this F when it is only a part
+   * of the map's pixels, e.g. one tile of an image computed tile by tile: its
+   * product is still divided by the whole M, and `part.accumulate` adds it to
+   * `out`, so the parts of a map sum to the map's Gram matrix.
+   */
+  forward(prog, features, out, part = {}) {
+    const n = this.channels;
+    const m = part.pixels ?? this.pixels;
+    if (!Number.isInteger(m) || m < 1 || m > this.pixels) {
+      throw new RangeError(`Gram part of ${m} pixels, not within 1\u2026${this.pixels}`);
+    }
+    this.#check(features, n * m, "features");
+    this.#check(out, n * n, "gram output");
+    const { chunk: chunk2, chunks } = m === this.pixels ? {
+      chunk: this.#chunk,
+      chunks: this.chunks
+    } : this.#plan(m);
+    if (this.#kernels === "software" && m % 4 === 0) {
+      const blocks = Math.ceil(n / GRAM_BLOCK);
+      const pairs = blocks * (blocks + 1) / 2;
+      const wg = _workgroup(pairs * chunks);
+      prog.dispatch(this.#ctx.pipeline(SOFTWARE, "main", {
+        WG: wg
+      }), [
+        features,
+        this.#partials
+      ], grid(Math.ceil(pairs * chunks / wg)), pack(n, m / 4, blocks, pairs, chunks, chunk2 / 4));
+    } else {
+      const pairs = this.#tiles * (this.#tiles + 1) / 2;
+      prog.dispatch(this.#ctx.pipeline(gram_default), [
+        features,
+        this.#partials
+      ], grid(pairs * chunks), pack(n, m, this.#tiles, pairs, chunks, chunk2));
+    }
+    prog.dispatch(this.#ctx.pipeline(gram_finish_default), [
+      this.#partials,
+      out
+    ], grid(Math.ceil(n * n / 256)), pack(n, chunks, f32(1 / (4 * n * this.pixels)), part.accumulate ? 1 : 0));
+  }
+  /**
+   * Records the loss weight·Σ(G − Ĝ)² into target (ReduceTarget from
+   * src/ops/reduce.ts — usually accumulate: true; its `scale` multiplies the
+   * loss too) and diff = (weight / (N·M))·(G − Ĝ) into `diff` [N,N], so that
+   * ∂E/∂F = diff·F (see {@link Gram.backward}).
+   */
+  loss(prog, g, target, diff, weight, lossTarget) {
+    const n = this.channels;
+    const count2 = n * n;
+    this.#check(g, count2, "gram");
+    this.#check(target, count2, "gram target");
+    this.#check(diff, count2, "gram diff");
+    prog.dispatch(this.#ctx.pipeline(gram_loss_default), [
+      g,
+      target,
+      this.#delta,
+      diff
+    ], grid(Math.ceil(count2 / 256)), pack(count2, f32(weight / (n * this.pixels))));
+    reduceDot(prog, this.#delta, this.#delta, count2, {
+      ...lossTarget,
+      scale: weight * (lossTarget.scale ?? 1)
+    });
+  }
+  /**
+   * Records grad[N,M] += diff[N,N]·F[N,M] (accumulate: true) or grad = diff·F
+   * (false); `pixels` (default M) as in {@link Gram.forward} for a part of the map.
+   * `diff` must be symmetric, as {@link Gram.loss} makes it: the software
+   * kernel reads its rows as its columns.
+   */
+  backward(prog, diff, features, grad, accumulate, pixels = this.pixels) {
+    const n = this.channels;
+    const m = pixels;
+    this.#check(diff, n * n, "gram diff");
+    this.#check(features, n * m, "features");
+    this.#check(grad, n * m, "feature gradient");
+    if (this.#kernels === "software" && n % GRAM_BACKWARD_ROWS === 0 && m % 4 === 0) {
+      const rowBlocks = n / GRAM_BACKWARD_ROWS;
+      const colBlocks = Math.ceil(m / GRAM_BACKWARD_PIXELS);
+      const wg = _workgroup(rowBlocks * colBlocks);
+      prog.dispatch(this.#ctx.pipeline(SOFTWARE_BACKWARD, "main", {
+        WG: wg
+      }), [
+        diff,
+        features,
+        grad
+      ], grid(Math.ceil(rowBlocks * colBlocks / wg)), pack(n / 4, m / 4, rowBlocks, colBlocks, accumulate ? 1 : 0));
+      return;
+    }
+    matmul(prog, diff, features, grad, {
+      rows: n,
+      inner: n,
+      m,
+      aRow: n,
+      aCol: 1
+    }, accumulate);
+  }
+  /** Frees the scratch buffers; the object is unusable afterwards. */
+  destroy() {
+    this.#ctx.destroyBuffer(this.#partials);
+    this.#ctx.destroyBuffer(this.#delta);
+  }
+  /** K-chunks for `pixels` pixels: never more than those of the whole map, which size the partials. */
+  #plan(pixels) {
+    const pairs = this.#tiles * (this.#tiles + 1) / 2;
+    const slab = this.channels * this.channels * 4;
+    const wanted = Math.min(Math.ceil(pixels / MIN_CHUNK), Math.ceil(TARGET_GROUPS / pairs), Math.floor(MAX_SCRATCH_BYTES / slab), MAX_CHUNKS);
+    const chunk2 = Math.ceil(pixels / Math.max(1, wanted) / KT) * KT;
+    return {
+      chunk: chunk2,
+      chunks: Math.ceil(pixels / chunk2),
+      wanted
+    };
+  }
+  /** Catches a too-small buffer at record time instead of as a GPU validation error. */
+  #check(buffer, floats, what) {
+    if (buffer.size < floats * 4) {
+      throw new RangeError(`${what} buffer holds ${buffer.size} bytes, Gram(${this.channels}, ${this.pixels}) needs ${floats * 4}`);
+    }
+  }
+};
+
+// src/synth/gram_terms.ts
+var GramTerms = class {
+  /** The target Gram matrices, one per layer, [N, N]; zero until targets are recorded. */
+  targets;
+  /** The layers these terms cover: the network's taps 0 … taps.length − 1. */
+  taps;
+  #ctx;
+  #grams;
+  #current;
+  #diffs;
+  /** Allocates targets and scratch for the Gram matrices of `taps` (an output network's). */
+  constructor(ctx, taps) {
+    this.#ctx = ctx;
+    this.taps = taps;
+    const square = (t, what) => ctx.createBuffer(`${what} ${t.index}`, t.channels * t.channels * 4);
+    this.targets = taps.map((t) => square(t, "target gram"));
+    this.#current = taps.map((t) => square(t, "gram"));
+    this.#diffs = taps.map((t) => square(t, "gram diff"));
+    this.#grams = taps.map((t) => new Gram(ctx, t.channels, t.height * t.width));
+  }
+  /**
+   * Records adding `k` times an image's Gram matrices (through `net`, whose
+   * first taps are these layers; `input` as the network takes it) to the
+   * targets. Scratch it needs is pushed onto `temporary`, to be destroyed
+   * after the program has run.
+   */
+  recordTarget(prog, net, input, k, scalars, temporary) {
+    const ctx = this.#ctx;
+    const grams = this.taps.map((_, tap) => {
+      const t = net.taps[tap];
+      const gram = new Gram(ctx, t.channels, t.height * t.width);
+      const g = ctx.createBuffer("image gram", t.channels * t.channels * 4);
+      temporary.push(gram, {
+        destroy: () => ctx.destroyBuffer(g)
+      });
+      return {
+        gram,
+        g
+      };
+    });
+    recordTaps(prog, net, input, (p, tap, window, pixels, first) => {
+      if (tap < grams.length) {
+        grams[tap].gram.forward(p, window, grams[tap].g, {
+          pixels,
+          accumulate: !first
+        });
+      }
+    });
+    grams.forEach(({ g }, tap) => {
+      const c = this.taps[tap].channels;
+      axpy(prog, this.targets[tap], g, c * c, {
+        scalars,
+        k
+      });
+    });
+  }
+  /** Records each target's mean square Σ Ĝ² / N² into `scalars[slot + tap]`. */
+  recordMeanSquares(prog, scalars, slot) {
+    this.targets.forEach((target, tap) => {
+      const count2 = this.taps[tap].channels ** 2;
+      reduceDot(prog, target, target, count2, {
+        scalars,
+        slot: slot + tap,
+        scale: 1 / count2
+      });
+    });
+  }
+  /**
+   * The terms of an evaluation: layer `tap` adds weights[tap]·Σ(G − Ĝ)² to
+   * `lossTarget` (accumulated into) and its gradient to the features'.
+   */
+  terms(weights, lossTarget) {
+    const loss = (prog, tap) => this.#grams[tap].loss(prog, this.#current[tap], this.targets[tap], this.#diffs[tap], weights[tap], {
+      ...lossTarget,
+      accumulate: true
+    });
+    return {
+      forward: (prog, tap, features, { pixels, first, complete }) => {
+        if (tap >= this.taps.length) return;
+        this.#grams[tap].forward(prog, features, this.#current[tap], {
+          pixels,
+          accumulate: !first
+        });
+        if (complete) loss(prog, tap);
+      },
+      afterForward: (prog) => this.taps.forEach((_, tap) => loss(prog, tap)),
+      backward: (prog, tap, features, grad, { pixels, accumulate }) => {
+        if (tap >= this.taps.length) return;
+        this.#grams[tap].backward(prog, this.#diffs[tap], features, grad, accumulate, pixels);
+      }
+    };
+  }
+  /** Frees the targets and scratch. */
+  destroy() {
+    this.#grams.forEach((g) => g.destroy());
+    for (const b of [
+      ...this.targets,
+      ...this.#current,
+      ...this.#diffs
+    ]) this.#ctx.destroyBuffer(b);
+  }
+};
+
+// kernels/pixel_mask.wgsl
+var pixel_mask_default = "// One weight per pixel applied to a planar [C, H, W] tensor, the same for\n// every channel: the masks of masked and guided statistics, inpainting's\n// kept pixels. One element per invocation. Entry points:\n//   weight: a[c, i] = b[c, i] \xB7 v(i), v = w or \u221Aw (ROOT), w read from a\n//           window at (y, x) of a larger map mapWidth wide: a tile's part of\n//           a layer's mask\n//   scale:  a[c, i] *= w[i]\n//   keep:   a[c, i] = b[c, i] where w[i] < 0.5 (a kept pixel), else as it is\n// `keep` copies kept values, so they stay bit for bit what `b` holds.\noverride ROOT: u32 = 0u;\n\nstruct Params { channels: u32, height: u32, width: u32, mapWidth: u32, y: u32, x: u32 }\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read_write> a: array<f32>;\n@group(0) @binding(2) var<storage, read> w: array<f32>;\n@group(0) @binding(3) var<storage, read> b: array<f32>;\n\nfn element(wid: vec3u, nwg: vec3u, li: u32) -> u32 {\n  return (wid.x + wid.y * nwg.x) * 256u + li;\n}\n\n@compute @workgroup_size(256)\nfn weight(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,\n          @builtin(local_invocation_index) li: u32) {\n  let i = element(wid, nwg, li);\n  let plane = p.height * p.width;\n  if (i >= p.channels * plane) {\n    return;\n  }\n  let r = i % plane;\n  var v = w[(p.y + r / p.width) * p.mapWidth + p.x + r % p.width];\n  if (ROOT != 0u) {\n    v = sqrt(v);\n  }\n  a[i] = b[i] * v;\n}\n\n@compute @workgroup_size(256)\nfn scale(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,\n         @builtin(local_invocation_index) li: u32) {\n  let i = element(wid, nwg, li);\n  let plane = p.height * p.width;\n  if (i >= p.channels * plane) {\n    return;\n  }\n  a[i] *= w[i % plane];\n}\n\n@compute @workgroup_size(256)\nfn keep(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,\n        @builtin(local_invocation_index) li: u32) {\n  let i = element(wid, nwg, li);\n  let plane = p.height * p.width;\n  if (i >= p.channels * plane) {\n    return;\n  }\n  if (w[i % plane] < 0.5) {\n    a[i] = b[i];\n  }\n}\n";
+
+// src/ops/pixel_mask.ts
+var WG4 = 256;
+function _check(buffer, floats, what) {
+  if (buffer.size < floats * 4) {
+    throw new RangeError(`${what} buffer holds ${buffer.size} bytes, needs ${floats * 4}`);
+  }
+}
+function weightPixels(prog, input, weights, output, shape, options = {}) {
+  const { channels, height, width } = shape;
+  const window = options.window ?? {
+    mapWidth: width,
+    y: 0,
+    x: 0
+  };
+  if (input === output) throw new RangeError("weightPixels: input and output must differ");
+  _check(input, channels * height * width, "input");
+  _check(output, channels * height * width, "output");
+  _check(weights, (window.y + height - 1) * window.mapWidth + window.x + width, "weights");
+  prog.dispatch(prog.ctx.pipeline(pixel_mask_default, "weight", {
+    ROOT: options.root ? 1 : 0
+  }), [
+    output,
+    weights,
+    input
+  ], grid(Math.ceil(channels * height * width / WG4)), pack(channels, height, width, window.mapWidth, window.y, window.x));
+}
+function scalePixels(prog, data, weights, shape) {
+  const { channels, height, width } = shape;
+  _check(data, channels * height * width, "data");
+  _check(weights, height * width, "weights");
+  prog.dispatch(prog.ctx.pipeline(pixel_mask_default, "scale"), [
+    data,
+    weights
+  ], grid(Math.ceil(channels * height * width / WG4)), pack(channels, height, width, width, 0, 0));
+}
+function keepPixels(prog, data, free, base, shape) {
+  const { channels, height, width } = shape;
+  if (data === base) throw new RangeError("keepPixels: data and base must differ");
+  _check(data, channels * height * width, "data");
+  _check(base, channels * height * width, "base");
+  _check(free, height * width, "mask");
+  prog.dispatch(prog.ctx.pipeline(pixel_mask_default, "keep"), [
+    data,
+    free,
+    base
+  ], grid(Math.ceil(channels * height * width / WG4)), pack(channels, height, width, width, 0, 0));
+}
+
+// src/ops/masked_gram.ts
+function meanOneWeights(w) {
+  let sum = 0;
+  for (let i = 0; i < w.length; i++) sum += w[i];
+  if (!(sum > 0)) return null;
+  const k = w.length / sum;
+  return Float32Array.from(w, (v) => v * k);
+}
+var MaskedGram = class {
+  /** Number of channels N. */
+  channels;
+  /** Number of pixels M of the whole map (its tiles are parts of it). */
+  pixels;
+  #gram;
+  #scratch;
+  /**
+   * Preallocates the Gram's scratch; `weighted` holds the weighted features
+   * between dispatches: N·M floats, or N times the largest window's pixels
+   * when only windows of the map are recorded.
+   */
+  constructor(ctx, channels, pixels, weighted) {
+    this.channels = channels;
+    this.pixels = pixels;
+    this.#gram = new Gram(ctx, channels, pixels);
+    this.#scratch = weighted;
+  }
+  /**
+   * Records out[N, N] = G_w of `features`, an [N, h, w] window of the map
+   * (the whole map by default) whose weights ŵ (mean 1 over the whole map,
+   * see {@link meanOneWeights}) are read from `weights` at `window`. With
+   * `accumulate` the window's part is added to `out`, so a map's windows sum
+   * to its masked Gram matrix.
+   */
+  forward(prog, features, weights, out, part) {
+    const pixels = part.height * part.width;
+    this.#checkScratch(pixels);
+    weightPixels(prog, features, weights, this.#scratch, {
+      channels: this.channels,
+      height: part.height,
+      width: part.width
+    }, {
+      root: true,
+      window: part.window
+    });
+    this.#gram.forward(prog, this.#scratch, out, {
+      pixels,
+      accumulate: part.accumulate
+    });
+  }
+  /** The loss weight·Σ(G_w − Ĝ)² and its diff, exactly {@link Gram.loss}. */
+  loss(prog, g, target, diff, weight, lossTarget) {
+    this.#gram.loss(prog, g, target, diff, weight, lossTarget);
+  }
+  /**
+   * Records grad (+)= diff·F·diag(ŵ) over a window of the map (as in
+   * {@link MaskedGram.forward}): added with `accumulate`, written otherwise.
+   */
+  backward(prog, diff, features, weights, grad, part) {
+    const n = this.channels;
+    const m = part.height * part.width;
+    this.#checkScratch(m);
+    weightPixels(prog, features, weights, this.#scratch, {
+      channels: n,
+      height: part.height,
+      width: part.width
+    }, {
+      window: part.window
+    });
+    if (grad.size < n * m * 4) {
+      throw new RangeError(`feature gradient buffer holds ${grad.size} bytes, needs ${n * m * 4}`);
+    }
+    matmul(prog, diff, this.#scratch, grad, {
+      rows: n,
+      inner: n,
+      m,
+      aRow: n,
+      aCol: 1
+    }, part.accumulate);
+  }
+  #checkScratch(pixels) {
+    const bytes = this.channels * pixels * 4;
+    if (this.#scratch.size < bytes) {
+      throw new RangeError(`weighted-features buffer holds ${this.#scratch.size} bytes, ${this.channels}\xD7${pixels} features need ${bytes}`);
+    }
+  }
+  /** Frees the Gram's scratch (not the shared weighted-features buffer). */
+  destroy() {
+    this.#gram.destroy();
+  }
+};
+
+// src/synth/masks.ts
+var LUMA = [
+  0.299,
+  0.587,
+  0.114
+];
+function maskFromImage(image) {
+  const plane = image.width * image.height;
+  const data = new Float32Array(plane);
+  for (let i = 0; i < plane; i++) {
+    const y = LUMA[0] * image.data[i] + LUMA[1] * image.data[plane + i] + LUMA[2] * image.data[2 * plane + i];
+    data[i] = y >= 0.5 - 1e-6 ? 1 : 0;
+  }
+  return {
+    width: image.width,
+    height: image.height,
+    data
+  };
+}
+function nearestSource(o, from, to) {
+  return Math.min(from - 1, Math.floor((o + 0.5) * from / to));
+}
+function resizeNearest(mask, height, width) {
+  if (mask.height === height && mask.width === width) return mask;
+  const data = new Float32Array(height * width);
+  for (let y = 0; y < height; y++) {
+    const sy = nearestSource(y, mask.height, height);
+    for (let x = 0; x < width; x++) {
+      data[y * width + x] = mask.data[sy * mask.width + nearestSource(x, mask.width, width)];
+    }
+  }
+  return {
+    width,
+    height,
+    data
+  };
+}
+function _boxAxis(from, to) {
+  const cells = [];
+  for (let o = 0; o < to; o++) {
+    const a = o * from / to;
+    const b = (o + 1) * from / to;
+    const start = Math.floor(a);
+    const weights = [];
+    for (let s = start; s < Math.min(from, Math.ceil(b)); s++) {
+      weights.push((Math.min(b, s + 1) - Math.max(a, s)) / (b - a));
+    }
+    cells.push({
+      start,
+      weights
+    });
+  }
+  return cells;
+}
+function resizeArea(mask, height, width) {
+  if (mask.height === height && mask.width === width) return mask;
+  const rows = _boxAxis(mask.height, height);
+  const cols = _boxAxis(mask.width, width);
+  const data = new Float32Array(height * width);
+  for (let y = 0; y < height; y++) {
+    const r = rows[y];
+    for (let x = 0; x < width; x++) {
+      const c = cols[x];
+      let sum = 0;
+      r.weights.forEach((wy, i) => {
+        const row = (r.start + i) * mask.width + c.start;
+        c.weights.forEach((wx, j) => sum += wy * wx * mask.data[row + j]);
+      });
+      data[y * width + x] = sum;
+    }
+  }
+  return {
+    width,
+    height,
+    data
+  };
+}
+function poolMask(mask) {
+  const height = Math.floor(mask.height / 2);
+  const width = Math.floor(mask.width / 2);
+  const data = new Float32Array(height * width);
+  const w = mask.width;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const top = 2 * y * w + 2 * x;
+      data[y * width + x] = 0.25 * (mask.data[top] + mask.data[top + 1] + (mask.data[top + w] + mask.data[top + w + 1]));
+    }
+  }
+  return {
+    width,
+    height,
+    data
+  };
+}
+function convolveMask(mask, wrap) {
+  const { height, width } = mask;
+  const data = new Float32Array(height * width);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let sum = 0;
+      let count2 = 0;
+      for (let dy = -1; dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          let yy = y + dy;
+          let xx = x + dx;
+          if (wrap) {
+            yy = (yy + height) % height;
+            xx = (xx + width) % width;
+          } else if (yy < 0 || yy >= height || xx < 0 || xx >= width) {
+            continue;
+          }
+          sum += mask.data[yy * width + xx];
+          count2++;
+        }
+      }
+      data[y * width + x] = sum / count2;
+    }
+  }
+  return {
+    width,
+    height,
+    data
+  };
+}
+var POOLS = /* @__PURE__ */ new Set([
+  4,
+  9,
+  18,
+  27,
+  36
+]);
+var CONVS = /* @__PURE__ */ new Set([
+  0,
+  2,
+  5,
+  7,
+  10,
+  12,
+  14,
+  16,
+  19,
+  21,
+  23,
+  25,
+  28,
+  30,
+  32,
+  34
+]);
+function layerMasks(mask, layers, wrap) {
+  const out = [];
+  let current = mask;
+  let index = 0;
+  for (const layer of layers) {
+    for (; index <= layer; index++) {
+      if (CONVS.has(index)) current = convolveMask(current, wrap);
+      else if (POOLS.has(index)) current = poolMask(current);
+    }
+    out.push(current);
+  }
+  return out;
+}
+function multiplyMasks(a, b) {
+  if (a.width !== b.width || a.height !== b.height) {
+    throw new Error(`masks of ${a.width}\xD7${a.height} and ${b.width}\xD7${b.height} px`);
+  }
+  return {
+    width: a.width,
+    height: a.height,
+    data: a.data.map((v, i) => v * b.data[i])
+  };
+}
+function invertMask(mask) {
+  return {
+    width: mask.width,
+    height: mask.height,
+    data: mask.data.map((v) => 1 - v)
+  };
+}
+function maskArea(mask) {
+  let sum = 0;
+  for (const v of mask.data) sum += v;
+  return sum;
+}
+
+// src/synth/region_gram.ts
+function _largestTapFloats(net) {
+  if (!(net instanceof TiledVgg19)) {
+    return Math.max(...net.taps.map((t) => t.channels * t.height * t.width));
+  }
+  let largest = 0;
+  for (const t of net.taps) {
+    const s = 2 ** POOL_INDICES.filter((p) => p <= t.index).length;
+    for (const { core } of net.tiles) {
+      const h = Math.floor((core.y + core.height) / s) - core.y / s;
+      const w = Math.floor((core.x + core.width) / s) - core.x / s;
+      largest = Math.max(largest, t.channels * h * w);
+    }
+  }
+  return largest;
+}
+function _everyPixel(height, width) {
+  return {
+    height,
+    width,
+    data: new Float32Array(height * width).fill(1)
+  };
+}
+var RegionGramLoss = class _RegionGramLoss {
+  #ctx;
+  #net;
+  #grams;
+  #terms;
+  #buffers;
+  constructor(ctx, net, grams, terms, buffers) {
+    this.#ctx = ctx;
+    this.#net = net;
+    this.#grams = grams;
+    this.#terms = terms;
+    this.#buffers = buffers;
+  }
+  /**
+   * Computes the regions' targets from the exemplars (each through its own
+   * network, tiled when `maxCrop` says or its size needs) and prepares the
+   * output's side on `net`.
+   */
+  static async create(ctx, convs, preset2, net, exemplars, regions, options) {
+    const taps = net.taps;
+    const { height, width } = net.input;
+    const buffers = [];
+    const own = (label, data) => {
+      const b = typeof data === "number" ? ctx.createBuffer(label, data * 4) : ctx.upload(label, data);
+      buffers.push(b);
+      return b;
+    };
+    const temporary = [];
+    const setup = new Program(ctx);
+    try {
+      const eNets = exemplars.map((e, i) => regions.some((r) => r.exemplars[i] !== void 0) ? network(ctx, convs, preset2.layers, e.height, e.width, {
+        padding: "zero",
+        checkpointing: true,
+        maxCrop: options.maxCrop
+      }) : null);
+      eNets.forEach((n) => n && temporary.push(n));
+      const eWeights = regions.map((r) => exemplars.map((e, i) => {
+        const mask = r.exemplars[i];
+        const eNet = eNets[i];
+        if (mask === void 0 || !eNet) return null;
+        return layerMasks(mask ?? _everyPixel(e.height, e.width), preset2.layers, false).map((m) => meanOneWeights(m.data));
+      }));
+      const counts = regions.map((_, k) => taps.map((_2, tap) => eWeights[k].filter((w) => w?.[tap]).length));
+      const outWeights = regions.map((r) => layerMasks(r.output ?? _everyPixel(height, width), preset2.layers, options.wrap).map((m) => meanOneWeights(m.data)));
+      const targets = regions.map((_, k) => taps.map((t, tap) => counts[k][tap] > 0 && outWeights[k][tap] ? own(`region ${k} target gram ${t.index}`, t.channels * t.channels) : null));
+      const started = regions.map(() => taps.map(() => false));
+      const largest = Math.max(...eNets.map((n) => n ? _largestTapFloats(n) : 0));
+      const weighted = ctx.createBuffer("exemplar masked features", largest * 4);
+      temporary.push({
+        destroy: () => ctx.destroyBuffer(weighted)
+      });
+      exemplars.forEach((e, i) => {
+        const eNet = eNets[i];
+        if (!eNet) return;
+        const grams2 = eNet.taps.map((t) => {
+          const g = new MaskedGram(ctx, t.channels, t.height * t.width, weighted);
+          temporary.push(g);
+          return g;
+        });
+        const weights = regions.map((_, k) => eNet.taps.map((_2, tap) => {
+          const w = eWeights[k][i]?.[tap];
+          if (!w || !targets[k][tap]) return null;
+          const scaled = w.map((v) => v / counts[k][tap]);
+          const b = ctx.upload("exemplar layer mask", scaled);
+          temporary.push({
+            destroy: () => ctx.destroyBuffer(b)
+          });
+          return b;
+        }));
+        let input = e.buffer;
+        if (preset2.normalize) {
+          const normalized = ctx.createBuffer("normalized exemplar", e.height * e.width * 12);
+          temporary.push({
+            destroy: () => ctx.destroyBuffer(normalized)
+          });
+          input = normalizeInput(setup, preset2, e.buffer, normalized, e.height * e.width);
+        }
+        recordTaps(setup, eNet, input, (prog, tap, window, _pixels, _first, at) => {
+          regions.forEach((_, k) => {
+            const w = weights[k][tap];
+            const target = targets[k][tap];
+            if (!w || !target) return;
+            grams2[tap].forward(prog, window, w, target, {
+              height: at.height,
+              width: at.width,
+              window: {
+                mapWidth: eNet.taps[tap].width,
+                y: at.y,
+                x: at.x
+              },
+              accumulate: started[k][tap]
+            });
+            started[k][tap] = true;
+          });
+        });
+      });
+      const norms = ctx.createBuffer("region target norms", Math.max(1, regions.length * taps.length) * 4);
+      temporary.push({
+        destroy: () => ctx.destroyBuffer(norms)
+      });
+      targets.forEach((row, k) => row.forEach((target, tap) => {
+        if (!target) return;
+        const c = taps[tap].channels;
+        reduceDot(setup, target, target, c * c, {
+          scalars: norms,
+          slot: k * taps.length + tap,
+          scale: 1 / (c * c)
+        });
+      }));
+      setup.run();
+      const meanSquares = await ctx.read(norms, 0, Math.max(1, regions.length * taps.length));
+      const outWeighted = own("masked features", _largestTapFloats(net));
+      const grams = taps.map((t) => new MaskedGram(ctx, t.channels, t.height * t.width, outWeighted));
+      const terms = taps.map((t, tap) => regions.flatMap((r, k) => {
+        const target = targets[k][tap];
+        const w = outWeights[k][tap];
+        if (!target || !w) return [];
+        const n = t.channels * t.channels;
+        const weight = preset2.gramScaling === "fixed" ? preset2.gramWeight * r.share : preset2.gramWeight * r.share / (taps.length * n * Math.max(meanSquares[k * taps.length + tap], 1e-30));
+        return [
+          {
+            weights: own(`region ${k} layer mask ${t.index}`, w),
+            target,
+            diff: own(`region ${k} gram diff ${t.index}`, n),
+            gram: own(`region ${k} gram ${t.index}`, n),
+            weight
+          }
+        ];
+      }));
+      return new _RegionGramLoss(ctx, net, grams, terms, buffers);
+    } catch (e) {
+      buffers.forEach((b) => ctx.destroyBuffer(b));
+      throw e;
+    } finally {
+      setup.destroy();
+      temporary.forEach((t) => t.destroy());
+    }
+  }
+  /**
+   * The terms of an evaluation (see `recordEvaluation` in network.ts): each
+   * region's masked Gram loss at each layer, added to `loss`, and its
+   * gradient to the features'.
+   */
+  terms(loss) {
+    const taps = this.#net.taps;
+    const lossTarget = {
+      ...loss,
+      accumulate: true
+    };
+    const finish = (prog, tap) => this.#terms[tap].forEach((term) => this.#grams[tap].loss(prog, term.gram, term.target, term.diff, term.weight, lossTarget));
+    return {
+      forward: (prog, tap, features, { first, complete, at }) => {
+        for (const term of this.#terms[tap]) {
+          this.#grams[tap].forward(prog, features, term.weights, term.gram, {
+            height: at.height,
+            width: at.width,
+            window: {
+              mapWidth: taps[tap].width,
+              y: at.y,
+              x: at.x
+            },
+            accumulate: !first
+          });
+        }
+        if (complete) finish(prog, tap);
+      },
+      afterForward: (prog) => taps.forEach((_, tap) => finish(prog, tap)),
+      backward: (prog, tap, features, grad, { pixels, accumulate, at }) => {
+        const terms = this.#terms[tap];
+        if (terms.length === 0 && !accumulate) {
+          prog.clear(grad, 0, taps[tap].channels * pixels * 4);
+        }
+        terms.forEach((term, i) => this.#grams[tap].backward(prog, term.diff, features, term.weights, grad, {
+          height: at.height,
+          width: at.width,
+          window: {
+            mapWidth: taps[tap].width,
+            y: at.y,
+            x: at.x
+          },
+          accumulate: accumulate || i > 0
+        }));
+      }
+    };
+  }
+  /** Frees the masks, targets and scratch (not the network, which the objective owns). */
+  destroy() {
+    this.#grams.forEach((g) => g.destroy());
+    this.#buffers.forEach((b) => this.#ctx.destroyBuffer(b));
+  }
+};
+
 // src/synth/objective.ts
 var SLOT = {
   total: 0,
@@ -4396,23 +5512,6 @@ var SLOT = {
   draw: 7,
   norms: 8
 };
-function network(ctx, convs, layers, height, width, options) {
-  const maxCrop = options.maxCrop ?? (networkFits(ctx, height, width) ? void 0 : largestNetworkSide(ctx));
-  return maxCrop === void 0 ? new Vgg19(ctx, convs, layers, height, width, options) : new TiledVgg19(ctx, convs, layers, height, width, {
-    ...options,
-    maxCrop
-  });
-}
-function recordTaps(prog, net, input, onTap) {
-  if (net instanceof TiledVgg19) {
-    net.recordForward(prog, input, onTap);
-  } else {
-    net.recordForward(prog, input, (p, tap, features) => {
-      const t = net.taps[tap];
-      onTap(p, tap, features, t.height * t.width, true);
-    });
-  }
-}
 var TextureObjective = class _TextureObjective {
   size;
   x;
@@ -4448,6 +5547,8 @@ var TextureObjective = class _TextureObjective {
     if (loss === "sw" && (options.maxCrop !== void 0 || !networkFits(ctx, height, width))) {
       throw slicedWassersteinTooLarge(width, height);
     }
+    const regions = options.regions;
+    if (regions && loss !== "gram") throw steeringNeedsGram();
     const pixels = height * width;
     const size = 3 * pixels;
     const buffers = [];
@@ -4467,14 +5568,10 @@ var TextureObjective = class _TextureObjective {
     const x = own("image", size * 4);
     const grad = own("image gradient", size * 4);
     const norm = preset2.normalize;
-    const toNetwork = (prog, image, out, count) => {
-      if (!norm) return image;
-      channelAffine(prog, image, out, 3, count, norm.std.map((s) => 1 / s), norm.mean.map((m, c) => -m / norm.std[c]));
-      return out;
-    };
     const setup = new Program(ctx);
     const temporary = [];
-    const eNets = exemplars.map((e) => {
+    const unsteered = regions ? [] : exemplars;
+    const eNets = unsteered.map((e) => {
       const eNet = network(ctx, convs, preset2.layers, e.height, e.width, {
         padding: "zero",
         checkpointing: true,
@@ -4484,163 +5581,79 @@ var TextureObjective = class _TextureObjective {
       return eNet;
     });
     const pooled = taps.map((_, tap) => eNets.reduce((s, n) => s + n.taps[tap].height * n.taps[tap].width, 0));
-    const gramTargets = loss === "gram" ? taps.map((t) => own(`target gram ${t.index}`, t.channels * t.channels * 4)) : [];
-    const featureTargets = loss === "sw" ? taps.map((t, tap) => own(`target features ${t.index}`, t.channels * pooled[tap] * 4)) : [];
-    const tapPixels = taps.map(() => 0);
-    exemplars.forEach((e, i) => {
+    const gramTerms = loss === "gram" && !regions ? new GramTerms(ctx, taps) : null;
+    if (gramTerms) owned.push(gramTerms);
+    const swTerms = loss === "sw" ? new SlicedWassersteinTerms(ctx, taps, pooled) : null;
+    if (swTerms) owned.push(swTerms);
+    unsteered.forEach((e, i) => {
       const eNet = eNets[i];
       const normalized = norm ? ctx.createBuffer("normalized exemplar", e.height * e.width * 12) : null;
       if (normalized) temporary.push({
         destroy: () => ctx.destroyBuffer(normalized)
       });
-      const input2 = normalized ? toNetwork(setup, e.buffer, normalized, e.height * e.width) : e.buffer;
-      if (loss === "gram") {
-        const grams = eNet.taps.map((t) => {
-          const gram = new Gram(ctx, t.channels, t.height * t.width);
-          const g = ctx.createBuffer("exemplar gram", t.channels * t.channels * 4);
-          temporary.push(gram, {
-            destroy: () => ctx.destroyBuffer(g)
-          });
-          return {
-            gram,
-            g
-          };
-        });
-        recordTaps(setup, eNet, input2, (prog, tap, window, pixels2, first) => {
-          grams[tap].gram.forward(prog, window, grams[tap].g, {
-            pixels: pixels2,
-            accumulate: !first
-          });
-        });
-        grams.forEach(({ g }, tap) => {
-          const c = taps[tap].channels;
-          axpy(setup, gramTargets[tap], g, c * c, {
-            scalars,
-            k: 1 / exemplars.length
-          });
-        });
-        return;
-      }
-      recordTaps(setup, eNet, input2, (prog, tap, features, m) => {
-        for (let c = 0; c < taps[tap].channels; c++) {
-          prog.copy(features, featureTargets[tap], m * 4, c * m * 4, (c * pooled[tap] + tapPixels[tap]) * 4);
-        }
-        tapPixels[tap] += m;
-      });
+      const input2 = normalized ? normalizeInput(setup, preset2, e.buffer, normalized, e.height * e.width) : e.buffer;
+      gramTerms?.recordTarget(setup, eNet, input2, 1 / exemplars.length, scalars, temporary);
+      swTerms?.recordTarget(setup, eNet, input2);
     });
-    const targets = loss === "gram" ? gramTargets : featureTargets;
-    targets.forEach((target, tap) => {
-      const t = taps[tap];
-      const count = loss === "gram" ? t.channels * t.channels : t.channels * tapPixels[tap];
-      reduceDot(setup, target, target, count, {
-        scalars,
-        slot: SLOT.norms + tap,
-        scale: 1 / count
-      });
-    });
-    const spectrum = new SpectrumLoss(ctx, height, width, preset2.spectrum);
-    owned.push(spectrum);
-    const sameGrid = exemplars.length === 1 && exemplars[0].height === height && exemplars[0].width === width;
-    if (sameGrid) spectrum.setExemplar(setup, exemplars[0].buffer);
+    gramTerms?.recordMeanSquares(setup, scalars, SLOT.norms);
+    swTerms?.recordMeanSquares(setup, scalars, SLOT.norms);
     setup.run();
     const meanSquares = await ctx.read(scalars, SLOT.norms, taps.length);
-    if (!sameGrid) {
-      const spectra = [];
-      for (const e of exemplars) {
-        const s = new SpectrumLoss(ctx, e.height, e.width, preset2.spectrum);
-        const p = new Program(ctx);
-        s.setExemplar(p, e.buffer);
-        p.run();
-        spectra.push({
-          channels: preset2.spectrum === "gray" ? 1 : 3,
-          height: e.height,
-          width: e.width,
-          data: await s.readSpectrum()
-        });
-        p.destroy();
-        s.destroy();
-      }
-      spectrum.setSpectrum(transferSpectra(spectra, height, width));
-    }
+    const spectrum = options.spectrum === false ? null : await exemplarSpectrum(ctx, exemplars, height, width, preset2.spectrum);
+    if (spectrum) owned.push(spectrum);
     setup.destroy();
     temporary.forEach((t) => t.destroy());
+    const regionLoss = regions ? await RegionGramLoss.create(ctx, convs, preset2, net, exemplars, regions, {
+      maxCrop: options.maxCrop,
+      wrap: options.padding === "circular"
+    }) : null;
+    if (regionLoss) owned.push(regionLoss);
     const layerWeights = taps.map((t, tap) => {
       if (loss === "gram" && preset2.gramScaling === "fixed") return preset2.gramWeight;
-      const count = loss === "gram" ? t.channels * t.channels : 1;
-      return preset2.gramWeight / (taps.length * count * Math.max(meanSquares[tap], 1e-30));
+      const count2 = loss === "gram" ? t.channels * t.channels : 1;
+      return preset2.gramWeight / (taps.length * count2 * Math.max(meanSquares[tap], 1e-30));
     });
-    const spectrumWeight = preset2.spectrumWeight / (preset2.spectrumPerPixel ? size : 1);
+    const freePixels = options.free ? options.free.reduce((a, b) => a + b, 0) : pixels;
+    const spectrumWeight = preset2.spectrumWeight * pixels / Math.max(freePixels, 1) / (preset2.spectrumPerPixel ? size : 1);
     const evaluation = new Program(ctx);
-    let resample = null;
     evaluation.clear(scalars, SLOT.gram * 4, 4);
+    const resample = swTerms && !regionLoss && !gramTerms ? new Program(ctx) : null;
+    if (resample) owned.push(resample);
     const normalizedX = norm ? own("normalized image", size * 4) : null;
     const normalizedGrad = norm ? own("normalized image gradient", size * 4) : null;
-    const input = normalizedX ? toNetwork(evaluation, x, normalizedX, pixels) : x;
-    if (loss === "gram") {
-      const grams = taps.map((t) => new Gram(ctx, t.channels, t.height * t.width));
-      const diffs = taps.map((t) => own(`gram diff ${t.index}`, t.channels * t.channels * 4));
-      owned.push(...grams);
-      const recordLoss = (prog, tap, g) => grams[tap].loss(prog, g, gramTargets[tap], diffs[tap], layerWeights[tap], {
-        scalars,
-        slot: SLOT.gram,
-        accumulate: true
-      });
-      if (net instanceof TiledVgg19) {
-        const full = taps.map((t) => own(`gram ${t.index}`, t.channels * t.channels * 4));
-        net.recordForward(evaluation, input, (prog, tap, window, pixels2, first) => {
-          grams[tap].forward(prog, window, full[tap], {
-            pixels: pixels2,
-            accumulate: !first
-          });
-        });
-        taps.forEach((_, tap) => recordLoss(evaluation, tap, full[tap]));
-        net.recordBackward(evaluation, input, normalizedGrad ?? grad, (prog, tap, window, pixels2, windowGrad) => {
-          grams[tap].backward(prog, diffs[tap], window, windowGrad, false, pixels2);
-        });
-      } else {
-        const largest = Math.max(...taps.map((t) => t.channels));
-        const current = own("gram", largest * largest * 4);
-        net.recordForwardBackward(evaluation, input, normalizedGrad ?? grad, (prog, tap, features) => {
-          grams[tap].forward(prog, features, current);
-          recordLoss(prog, tap, current);
-        }, (prog, tap, features, g, accumulate) => {
-          grams[tap].backward(prog, diffs[tap], features, g, accumulate);
-        });
-      }
-    } else if (net instanceof Vgg19) {
-      const sws = taps.map((t, tap) => new SlicedWasserstein(ctx, t.channels, t.height * t.width, tapPixels[tap]));
-      const dirs = taps.map((t) => own(`directions ${t.index}`, t.channels * t.channels * 4));
-      owned.push(...sws);
-      const draw = new Program(ctx);
-      resample = draw;
-      combineScalars(draw, scalars, SLOT.draw, 1, SLOT.draw, 1, SLOT.one);
-      taps.forEach((t, tap) => {
-        const seed = (options.seed ?? 0) * 1000003 + t.index >>> 0;
-        recordRandomDirections(draw, dirs[tap], t.channels, t.channels, seed, scalars, SLOT.draw);
-        sws[tap].setTarget(draw, featureTargets[tap], dirs[tap]);
-      });
-      draw.run();
-      net.recordForwardBackward(evaluation, input, normalizedGrad ?? grad, () => {
-      }, (prog, tap, features, g, accumulate) => {
-        sws[tap].record(prog, features, dirs[tap], g, layerWeights[tap], {
-          scalars,
-          slot: SLOT.gram,
-          accumulate: true
-        }, accumulate);
-      });
-    }
-    if (norm && normalizedGrad) {
-      channelAffine(evaluation, normalizedGrad, grad, 3, pixels, norm.std.map((s) => 1 / s), [
-        0,
-        0,
-        0
-      ]);
-    }
-    spectrum.record(evaluation, x, grad, spectrumWeight, {
+    const input = normalizedX ? normalizeInput(evaluation, preset2, x, normalizedX, pixels) : x;
+    const terms = regionLoss ? regionLoss.terms({
+      scalars,
+      slot: SLOT.gram
+    }) : gramTerms ? gramTerms.terms(layerWeights, {
+      scalars,
+      slot: SLOT.gram
+    }) : swTerms.terms(resample, layerWeights, {
+      scalars,
+      slot: SLOT.gram
+    }, {
+      seed: options.seed ?? 0,
+      scalars,
+      counter: SLOT.draw,
+      one: SLOT.one
+    });
+    recordEvaluation(evaluation, net, input, normalizedGrad ?? grad, terms);
+    resample?.run();
+    if (normalizedGrad) normalizeGradient(evaluation, preset2, normalizedGrad, grad, pixels);
+    spectrum?.record(evaluation, x, grad, spectrumWeight, {
       scalars,
       slot: SLOT.spectrum
     });
     combineScalars(evaluation, scalars, SLOT.total, 1, SLOT.gram, spectrumWeight, SLOT.spectrum);
+    if (options.free) {
+      const free = own("free pixels", pixels * 4);
+      ctx.write(free, options.free);
+      scalePixels(evaluation, grad, free, {
+        channels: 3,
+        height,
+        width
+      });
+    }
     return new _TextureObjective(ctx, {
       x,
       grad,
@@ -4656,11 +5669,13 @@ var TextureObjective = class _TextureObjective {
   /** Frees every GPU buffer the objective holds (not the shared weights). */
   destroy() {
     this.evaluation.destroy();
-    this.resample?.destroy();
     this.#owned.forEach((o) => o.destroy());
     this.#buffers.forEach((b) => this.#ctx.destroyBuffer(b));
   }
 };
+function steeringNeedsGram() {
+  return new TexSynthError("masks, exemplar masks and guides work with the Gram loss only: drop --loss sw (or use --loss gram)");
+}
 
 // src/synth/presets.ts
 var SEED = {
@@ -4711,8 +5726,247 @@ function preset(name) {
   return name === "seed" ? SEED : LIU;
 }
 
+// src/synth/guides.ts
+function colourName(label) {
+  return `#${label.toString(16).padStart(6, "0")}`;
+}
+function _level(v) {
+  return Math.min(255, Math.max(0, Math.round(v * 255)));
+}
+function labelMap(guide, height, width) {
+  const plane = guide.width * guide.height;
+  const labels = new Uint32Array(height * width);
+  for (let y = 0; y < height; y++) {
+    const sy = nearestSource(y, guide.height, height);
+    for (let x = 0; x < width; x++) {
+      const i = sy * guide.width + nearestSource(x, guide.width, width);
+      labels[y * width + x] = _level(guide.data[i]) << 16 | _level(guide.data[plane + i]) << 8 | _level(guide.data[2 * plane + i]);
+    }
+  }
+  return {
+    width,
+    height,
+    labels
+  };
+}
+function labelsOf(map) {
+  return [
+    ...new Set(map.labels)
+  ];
+}
+function labelMask(map, label) {
+  return {
+    width: map.width,
+    height: map.height,
+    data: Float32Array.from(map.labels, (l) => l === label ? 1 : 0)
+  };
+}
+
+// src/synth/steering.ts
+function _colourStatistics(exemplars, masks) {
+  let total = 0;
+  const sum = [
+    0,
+    0,
+    0
+  ];
+  const products = new Array(9).fill(0);
+  exemplars.forEach((e, i) => {
+    const plane = e.width * e.height;
+    for (let p = 0; p < plane; p++) {
+      const w = masks[i]?.data[p] ?? 1;
+      if (w === 0) continue;
+      total += w;
+      for (let a = 0; a < 3; a++) {
+        const va = e.data[a * plane + p];
+        sum[a] += w * va;
+        for (let b = 0; b <= a; b++) products[a * 3 + b] += w * va * e.data[b * plane + p];
+      }
+    }
+  });
+  const mean = sum.map((v) => v / total);
+  const cov = products.map((v, k) => v / total - mean[Math.floor(k / 3)] * mean[k % 3]);
+  const l = new Array(9).fill(0);
+  for (let a = 0; a < 3; a++) {
+    for (let b = 0; b <= a; b++) {
+      let v = cov[a * 3 + b];
+      for (let k = 0; k < b; k++) v -= l[a * 3 + k] * l[b * 3 + k];
+      l[a * 3 + b] = a === b ? Math.sqrt(Math.max(v, 0)) : l[b * 3 + b] > 0 ? v / l[b * 3 + b] : 0;
+    }
+  }
+  return {
+    mean,
+    cholesky: l
+  };
+}
+function _countError(what, given, exemplars) {
+  return new TexSynthError(`${given} ${what} for ${exemplars} exemplar${exemplars === 1 ? "" : "s"}: give one per exemplar, in order`);
+}
+var Steering = class _Steering {
+  /** 1 on the pixels to synthesize, at the output's size; null when nothing is kept. */
+  hole;
+  /** The image whose kept pixels the output keeps (inpainting only). */
+  image;
+  /**
+   * An inpainting's hole starts as noise of this colour distribution, that
+   * of the exemplar pixels its statistics come from (null without a hole).
+   */
+  holeColours;
+  #regions;
+  /** Each exemplar's own mask (exemplar mask, kept part of the image filled), or null. */
+  #own;
+  constructor(hole, image, holeColours, regions, own) {
+    this.hole = hole;
+    this.image = image;
+    this.holeColours = holeColours;
+    this.#regions = regions;
+    this.#own = own;
+  }
+  /**
+   * Checks the steering options against the exemplars and the output size
+   * and makes the full-size regions; null when nothing steers. Mistakes a
+   * user can fix (a mask that selects nothing, a label the exemplars lack,
+   * a count that does not match the exemplars) are {@link TexSynthError}s.
+   */
+  static plan(exemplars, output, options) {
+    const { mask, guides } = options;
+    const exemplarMasks = options.exemplarMasks ?? [];
+    if (exemplarMasks.length > 0 && exemplarMasks.length !== exemplars.length) {
+      throw _countError("exemplar masks", exemplarMasks.length, exemplars.length);
+    }
+    if (!mask && !guides && exemplarMasks.every((m) => !m)) {
+      if (options.image) {
+        throw new TexSynthError("an image to fill needs a mask: give the mask of its hole");
+      }
+      return null;
+    }
+    const { width, height } = output;
+    let hole = null;
+    let image = null;
+    if (mask) {
+      image = options.image ?? exemplars[0];
+      if (image.width !== width || image.height !== height) {
+        throw new TexSynthError(`the image to fill is ${image.width}\xD7${image.height} but the output is ${width}\xD7${height}: an inpainting keeps the image's size`);
+      }
+      hole = resizeNearest(maskFromImage(mask), height, width);
+      if (maskArea(hole) === 0) {
+        throw new TexSynthError("the mask marks no pixel to fill: paint the hole white (luminance 0.5 or more) on black");
+      }
+    }
+    const own = exemplars.map((e, i) => {
+      const m = exemplarMasks[i];
+      let out = m ? resizeNearest(maskFromImage(m), e.height, e.width) : null;
+      if (out && maskArea(out) === 0) {
+        throw new TexSynthError(`exemplar mask ${i + 1} selects no pixel of its exemplar: paint what to use white`);
+      }
+      if (hole && !options.image && i === 0) {
+        const kept = invertMask(hole);
+        out = out ? multiplyMasks(out, kept) : kept;
+        if (maskArea(out) === 0) {
+          throw new TexSynthError("the mask leaves no pixel of the image to take the texture from: give exemplars to fill from");
+        }
+      }
+      return out;
+    });
+    const regions = guides ? _Steering.#guided(exemplars, output, guides, hole, own) : [
+      {
+        output: hole,
+        exemplars: own,
+        share: 1
+      }
+    ];
+    const colours = hole ? _colourStatistics(exemplars, own) : null;
+    return new _Steering(hole, image, colours, regions, own);
+  }
+  static #guided(exemplars, output, guides, hole, own) {
+    const given = Array.isArray(guides.exemplar) ? guides.exemplar : [
+      guides.exemplar
+    ];
+    if (given.length !== exemplars.length) {
+      throw _countError("exemplar guides", given.length, exemplars.length);
+    }
+    const maps = given.map((g, i) => labelMap(g, exemplars[i].height, exemplars[i].width));
+    const target = labelMap(guides.target, output.height, output.width);
+    const regions = [];
+    for (const label of labelsOf(target)) {
+      let out = labelMask(target, label);
+      if (hole) out = multiplyMasks(out, hole);
+      if (maskArea(out) === 0) continue;
+      const parts = maps.map((map, i) => {
+        let m = labelMask(map, label);
+        if (own[i]) m = multiplyMasks(m, own[i]);
+        return maskArea(m) > 0 ? m : void 0;
+      });
+      if (parts.every((p) => p === void 0)) {
+        throw new TexSynthError(`the target guide's colour ${colourName(label)} is in no exemplar guide${own.some((m) => m) ? " (or only where the exemplars are masked out)" : ""}: paint that region in an exemplar guide, or recolour it in the target guide`);
+      }
+      regions.push({
+        output: out,
+        exemplars: parts,
+        share: maskArea(out)
+      });
+    }
+    const total = regions.reduce((s, r) => s + r.share, 0);
+    return regions.map((r) => ({
+      ...r,
+      share: r.share / total
+    }));
+  }
+  /**
+   * The exemplars as the network should see them: where an exemplar's own
+   * mask leaves a pixel out entirely (a masked-out logo, the hole of the
+   * image being filled), the mean colour of the pixels it keeps. The
+   * network's deep features reach across a mask's edge (pool4's receptive
+   * field is 108 px wide), so what is left out would otherwise colour the
+   * statistics of everything near it; a flat patch of the kept colours
+   * barely does (README, "Masks and guides", has the figures).
+   */
+  exemplarsSeen(exemplars) {
+    return exemplars.map((e, i) => {
+      const own = this.#own[i];
+      if (!own) return e;
+      const plane = e.width * e.height;
+      const { mean } = _colourStatistics([
+        e
+      ], [
+        own
+      ]);
+      const data = e.data.slice();
+      for (let p = 0; p < plane; p++) {
+        if (own.data[p] === 0) {
+          for (let c = 0; c < 3; c++) data[c * plane + p] = mean[c];
+        }
+      }
+      return {
+        width: e.width,
+        height: e.height,
+        data
+      };
+    });
+  }
+  /**
+   * The regions at one scale: the output's masks resampled by area to
+   * `height` × `width`, each exemplar's to its size at that scale.
+   */
+  regionsAt(height, width, exemplars) {
+    return this.#regions.map((r) => ({
+      output: r.output && resizeArea(r.output, height, width),
+      exemplars: r.exemplars.map((m, i) => m && resizeArea(m, exemplars[i].height, exemplars[i].width)),
+      share: r.share
+    }));
+  }
+  /**
+   * 1 on the pixels the optimizer may move at `height` × `width`: the hole
+   * (at full size exactly, at a coarse scale every pixel the hole touches);
+   * null when every pixel may move.
+   */
+  freeAt(height, width) {
+    if (!this.hole) return null;
+    return resizeArea(this.hole, height, width).data.map((v) => v > 0 ? 1 : 0);
+  }
+};
+
 // src/synth/synthesizer.ts
-var SLICE_ITERATIONS = 4;
 var CHECKPOINT_FROM_PIXELS = 512 * 512;
 function defaultCheckpointing(width, height) {
   return width * height >= CHECKPOINT_FROM_PIXELS;
@@ -4735,6 +5989,9 @@ var Synthesizer = class _Synthesizer {
   #convs;
   #exemplars;
   #options;
+  #steering;
+  /** The image an inpainting fills, at full size. */
+  #image;
   #stage = null;
   #seed;
   #variation = 0;
@@ -4743,8 +6000,10 @@ var Synthesizer = class _Synthesizer {
   #lastTime = 0;
   #evaluationOffset = 0;
   #disposed = false;
-  constructor(ctx, convs, exemplars, options, size) {
+  constructor(ctx, convs, exemplars, options, size, steering) {
     this.#ctx = ctx;
+    this.#steering = steering.plan;
+    this.#image = steering.image;
     this.#ownsContext = !options.gpu;
     this.#convs = convs;
     this.#exemplars = exemplars;
@@ -4764,8 +6023,9 @@ var Synthesizer = class _Synthesizer {
     if (options?.weights === void 0) {
       throw new TexSynthError('Synthesizer.create needs weights: pass trained VggWeights (trainedWeights() or loadWeightsFile()) or weights: "random"; createSynthesizer() fetches the trained ones by itself');
     }
-    const width = options.width ?? images[0].width;
-    const height = options.height ?? images[0].height;
+    const filled = options.mask ? options.image ?? images[0] : null;
+    const width = options.width ?? filled?.width ?? images[0].width;
+    const height = options.height ?? filled?.height ?? images[0].height;
     const spec = preset(options.preset ?? "liu");
     const scales = options.scales ?? _scalesThatFit(images, width, height, options.exemplarSize, Math.max(...spec.layers));
     for (const [name, v] of [
@@ -4792,9 +6052,15 @@ var Synthesizer = class _Synthesizer {
       scales,
       exemplarSize: options.exemplarSize
     }), spec.name, Math.max(...spec.layers));
+    const steering = Steering.plan(images, {
+      width,
+      height
+    }, options);
+    if (steering && options.loss === "sw") throw steeringNeedsGram();
     const weights = options.weights === "random" ? randomVggWeights(options.seed ?? 0, Math.max(...spec.layers)) : options.weights;
     const ctx = options.gpu ?? await GpuContext.create({
-      precision: options.precision
+      precision: options.precision,
+      kernels: options.kernels
     });
     const made = [];
     try {
@@ -4803,23 +6069,34 @@ var Synthesizer = class _Synthesizer {
       if (options.loss === "sw" && !networkFits(ctx, height, width)) {
         throw slicedWassersteinTooLarge(width, height);
       }
-      for (const image of images) {
-        const f = options.exemplarSize ? options.exemplarSize / Math.min(image.width, image.height) : 1;
-        checkFits(ctx, Math.round(image.width * f), Math.round(image.height * f), perPixel, "exemplar", "--exemplar-size");
+      for (const image2 of images) {
+        const f = options.exemplarSize ? options.exemplarSize / Math.min(image2.width, image2.height) : 1;
+        checkFits(ctx, Math.round(image2.width * f), Math.round(image2.height * f), perPixel, "exemplar", "--exemplar-size");
       }
       const convs = new VggConvs(ctx, weights);
       made.push(convs);
-      const exemplars = images.map((image) => {
-        const e = uploadExemplar(ctx, image, options.exemplarSize);
+      const exemplars = (steering?.exemplarsSeen(images) ?? images).map((image2) => {
+        const e = uploadExemplar(ctx, image2, options.exemplarSize);
         made.push({
           destroy: () => ctx.destroyBuffer(e.buffer)
         });
         return e;
       });
+      const image = steering?.image ? {
+        buffer: ctx.upload("image to fill", steering.image.data),
+        height,
+        width
+      } : null;
+      if (image) made.push({
+        destroy: () => ctx.destroyBuffer(image.buffer)
+      });
       const synth = new _Synthesizer(ctx, convs, exemplars, options, {
         width,
         height,
         scales
+      }, {
+        plan: steering,
+        image
       });
       if (scales === 1) synth.#stage = await synth.#makeStage(0);
       return synth;
@@ -4846,12 +6123,25 @@ var Synthesizer = class _Synthesizer {
     const height = Math.max(1, Math.round(this.height / f));
     const width = Math.max(1, Math.round(this.width / f));
     const exemplars = scale2 === 0 ? this.#exemplars : this.#exemplars.map((e) => resampled(this.#ctx, e, Math.round(e.height / f), Math.round(e.width / f)));
+    const steering = this.#steering;
+    const regions = steering?.regionsAt(height, width, exemplars);
+    const free = steering?.freeAt(height, width) ?? void 0;
+    let kept = null;
     try {
+      if (free && this.#image) {
+        kept = {
+          image: scale2 === 0 ? this.#image.buffer : resampled(this.#ctx, this.#image, height, width).buffer,
+          free: this.#ctx.upload("free pixels", free)
+        };
+      }
       const objective = await TextureObjective.create(this.#ctx, this.#convs, exemplars, height, width, preset(this.preset), {
         padding: this.#options.tile ? "circular" : "zero",
         checkpointing: this.#options.checkpointing ?? defaultCheckpointing(width, height),
         loss: this.#options.loss,
-        seed: this.#seed
+        seed: this.#seed,
+        regions,
+        free,
+        spectrum: this.#options.spectrum ?? !steering
       });
       const optimizer = new Lbfgs(this.#ctx, objective, {
         historySize: this.#options.historySize ?? 100,
@@ -4862,16 +6152,40 @@ var Synthesizer = class _Synthesizer {
         objective,
         optimizer,
         height,
-        width
+        width,
+        kept
       };
+    } catch (e) {
+      if (kept) this.#destroyKept(kept, scale2);
+      throw e;
     } finally {
       if (scale2 !== 0) exemplars.forEach((e) => this.#ctx.destroyBuffer(e.buffer));
     }
   }
   #dropStage() {
-    this.#stage?.optimizer.destroy();
-    this.#stage?.objective.destroy();
+    if (this.#stage) this.#destroyStage(this.#stage);
     this.#stage = null;
+  }
+  #destroyStage(stage) {
+    stage.optimizer.destroy();
+    stage.objective.destroy();
+    if (stage.kept) this.#destroyKept(stage.kept, stage.scale);
+  }
+  #destroyKept(kept, scale2) {
+    this.#ctx.destroyBuffer(kept.free);
+    if (scale2 !== 0) this.#ctx.destroyBuffer(kept.image);
+  }
+  /** Puts an inpainting's kept pixels back into the stage's image, bit for bit. */
+  #keep(stage) {
+    if (!stage.kept) return;
+    const prog = new Program(this.#ctx);
+    keepPixels(prog, stage.objective.x, stage.kept.free, stage.kept.image, {
+      channels: 3,
+      height: stage.height,
+      width: stage.width
+    });
+    prog.run();
+    prog.destroy();
   }
   async #fullScale() {
     if (this.#stage?.scale !== 0) {
@@ -4899,15 +6213,31 @@ var Synthesizer = class _Synthesizer {
         if (scale2 < this.scales - 1) {
           upsample(this.#ctx, previous, stage, this.#options.tile ?? false);
         }
-        previous.optimizer.destroy();
-        previous.objective.destroy();
+        this.#destroyStage(previous);
       }
       this.#stage = stage;
       if (scale2 === this.scales - 1) {
         const noise = rng.normals(stage.objective.size);
-        for (let i = 0; i < noise.length; i++) noise[i] = 1 / (1 + Math.exp(-noise[i]));
+        const colours = this.#steering?.holeColours;
+        if (colours) {
+          const plane = stage.height * stage.width;
+          const { mean, cholesky: l } = colours;
+          for (let p = 0; p < plane; p++) {
+            const z = [
+              noise[p],
+              noise[plane + p],
+              noise[2 * plane + p]
+            ];
+            for (let c = 0; c < 3; c++) {
+              noise[c * plane + p] = mean[c] + l[c * 3] * z[0] + l[c * 3 + 1] * z[1] + l[c * 3 + 2] * z[2];
+            }
+          }
+        } else {
+          for (let i = 0; i < noise.length; i++) noise[i] = 1 / (1 + Math.exp(-noise[i]));
+        }
         this.#ctx.write(stage.objective.x, noise);
       }
+      this.#keep(stage);
       stage.optimizer.reset();
       this.#started = false;
       const share = budget === void 0 ? void 0 : scale2 > 0 ? Math.floor(budget / (scale2 + 1)) : budget;
@@ -4937,7 +6267,7 @@ var Synthesizer = class _Synthesizer {
     if (image.data.length !== 3 * width * height) {
       throw new TexSynthError(`the start image holds ${image.data.length} values, not 3\xD7${width}\xD7${height}: pass planar RGB`);
     }
-    const filter = width === this.width && height === this.height ? null : _resizeFilter(height, width, this.height, this.width);
+    const filter = width === this.width && height === this.height ? null : resizeFilter(height, width, this.height, this.width);
     if (filter) checkFits(this.#ctx, width, height, 12, "start image", "start image");
     const stage = await this.#fullScale();
     if (filter) {
@@ -4950,6 +6280,7 @@ var Synthesizer = class _Synthesizer {
     } else {
       this.#ctx.write(stage.objective.x, image.data);
     }
+    this.#keep(stage);
     stage.optimizer.reset();
     this.#history = [];
     this.#evaluationOffset = 0;
@@ -5031,7 +6362,10 @@ var Synthesizer = class _Synthesizer {
       data
     };
   }
-  /** Downloads the exemplars as the objective sees them at full scale (after `exemplarSize`). */
+  /**
+   * Downloads the exemplars as the objective sees them at full scale (after
+   * `exemplarSize`; what their masks leave out painted in their kept mean colour).
+   */
   async exemplars() {
     this.#checkAlive("exemplars");
     return await Promise.all(this.#exemplars.map(async (e) => ({
@@ -5055,6 +6389,7 @@ var Synthesizer = class _Synthesizer {
     this.#dropStage();
     this.#convs.destroy();
     this.#exemplars.forEach((e) => this.#ctx.destroyBuffer(e.buffer));
+    if (this.#image) this.#ctx.destroyBuffer(this.#image.buffer);
     if (this.#ownsContext) this.#ctx.destroy();
   }
 };
@@ -5094,28 +6429,6 @@ function _imagesSeen(images, o) {
     });
   }
   return seen;
-}
-function _resizeFilter(height, width, toHeight, toWidth) {
-  return toHeight < height || toWidth < width ? "lanczos3" : "bicubic";
-}
-function runResample(ctx, resampler, input, output) {
-  const prog = new Program(ctx);
-  resampler.record(prog, input, output);
-  prog.run();
-  prog.destroy();
-  resampler.destroy();
-}
-function resampled(ctx, e, height, width) {
-  const h = Math.max(1, height);
-  const w = Math.max(1, width);
-  const buffer = ctx.createBuffer("exemplar", 3 * h * w * 4);
-  const filter = _resizeFilter(e.height, e.width, h, w);
-  runResample(ctx, new Resampler(ctx, 3, e.height, e.width, h, w, filter), e.buffer, buffer);
-  return {
-    buffer,
-    height: h,
-    width: w
-  };
 }
 function uploadExemplar(ctx, image, shorterSide) {
   const original = {
@@ -5164,29 +6477,29 @@ function elementCount(shape, what) {
 var _littleEndian = new Uint8Array(new Uint16Array([
   1
 ]).buffer)[0] === 1;
-function decodeFloats(dtype, bytes, count) {
-  const out = new Float32Array(count);
+function decodeFloats(dtype, bytes, count2) {
+  const out = new Float32Array(count2);
   if (dtype === "F32") {
     if (_littleEndian) {
-      new Uint8Array(out.buffer).set(bytes.subarray(0, count * 4));
+      new Uint8Array(out.buffer).set(bytes.subarray(0, count2 * 4));
     } else {
-      const view2 = new DataView(bytes.buffer, bytes.byteOffset, count * 4);
-      for (let i = 0; i < count; i++) out[i] = view2.getFloat32(i * 4, true);
+      const view2 = new DataView(bytes.buffer, bytes.byteOffset, count2 * 4);
+      for (let i = 0; i < count2; i++) out[i] = view2.getFloat32(i * 4, true);
     }
     return out;
   }
   if (dtype === "F64") {
-    const view2 = new DataView(bytes.buffer, bytes.byteOffset, count * 8);
-    for (let i = 0; i < count; i++) out[i] = view2.getFloat64(i * 8, true);
+    const view2 = new DataView(bytes.buffer, bytes.byteOffset, count2 * 8);
+    for (let i = 0; i < count2; i++) out[i] = view2.getFloat64(i * 8, true);
     return out;
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, count * 2);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, count2 * 2);
   if (dtype === "BF16") {
     const bits = new Uint32Array(out.buffer);
-    for (let i = 0; i < count; i++) bits[i] = view.getUint16(i * 2, true) << 16;
+    for (let i = 0; i < count2; i++) bits[i] = view.getUint16(i * 2, true) << 16;
     return out;
   }
-  for (let i = 0; i < count; i++) out[i] = _halfToFloat(view.getUint16(i * 2, true));
+  for (let i = 0; i < count2; i++) out[i] = _halfToFloat(view.getUint16(i * 2, true));
   return out;
 }
 function _halfToFloat(h) {
@@ -5314,8 +6627,8 @@ async function readTensor(ref, readStorage, name, what) {
     throw new TexSynthError(`${what}: ${label} views past the end of storage ${printable(s.key)} (corrupt file: re-download it)`);
   }
   const shape = ref.shape;
-  const count = shape.reduce((a, b) => a * b, 1);
-  if (count === 0) return {
+  const count2 = shape.reduce((a, b) => a * b, 1);
+  if (count2 === 0) return {
     shape: [
       ...shape
     ],
@@ -5328,20 +6641,20 @@ async function readTensor(ref, readStorage, name, what) {
   }
   const first = base + ref.offset;
   const span = last - ref.offset + 1;
-  if (count > span) {
+  if (count2 > span) {
     throw new TexSynthError(`${what}: ${label} [${printable(shape.join(", "))}] has overlapping strides, which weights never have (corrupt file: re-download it)`);
   }
   const bytes = await readStorage(s.key, first * s.elementBytes, span * s.elementBytes);
   const values = decodeFloats(s.dtype, bytes, span);
-  if (span === count && _rowMajor(shape, ref.stride)) return {
+  if (span === count2 && _rowMajor(shape, ref.stride)) return {
     shape: [
       ...shape
     ],
     data: values
   };
-  const out = new Float32Array(count);
+  const out = new Float32Array(count2);
   const index = new Array(shape.length).fill(0);
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < count2; i++) {
     let at = 0;
     for (let d = 0; d < shape.length; d++) at += index[d] * ref.stride[d];
     out[i] = values[at];
@@ -5892,12 +7205,12 @@ async function _storageOffsets(source, start, keys, roots, what) {
     }
     const head = await source.read(at, 8);
     const hv = new DataView(head.buffer, head.byteOffset, 8);
-    const count = hv.getUint32(0, true) + hv.getUint32(4, true) * 2 ** 32;
-    if (count !== root.numel) {
-      throw new TexSynthError(`${what}: storage ${label} holds ${count} elements, its pickle says ${root.numel} (corrupt file: re-download it)`);
+    const count2 = hv.getUint32(0, true) + hv.getUint32(4, true) * 2 ** 32;
+    if (count2 !== root.numel) {
+      throw new TexSynthError(`${what}: storage ${label} holds ${count2} elements, its pickle says ${root.numel} (corrupt file: re-download it)`);
     }
     offsets.set(key, at + 8);
-    at += 8 + count * root.elementBytes;
+    at += 8 + count2 * root.elementBytes;
   }
   if (at > source.size) {
     throw new TexSynthError(`${what} is truncated (${at - source.size} bytes missing); re-download it`);
@@ -5931,10 +7244,10 @@ async function readZipDirectory(source, what) {
     }
   }
   if (eocd < 0) throw bad("no end-of-central-directory record (truncated?)");
-  let count = tv.getUint16(eocd + 10, true);
+  let count2 = tv.getUint16(eocd + 10, true);
   let cdSize = tv.getUint32(eocd + 12, true);
   let cdOffset = tv.getUint32(eocd + 16, true);
-  if (count === 65535 || cdSize === 4294967295 || cdOffset === 4294967295) {
+  if (count2 === 65535 || cdSize === 4294967295 || cdOffset === 4294967295) {
     if (eocd < 20 || tv.getUint32(eocd - 20, true) !== EOCD64_LOCATOR) {
       throw bad("zip64 locator missing");
     }
@@ -5943,7 +7256,7 @@ async function readZipDirectory(source, what) {
     const rec = await source.read(at, 56);
     const rv = new DataView(rec.buffer, rec.byteOffset, 56);
     if (rv.getUint32(0, true) !== EOCD64) throw bad("zip64 end record missing");
-    count = _u64(rv, 32);
+    count2 = _u64(rv, 32);
     cdSize = _u64(rv, 40);
     cdOffset = _u64(rv, 48);
   }
@@ -5955,7 +7268,7 @@ async function readZipDirectory(source, what) {
   const v = new DataView(cd.buffer, cd.byteOffset, cd.byteLength);
   const entries = [];
   let p = 0;
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < count2; i++) {
     if (p + 46 > cd.length || v.getUint32(p, true) !== CENTRAL) {
       throw bad("corrupt central directory");
     }
@@ -6155,11 +7468,11 @@ async function readSafetensors(source, keep = () => true, what = "safetensors fi
   const out = /* @__PURE__ */ new Map();
   for (const entry of entries) {
     if (!keep(entry.name)) continue;
-    const count = elementCount(entry.shape, entry.name);
+    const count2 = elementCount(entry.shape, entry.name);
     const bytes = await source.read(entry.begin, entry.end - entry.begin);
     out.set(entry.name, {
       shape: entry.shape,
-      data: decodeFloats(entry.dtype, bytes, count)
+      data: decodeFloats(entry.dtype, bytes, count2)
     });
   }
   return out;
@@ -6238,7 +7551,7 @@ function _parseHeader(headerBytes, fileSize, bad) {
     }
     if (!Array.isArray(info.shape)) throw bad(`${label} has no shape`);
     const shape = info.shape;
-    const count = _count(shape, label, bad);
+    const count2 = _count(shape, label, bad);
     const offsets = info.data_offsets;
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
       throw bad(`${label} has bad data_offsets ${brief(offsets)}`);
@@ -6247,7 +7560,7 @@ function _parseHeader(headerBytes, fileSize, bad) {
     if (b > e || e > dataLength) {
       throw bad(`${label} data_offsets [${b}, ${e}] fall outside the ${dataLength} data bytes`);
     }
-    const want = count * DTYPE_BYTES[dtype];
+    const want = count2 * DTYPE_BYTES[dtype];
     if (e - b !== want) {
       throw bad(`${label} is ${e - b} bytes but shape [${shape.join(", ")}] \xD7 ${dtype} needs ${want}`);
     }
