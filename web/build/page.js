@@ -158,6 +158,273 @@ function lossPlotSvg(records, options = {}) {
   return out.join("\n") + "\n";
 }
 
+// src/synth/masks.ts
+var LUMA = [
+  0.299,
+  0.587,
+  0.114
+];
+function maskFromImage(image) {
+  const plane = image.width * image.height;
+  const data = new Float32Array(plane);
+  for (let i = 0; i < plane; i++) {
+    const y = LUMA[0] * image.data[i] + LUMA[1] * image.data[plane + i] + LUMA[2] * image.data[2 * plane + i];
+    data[i] = y >= 0.5 - 1e-6 ? 1 : 0;
+  }
+  return {
+    width: image.width,
+    height: image.height,
+    data
+  };
+}
+function nearestSource(o, from, to) {
+  return Math.min(from - 1, Math.floor((o + 0.5) * from / to));
+}
+function resizeNearest(mask, height, width) {
+  if (mask.height === height && mask.width === width) return mask;
+  const data = new Float32Array(height * width);
+  for (let y = 0; y < height; y++) {
+    const sy = nearestSource(y, mask.height, height);
+    for (let x = 0; x < width; x++) {
+      data[y * width + x] = mask.data[sy * mask.width + nearestSource(x, mask.width, width)];
+    }
+  }
+  return {
+    width,
+    height,
+    data
+  };
+}
+
+// src/synth/guides.ts
+function colourName(label) {
+  return `#${label.toString(16).padStart(6, "0")}`;
+}
+function _level(v) {
+  return Math.min(255, Math.max(0, Math.round(v * 255)));
+}
+function labelMap(guide, height, width) {
+  const plane = guide.width * guide.height;
+  const labels = new Uint32Array(height * width);
+  for (let y = 0; y < height; y++) {
+    const sy = nearestSource(y, guide.height, height);
+    for (let x = 0; x < width; x++) {
+      const i = sy * guide.width + nearestSource(x, guide.width, width);
+      labels[y * width + x] = _level(guide.data[i]) << 16 | _level(guide.data[plane + i]) << 8 | _level(guide.data[2 * plane + i]);
+    }
+  }
+  return {
+    width,
+    height,
+    labels
+  };
+}
+
+// web/page/paint_map.ts
+var BLACK = 0;
+var WHITE = 16777215;
+var MAX_PAINT_SIDE = 2048;
+function paintSize(width, height) {
+  const f = Math.min(1, MAX_PAINT_SIDE / Math.max(width, height));
+  return {
+    width: Math.max(1, Math.round(width * f)),
+    height: Math.max(1, Math.round(height * f))
+  };
+}
+function blankMap(width, height, colour2) {
+  return {
+    width,
+    height,
+    colours: new Uint32Array(width * height).fill(colour2)
+  };
+}
+function resampleMap(map, width, height) {
+  const colours = new Uint32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const row = nearestSource(y, map.height, height) * map.width;
+    for (let x = 0; x < width; x++) {
+      colours[y * width + x] = map.colours[row + nearestSource(x, map.width, width)];
+    }
+  }
+  return {
+    width,
+    height,
+    colours
+  };
+}
+function maskMapOf(image, width, height) {
+  const mask = resizeNearest(maskFromImage(image), height, width);
+  return {
+    width,
+    height,
+    colours: Uint32Array.from(mask.data, (v) => v > 0 ? WHITE : BLACK)
+  };
+}
+function labelMapOf(image, width, height) {
+  const { labels } = labelMap(image, height, width);
+  return {
+    width,
+    height,
+    colours: labels
+  };
+}
+function stroke(map, from, to, radius, colour2) {
+  const r = Math.max(radius, Math.SQRT1_2);
+  const x0 = Math.max(0, Math.floor(Math.min(from.x, to.x) - r));
+  const x1 = Math.min(map.width - 1, Math.ceil(Math.max(from.x, to.x) + r));
+  const y0 = Math.max(0, Math.floor(Math.min(from.y, to.y) - r));
+  const y1 = Math.min(map.height - 1, Math.ceil(Math.max(from.y, to.y) + r));
+  const dx = to.x - from.x;
+  const dy = to.y - from.y;
+  const length2 = dx * dx + dy * dy;
+  let changed = false;
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      const [cx, cy] = [
+        x + 0.5 - from.x,
+        y + 0.5 - from.y
+      ];
+      const t = length2 > 0 ? Math.min(1, Math.max(0, (cx * dx + cy * dy) / length2)) : 0;
+      const [ex, ey] = [
+        cx - t * dx,
+        cy - t * dy
+      ];
+      if (ex * ex + ey * ey > r * r) continue;
+      const i = y * map.width + x;
+      if (map.colours[i] !== colour2) {
+        map.colours[i] = colour2;
+        changed = true;
+      }
+    }
+  }
+  return changed;
+}
+function mapImage(map) {
+  const plane = map.width * map.height;
+  const data = new Float32Array(3 * plane);
+  for (let i = 0; i < plane; i++) {
+    const c = map.colours[i];
+    data[i] = (c >>> 16 & 255) / 255;
+    data[plane + i] = (c >>> 8 & 255) / 255;
+    data[2 * plane + i] = (c & 255) / 255;
+  }
+  return {
+    width: map.width,
+    height: map.height,
+    data
+  };
+}
+function countColour(map, colour2) {
+  let n = 0;
+  for (const c of map.colours) if (c === colour2) n++;
+  return n;
+}
+function coloursOf(map) {
+  return [
+    ...new Set(map.colours)
+  ];
+}
+
+// web/page/brush.ts
+var ALPHA = 150;
+var PaintSurface = class {
+  canvas;
+  #handlers;
+  #last = null;
+  #pending = null;
+  constructor(canvas, handlers) {
+    this.canvas = canvas;
+    this.#handlers = handlers;
+    canvas.addEventListener("pointerdown", (e) => this.#down(e));
+    canvas.addEventListener("pointermove", (e) => this.#move(e));
+    canvas.addEventListener("pointerup", (e) => this.#up(e));
+    canvas.addEventListener("pointercancel", (e) => this.#up(e));
+  }
+  /** Shows `map` (none: nothing) over the image, at the map's resolution. */
+  show(map, style) {
+    if (!map) {
+      this.#pending = null;
+      this.canvas.getContext("2d").clearRect(0, 0, this.canvas.width, this.canvas.height);
+      return;
+    }
+    const scheduled = this.#pending !== null;
+    this.#pending = {
+      map,
+      style
+    };
+    if (this.#last === null) this.#draw();
+    else if (!scheduled) requestAnimationFrame(() => this.#draw());
+  }
+  #draw() {
+    const pending = this.#pending;
+    if (!pending) return;
+    this.#pending = null;
+    const { map, style } = pending;
+    if (this.canvas.width !== map.width || this.canvas.height !== map.height) {
+      this.canvas.width = map.width;
+      this.canvas.height = map.height;
+    }
+    const rgba = new Uint8ClampedArray(4 * map.colours.length);
+    map.colours.forEach((c, i) => {
+      if (style === "hole" ? c !== WHITE : style === "mask" ? c !== BLACK : false) return;
+      const [r, g, b] = style === "hole" ? [
+        255,
+        0,
+        255
+      ] : style === "mask" ? [
+        200,
+        0,
+        40
+      ] : [
+        c >>> 16 & 255,
+        c >>> 8 & 255,
+        c & 255
+      ];
+      rgba.set([
+        r,
+        g,
+        b,
+        ALPHA
+      ], 4 * i);
+    });
+    this.canvas.getContext("2d").putImageData(new ImageData(rgba, map.width, map.height), 0, 0);
+  }
+  #point(e) {
+    const rect = this.canvas.getBoundingClientRect();
+    const scale = this.canvas.width / rect.width;
+    return {
+      point: {
+        x: (e.clientX - rect.left) * scale,
+        y: (e.clientY - rect.top) * (this.canvas.height / rect.height)
+      },
+      scale
+    };
+  }
+  #down(e) {
+    if (e.button !== 0 || !this.#handlers.begin()) return;
+    e.preventDefault();
+    this.canvas.setPointerCapture(e.pointerId);
+    const { point, scale } = this.#point(e);
+    this.#last = point;
+    this.#handlers.segment(point, point, scale);
+  }
+  #move(e) {
+    if (this.#last === null) return;
+    const { point, scale } = this.#point(e);
+    this.#handlers.segment(this.#last, point, scale);
+    this.#last = point;
+  }
+  #up(e) {
+    if (this.#last === null) return;
+    this.#last = null;
+    if (this.canvas.hasPointerCapture(e.pointerId)) {
+      this.canvas.releasePointerCapture(e.pointerId);
+    }
+    this.#draw();
+    this.#handlers.end();
+  }
+};
+
 // web/page/decode.ts
 import { decodePngImage, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, probeImage, TexSynthError } from "./tex-synth.js";
 async function decodeExemplar(blob, name) {
@@ -249,6 +516,9 @@ async function openGpu(precision, onLost) {
 // web/page/options.ts
 var DEFAULTS = Object.freeze({
   exemplars: [],
+  mode: "texture",
+  exemplarMasks: [],
+  guides: [],
   tile: false,
   loss: "gram",
   iterations: 100,
@@ -263,6 +533,30 @@ var MAX_SIDE = 16384;
 var QUERY_OPTIONS = [
   {
     name: "exemplar",
+    kind: "text"
+  },
+  {
+    name: "mode",
+    kind: "choice",
+    choices: [
+      "texture",
+      "fill"
+    ]
+  },
+  {
+    name: "mask",
+    kind: "text"
+  },
+  {
+    name: "exemplar-mask",
+    kind: "text"
+  },
+  {
+    name: "guide",
+    kind: "text"
+  },
+  {
+    name: "target-guide",
     kind: "text"
   },
   {
@@ -398,7 +692,9 @@ var FLAG_VALUES = {
 function parseQuery(query) {
   const options = {
     ...DEFAULTS,
-    exemplars: []
+    exemplars: [],
+    exemplarMasks: [],
+    guides: []
   };
   const problems = [];
   const names = new Set(QUERY_OPTIONS.map((o) => o.name));
@@ -412,8 +708,8 @@ function parseQuery(query) {
   for (const spec of QUERY_OPTIONS) {
     const values = query.getAll(spec.name);
     if (values.length === 0) continue;
-    if (spec.name === "exemplar") {
-      options.exemplars = values.filter((v) => v !== "");
+    if (spec.name in _REPEATED) {
+      options[_REPEATED[spec.name]] = values.filter((v) => v !== "");
       continue;
     }
     const raw = values[values.length - 1].trim();
@@ -438,11 +734,21 @@ function parseQuery(query) {
     }
     _assign(options, spec.name, value);
   }
+  if (query.has("mask") && !query.has("mode")) options.mode = "fill";
+  if (options.mask !== void 0 && options.mode !== "fill") {
+    problems.push(`mask is the hole to fill: it goes with mode=fill (or leave mode out)`);
+    options.mask = void 0;
+  }
   return {
     options,
     problems
   };
 }
+var _REPEATED = {
+  "exemplar": "exemplars",
+  "exemplar-mask": "exemplarMasks",
+  "guide": "guides"
+};
 function _value(spec, raw) {
   if (spec.kind === "flag") {
     return raw.toLowerCase() in FLAG_VALUES ? FLAG_VALUES[raw.toLowerCase()] : `${spec.name} takes 1 or 0, got "${raw}"`;
@@ -464,6 +770,12 @@ function _assign(o, name, value) {
     case "weights":
       o.weights = value || DEFAULTS.weights;
       break;
+    case "mask":
+      o.mask = value || void 0;
+      break;
+    case "target-guide":
+      o.targetGuide = value || void 0;
+      break;
     default:
       o[name] = value;
   }
@@ -471,6 +783,11 @@ function _assign(o, name, value) {
 function toQuery(o) {
   const q = new URLSearchParams();
   for (const e of o.exemplars) q.append("exemplar", e);
+  if (o.mode !== DEFAULTS.mode) q.set("mode", o.mode);
+  if (o.mask !== void 0) q.set("mask", o.mask);
+  for (const m of o.exemplarMasks) q.append("exemplar-mask", m);
+  for (const g of o.guides) q.append("guide", g);
+  if (o.targetGuide !== void 0) q.set("target-guide", o.targetGuide);
   const [flag, size] = _sizeWords(o);
   if (flag) q.set(flag.slice(2), size);
   if (o.tile) q.set("tile", "1");
@@ -513,22 +830,39 @@ function exemplarPath(url) {
   if (examples) return examples[1];
   return decodeURIComponent(path.split("/").pop() || "exemplar.png");
 }
-function outputName(exemplar, variation2 = 0) {
+function outputName(exemplar, variation2 = 0, mode2 = "texture") {
   const base = exemplar.split(/[\\/]/).pop() || "exemplar.png";
   const stem = base.replace(/\.[^.]+$/, "") || "exemplar";
+  if (mode2 === "fill") return `${stem}_filled.png`;
   return variation2 > 0 ? `${stem}_synth-${variation2 + 1}.png` : `${stem}_synth.png`;
 }
 function cliCommand(o, files) {
-  const variations = (files.variation ?? 0) + 1;
-  const words = [
+  const fill = o.mode === "fill";
+  const variations = fill ? 1 : (files.variation ?? 0) + 1;
+  const first = files.exemplars[0] ?? "exemplar.png";
+  const steering = files.steering ?? {
+    exemplarMasks: [],
+    guides: []
+  };
+  const words = fill ? [
+    "tex-synth",
+    "fill",
+    first,
+    "--mask",
+    steering.mask ?? "MASK.png"
+  ] : [
     "tex-synth",
     ...files.exemplars
   ];
-  words.push("-o", outputName(files.exemplars[0] ?? "exemplar.png"));
-  words.push(..._sizeWords(o));
+  words.push("-o", outputName(first, 0, o.mode));
+  if (fill) words.push(...files.exemplars.slice(1).flatMap((e) => [
+    "--exemplar",
+    e
+  ]));
+  else words.push(..._sizeWords(o));
   if (o.tile) words.push("--tile");
   if (o.scales !== void 0) words.push("--scales", String(o.scales));
-  if (o.loss !== DEFAULTS.loss) words.push("--loss", o.loss);
+  if (o.loss !== DEFAULTS.loss && !fill) words.push("--loss", o.loss);
   if (o.exemplarSize !== void 0) words.push("--exemplar-size", String(o.exemplarSize));
   const iterations = files.iterations ?? o.iterations;
   if (iterations !== DEFAULTS.iterations) words.push("--iterations", String(iterations));
@@ -542,6 +876,9 @@ function cliCommand(o, files) {
   }
   if (o.checkpointing !== DEFAULTS.checkpointing) words.push("--checkpointing", o.checkpointing);
   if (o.precision !== DEFAULTS.precision) words.push("--precision", o.precision);
+  for (const m of steering.exemplarMasks) words.push("--exemplar-mask", m);
+  for (const g of steering.guides) words.push("--guide", g);
+  if (steering.targetGuide) words.push("--target-guide", steering.targetGuide);
   return words.map(shellQuote).join(" ");
 }
 
@@ -572,6 +909,162 @@ function drawImage(canvas, image, repeat = 1) {
   canvas.classList.toggle("pixelated", image.width * repeat < 256);
 }
 
+// web/page/steering.ts
+var BACKGROUND = BLACK;
+function blankColour(kind) {
+  return kind === "mask" ? WHITE : BLACK;
+}
+function textureSources(mode2, images) {
+  return mode2 === "fill" && images.length > 1 ? images.slice(1) : [
+    ...images
+  ];
+}
+function paintBlocked(mode2, count, index, kind) {
+  if (mode2 !== "fill" || index !== 0) return null;
+  if (kind === "mask") {
+    return "This is the image to fill: paint its hole over the output, on the right.";
+  }
+  return count > 1 ? "This is the image to fill: its hole takes the texture of the images after it, so paint their guides." : null;
+}
+function _stem(path) {
+  const base = path.split(/[\\/]/).pop() || "image.png";
+  return base.replace(/\.[^.]+$/, "") || "image";
+}
+function layerName(kind, path) {
+  const suffix = {
+    hole: "mask",
+    mask: "exemplar-mask",
+    guide: "guide",
+    target: "target-guide"
+  };
+  return `${_stem(path)}_${suffix[kind]}.png`;
+}
+function _sized(size) {
+  return paintSize(size.width, size.height);
+}
+function fitLayer(layer, kind, size) {
+  const { width, height } = _sized(size);
+  if (layer.map.width === width && layer.map.height === height) return layer;
+  const map = layer.source ? (kind === "guide" || kind === "target" ? labelMapOf : maskMapOf)(layer.source, width, height) : resampleMap(layer.map, width, height);
+  return {
+    ...layer,
+    map
+  };
+}
+function layerFromImage(source, kind, size, name, url) {
+  const { width, height } = _sized(size);
+  const map = kind === "guide" || kind === "target" ? labelMapOf(source, width, height) : maskMapOf(source, width, height);
+  return {
+    map,
+    name,
+    url,
+    source
+  };
+}
+function blankLayer(kind, size, name) {
+  const { width, height } = _sized(size);
+  return {
+    map: blankMap(width, height, blankColour(kind)),
+    name
+  };
+}
+var NO_HOLE = "nothing to fill yet: paint the hole over the image (the output, on the right) or load a mask, then Start";
+function _unique(name, taken) {
+  let unique = name;
+  for (let n = 2; taken.has(unique.toLowerCase()); n++) {
+    unique = name.replace(/(\.[^.]+)?$/, (ext) => `-${n}${ext}`);
+  }
+  taken.add(unique.toLowerCase());
+  return unique;
+}
+function planSteering(mode2, images, target2, output, outputName2) {
+  const fill = mode2 === "fill" ? images[0] : void 0;
+  const sources = textureSources(mode2, images);
+  const size = fill ? {
+    width: fill.image.width,
+    height: fill.image.height
+  } : output;
+  const taken = new Set([
+    ...images.map((i) => i.path.split(/[\\/]/).pop()),
+    outputName2
+  ].map((n) => n.toLowerCase()));
+  const plan = {
+    exemplars: sources.map((s) => s.image),
+    ...size,
+    maps: {},
+    files: {
+      exemplarMasks: [],
+      guides: []
+    },
+    downloads: []
+  };
+  const use = (layer) => {
+    const name = _unique(layer.name, taken);
+    plan.downloads.push({
+      name,
+      map: layer.map
+    });
+    return {
+      name,
+      map: layer.map
+    };
+  };
+  const hole = fill?.hole && fitLayer(fill.hole, "hole", size);
+  if (hole && countColour(hole.map, WHITE) > 0) {
+    const { name, map } = use(hole);
+    plan.files.mask = name;
+    plan.maps.mask = map;
+    if (images.length > 1) plan.image = fill.image;
+  }
+  if (!(fill && images.length === 1) && sources.some((s) => s.mask)) {
+    const used = sources.map((s) => use(s.mask ? fitLayer(s.mask, "mask", s.image) : blankLayer("mask", s.image, layerName("mask", s.path))));
+    plan.files.exemplarMasks = used.map((u) => u.name);
+    plan.maps.exemplarMasks = used.map((u) => u.map);
+  }
+  if (target2 || sources.some((s) => s.guide)) {
+    const guides = sources.map((s) => use(s.guide ? fitLayer(s.guide, "guide", s.image) : blankLayer("guide", s.image, layerName("guide", s.path))));
+    const t = use(target2 ? fitLayer(target2, "target", size) : blankLayer("target", size, layerName("target", images[0].path)));
+    plan.files.guides = guides.map((g) => g.name);
+    plan.files.targetGuide = t.name;
+    plan.maps.guides = guides.map((g) => g.map);
+    plan.maps.target = t.map;
+  }
+  return plan;
+}
+function steeringOptions(plan) {
+  const { mask, exemplarMasks, guides, target: target2 } = plan.maps;
+  return {
+    mask: mask && mapImage(mask),
+    image: plan.image,
+    exemplarMasks: exemplarMasks?.map(mapImage),
+    guides: guides && target2 ? {
+      exemplar: guides.map(mapImage),
+      target: mapImage(target2)
+    } : void 0
+  };
+}
+function describeSteering(mode2, plan) {
+  const { mask, exemplarMasks, guides, target: target2 } = plan.maps;
+  const names = (map) => coloursOf(map).map(colourName);
+  return {
+    mode: mode2,
+    mask: mask ? {
+      width: mask.width,
+      height: mask.height,
+      fill: countColour(mask, WHITE)
+    } : null,
+    exemplarMasks: exemplarMasks?.map((m) => ({
+      width: m.width,
+      height: m.height,
+      used: countColour(m, WHITE)
+    })) ?? null,
+    guides: guides && target2 ? {
+      exemplar: guides.map(names),
+      target: names(target2)
+    } : null
+  };
+}
+
 // web/page/timing.ts
 var RedrawClock = class {
   #next = 0;
@@ -592,12 +1085,12 @@ var RedrawClock = class {
     this.#next = this.#now() + Math.max(this.#minMs, this.#share * ms);
   }
 };
-function eta(records, target, window = 10) {
+function eta(records, target2, window = 10) {
   const steps = records.filter((r) => r.iteration > 0).slice(-window);
   if (steps.length === 0) return null;
   const ms = steps.reduce((sum, r) => sum + r.ms, 0) / steps.length;
   if (!(ms > 0)) return null;
-  const left = Math.max(0, target - records[records.length - 1].iteration);
+  const left = Math.max(0, target2 - records[records.length - 1].iteration);
   const seconds = left * ms / 1e3;
   return {
     perSecond: 1e3 / ms,
@@ -640,7 +1133,27 @@ var ui = {
   download: $("download"),
   downloadLog: $("download-log"),
   copy: $("copy"),
-  command: $("command")
+  command: $("command"),
+  modeNote: $("mode-note"),
+  exemplarsHeading: $("exemplars-heading"),
+  paint: $("paint"),
+  palette: $("palette"),
+  brushSize: $("brush-size"),
+  toolNote: $("tool-note"),
+  exemplarFrame: $("exemplar-frame"),
+  exemplarView: $("exemplar-view"),
+  exemplarPaint: $("exemplar-paint"),
+  exemplarLayer: $("exemplar-layer"),
+  exemplarLoad: $("exemplar-load"),
+  exemplarClear: $("exemplar-clear"),
+  outputFrame: $("output-frame"),
+  outputPaint: $("output-paint"),
+  outputBar: $("output-bar"),
+  outputLayer: $("output-layer"),
+  outputLoad: $("output-load"),
+  outputClear: $("output-clear"),
+  files: $("files"),
+  fileButtons: $("file-buttons")
 };
 var CACHED_WEIGHTS = "weights/vgg19.safetensors";
 var WEIGHTS_STATUS = "weights.json";
@@ -658,6 +1171,20 @@ var shown = null;
 var weightsMemo = null;
 var cachedWeightsAvailable = false;
 var nextExemplarId = 0;
+var shownFor = "";
+var target = null;
+var selected = 0;
+var steeringVersion = 0;
+var palette = [
+  BLACK,
+  WHITE,
+  16711680,
+  49152,
+  255,
+  16776960
+];
+var colour = WHITE;
+var MAX_PALETTE = 24;
 function setState(next) {
   state = next;
   document.body.dataset.state = next;
@@ -665,7 +1192,7 @@ function setState(next) {
   ui.start.disabled = running;
   ui.stop.disabled = !running;
   ui.continue.disabled = running || !synth || !shown;
-  ui.variation.disabled = running || !synth;
+  ui.variation.disabled = running || !synth || mode() === "fill";
   ui.download.disabled = !shown;
   ui.downloadLog.disabled = !synth || synth.history.length === 0;
 }
@@ -703,6 +1230,8 @@ function readForm() {
     exemplars: exemplars.flatMap((e) => e.url ? [
       e.url
     ] : []),
+    mode: mode(),
+    ...layerUrls(mode()),
     width: optionalInt("width"),
     height: optionalInt("height"),
     tile: field("tile").checked,
@@ -719,6 +1248,7 @@ function readForm() {
   };
 }
 function fillForm(o) {
+  checked("mode", o.mode);
   field("width").value = o.width?.toString() ?? "";
   field("height").value = o.height?.toString() ?? "";
   field("tile").checked = o.tile;
@@ -755,20 +1285,25 @@ function refreshCommand() {
     return;
   }
   const current = synth && synthOptions && keyOf(o) === synthKey;
+  const plan = steeringPlan(o);
   ui.command.textContent = cliCommand(current ? synthOptions : o, {
     exemplars: exemplars.length > 0 ? exemplars.map((e) => e.path) : [
       "EXEMPLAR.png"
     ],
     weightsFile: ui.weightsFile.files?.[0]?.name,
     variation: current ? variation : 0,
-    iterations: current && iterationsDone > synthOptions.iterations ? iterationsDone : void 0
+    iterations: current && iterationsDone > synthOptions.iterations ? iterationsDone : void 0,
+    steering: plan?.files
   });
+  renderFiles(plan);
   const query = toQuery(o);
   history.replaceState(null, "", query ? `?${query}` : location.pathname);
 }
 function renderExemplars() {
   ui.exemplars.replaceChildren(...exemplars.map((e, i) => {
     const item = document.createElement("li");
+    item.tabIndex = 0;
+    item.title = "Paint its mask or guide";
     const thumb = document.createElement("canvas");
     drawImage(thumb, e.image);
     const label = document.createElement("span");
@@ -777,48 +1312,73 @@ function renderExemplars() {
     remove.type = "button";
     remove.textContent = "\xD7";
     remove.title = "Remove this exemplar";
-    remove.addEventListener("click", () => {
+    remove.addEventListener("click", (event) => {
+      event.stopPropagation();
       exemplars.splice(i, 1);
+      if (selected >= i && selected > 0) selected--;
+      steeringVersion++;
       renderExemplars();
     });
-    item.append(thumb, label, remove);
+    const choose = () => {
+      selected = i;
+      refreshPaint();
+    };
+    item.addEventListener("click", choose);
+    item.addEventListener("keydown", (event) => {
+      if (event.target === item && (event.key === "Enter" || event.key === " ")) {
+        event.preventDefault();
+        choose();
+      }
+    });
+    item.append(thumb, label);
+    if (i === 0 && mode() === "fill") {
+      const role = document.createElement("em");
+      role.textContent = "to fill";
+      item.append(role);
+    }
+    item.append(remove);
     return item;
   }));
+  refreshPaint();
   refreshCommand();
 }
 async function addFiles(files) {
   for (const file of files) {
     try {
       const name = file.name || "pasted.png";
-      exemplars.push({
-        id: nextExemplarId++,
-        path: name,
-        image: await decodeExemplar(file, name)
-      });
+      exemplars.push(newExemplar(name, await decodeExemplar(file, name)));
     } catch (e) {
       showError(messageOf(e));
     }
   }
   renderExemplars();
 }
-async function addUrl(url) {
-  const path = exemplarPath(url);
+function newExemplar(path, image, url) {
+  return {
+    id: nextExemplarId++,
+    path,
+    url,
+    image,
+    hole: null,
+    mask: null,
+    guide: null
+  };
+}
+async function fetchImage(url, what) {
   let response;
   try {
     response = await fetch(url);
   } catch (e) {
-    throw new TexSynthError3(`cannot load the exemplar ${url}: ${messageOf(e)}`);
+    throw new TexSynthError3(`cannot load the ${what} ${url}: ${messageOf(e)}`);
   }
   if (!response.ok) {
-    throw new TexSynthError3(`cannot load the exemplar ${url}: the server answered ${response.status} ${response.statusText} (check the address)`);
+    throw new TexSynthError3(`cannot load the ${what} ${url}: the server answered ${response.status} ${response.statusText} (check the address)`);
   }
-  const image = await decodeExemplar(await response.blob(), path);
-  exemplars.push({
-    id: nextExemplarId++,
-    path,
-    url,
-    image
-  });
+  return await decodeExemplar(await response.blob(), exemplarPath(url));
+}
+async function addUrl(url) {
+  const image = await fetchImage(url, "exemplar");
+  exemplars.push(newExemplar(exemplarPath(url), image, url));
   renderExemplars();
 }
 function imageFiles(list) {
@@ -834,6 +1394,353 @@ function imageFiles(list) {
       file
     ] : [];
   });
+}
+function radio(name) {
+  return document.querySelector(`input[name=${name}]:checked`)?.value ?? "";
+}
+function checked(name, value) {
+  const input = document.querySelector(`input[name=${name}][value=${value}]`);
+  if (input) input.checked = true;
+}
+function mode() {
+  return radio("mode") === "fill" ? "fill" : "texture";
+}
+function labelsTool() {
+  return radio("tool") === "labels";
+}
+function layerUrls(m) {
+  const sources = textureSources(m, exemplars);
+  const urls = (layers) => layers.every((l) => l?.url) ? layers.map((l) => l.url) : [];
+  const masked = !(m === "fill" && exemplars.length === 1) && sources.some((s) => s.mask);
+  const guided = target !== null || sources.some((s) => s.guide);
+  const guides = guided ? urls([
+    ...sources.map((s) => s.guide),
+    target
+  ]) : [];
+  return {
+    mask: m === "fill" ? exemplars[0]?.hole?.url : void 0,
+    exemplarMasks: masked ? urls(sources.map((s) => s.mask)) : [],
+    guides: guides.slice(0, -1),
+    targetGuide: guides.at(-1)
+  };
+}
+function plannedOutput() {
+  if (exemplars.length === 0) return null;
+  const first = exemplars[0].image;
+  if (mode() === "fill") return {
+    width: first.width,
+    height: first.height
+  };
+  try {
+    return outputSize(readForm(), first);
+  } catch {
+    return null;
+  }
+}
+function steeringPlan(o) {
+  if (exemplars.length === 0) return null;
+  return planSteering(o.mode, exemplars, target, outputSize(o, exemplars[0].image), outputName(exemplars[0].path, 0, o.mode));
+}
+function slot(view) {
+  if (exemplars.length === 0) return null;
+  const m = mode();
+  if (view === "exemplar") {
+    const e = exemplars[selected];
+    const kind = labelsTool() ? "guide" : "mask";
+    return {
+      kind,
+      layer: e[kind],
+      size: e.image,
+      path: e.path,
+      blocked: paintBlocked(m, exemplars.length, selected, kind),
+      set: (l) => e[kind] = l
+    };
+  }
+  if (!labelsTool()) {
+    const e = exemplars[0];
+    return {
+      kind: "hole",
+      layer: e.hole,
+      size: e.image,
+      path: e.path,
+      blocked: m === "fill" ? null : "Holes are painted in Fill a hole mode.",
+      set: (l) => e.hole = l
+    };
+  }
+  const size = plannedOutput();
+  if (!size) return null;
+  return {
+    kind: "target",
+    layer: target,
+    size,
+    path: exemplars[0].path,
+    blocked: null,
+    set: (l) => target = l
+  };
+}
+var STYLE = {
+  hole: "hole",
+  mask: "mask",
+  guide: "labels",
+  target: "labels"
+};
+function brushSize() {
+  return Number(ui.brushSize.value) || 24;
+}
+function paintColour(kind) {
+  if (radio("brush") === "erase") return blankColour(kind);
+  return kind === "hole" ? WHITE : kind === "mask" ? BLACK : colour;
+}
+var stroking = null;
+function strokeHandlers(view) {
+  return {
+    begin: () => {
+      const s = slot(view);
+      if (!s || s.blocked) return false;
+      const created = !s.layer;
+      const layer = s.layer ? fitLayer(s.layer, s.kind, s.size) : blankLayer(s.kind, s.size, layerName(s.kind, s.path));
+      s.set(layer);
+      stroking = {
+        slot: s,
+        layer,
+        created,
+        changed: false
+      };
+      surfaces[view].show(layer.map, STYLE[s.kind]);
+      return true;
+    },
+    segment: (from, to, scale) => {
+      if (!stroking) return;
+      const { slot: s } = stroking;
+      const changed = stroke(stroking.layer.map, from, to, brushSize() / 2 * scale, paintColour(s.kind));
+      if (!changed) return;
+      if (!stroking.changed && (stroking.layer.url || stroking.layer.source)) {
+        stroking.layer = {
+          map: stroking.layer.map,
+          name: layerName(s.kind, s.path)
+        };
+        s.set(stroking.layer);
+      }
+      stroking.changed = true;
+      surfaces[view].show(stroking.layer.map, STYLE[s.kind]);
+    },
+    end: () => {
+      const done = stroking;
+      stroking = null;
+      if (!done) return;
+      if (done.created && !done.changed) done.slot.set(null);
+      if (done.changed) steeringChanged();
+    }
+  };
+}
+var surfaces = {
+  exemplar: new PaintSurface(ui.exemplarPaint, strokeHandlers("exemplar")),
+  output: new PaintSurface(ui.outputPaint, strokeHandlers("output"))
+};
+function steeringChanged() {
+  steeringVersion++;
+  refreshPaint();
+  refreshCommand();
+}
+function addColours(layer, kind) {
+  if (kind !== "guide" && kind !== "target") return;
+  for (const c of coloursOf(layer.map)) {
+    if (palette.length >= MAX_PALETTE) break;
+    if (!palette.includes(c)) palette.push(c);
+  }
+}
+async function loadFile(view, file) {
+  const s = slot(view);
+  if (!s || s.blocked) return;
+  const image = await decodeExemplar(file, file.name);
+  const layer = layerFromImage(image, s.kind, s.size, file.name || layerName(s.kind, s.path));
+  s.set(layer);
+  addColours(layer, s.kind);
+  steeringChanged();
+}
+async function loadQueryLayers(o) {
+  const sources = textureSources(o.mode, exemplars);
+  const what = o.mode === "fill" && exemplars.length > 1 ? "images after the one to fill" : "exemplars";
+  if (o.mode === "fill" && exemplars.length === 0) {
+    throw new TexSynthError3("fill mode needs the image to fill: give it as exemplar=\u2026");
+  }
+  if (o.mode === "fill" && exemplars.length === 1 && o.exemplarMasks.length > 0) {
+    throw new TexSynthError3("exemplar-mask goes with images after the one to fill (its hole is mask): add them as exemplar=\u2026");
+  }
+  for (const [name, given] of [
+    [
+      "exemplar-mask",
+      o.exemplarMasks
+    ],
+    [
+      "guide",
+      o.guides
+    ]
+  ]) {
+    if (given.length > 0 && given.length !== sources.length) {
+      throw new TexSynthError3(`${given.length} ${name} in the address for ${sources.length} ${what}: give one per ${what.replace(/s( after|$)/, "$1")}, in order`);
+    }
+  }
+  const load = async (url, kind, size) => {
+    const words = {
+      hole: "mask",
+      mask: "exemplar mask",
+      guide: "guide",
+      target: "target guide"
+    };
+    const layer = layerFromImage(await fetchImage(url, words[kind]), kind, size, exemplarPath(url), url);
+    addColours(layer, kind);
+    return layer;
+  };
+  if (o.mask) exemplars[0].hole = await load(o.mask, "hole", exemplars[0].image);
+  for (const [i, s] of sources.entries()) {
+    if (o.exemplarMasks[i]) s.mask = await load(o.exemplarMasks[i], "mask", s.image);
+    if (o.guides[i]) s.guide = await load(o.guides[i], "guide", s.image);
+  }
+  if (o.targetGuide) target = await load(o.targetGuide, "target", plannedOutput());
+  steeringChanged();
+}
+function shownKind() {
+  return mode() === "fill" ? `fill:${exemplars[0]?.id}` : "texture";
+}
+function showBackdrop() {
+  if (state === "running") return;
+  const size = plannedOutput();
+  if (!size) return;
+  const fits = shown && shownFor === shownKind() && shown.width === size.width && shown.height === size.height;
+  ui.outputFrame.classList.toggle("result", !!fits);
+  if (fits) return;
+  if (shown) {
+    shown = null;
+    setState(state);
+  }
+  ui.tiledFigure.hidden = true;
+  if (mode() === "fill") {
+    drawImage(ui.output, exemplars[0].image);
+    return;
+  }
+  const f = Math.min(1, 256 / Math.max(size.width, size.height));
+  ui.output.width = Math.max(1, Math.round(size.width * f));
+  ui.output.height = Math.max(1, Math.round(size.height * f));
+  ui.output.classList.remove("pixelated");
+}
+var MODE_NOTES = {
+  texture: "New images of the texture in the exemplars.",
+  fill: "The first image keeps every pixel but its hole, which is synthesized from the rest of it (or from the images after it). Paint the hole over it on the right."
+};
+function toolNote() {
+  if (labelsTool()) {
+    return "Paint regions in label colours over an exemplar and over the output: each colour of the output takes the texture of that colour in the exemplars. Unpainted is black.";
+  }
+  return mode() === "fill" ? "Over the output, paint the hole to fill. Over an exemplar after the first, paint what to leave out of its texture." : "Over an exemplar, paint what to leave out of its texture (a logo, a stain).";
+}
+function slotText(s) {
+  if (s.blocked) return s.blocked;
+  const file = s.path.split(/[\\/]/).pop();
+  const l = s.layer;
+  const pixels = l ? l.map.width * l.map.height : 1;
+  const percent = (n) => `${Math.round(100 * n / pixels)}%`;
+  switch (s.kind) {
+    case "hole":
+      return l ? `Hole ${l.name}: ${percent(countColour(l.map, WHITE))} to fill.` : "No hole yet.";
+    case "mask":
+      return l ? `Mask ${l.name}: ${percent(countColour(l.map, BLACK))} of ${file} left out.` : `No mask: all of ${file} is used.`;
+    case "guide":
+      return l ? `Guide ${l.name} of ${file}.` : `No guide for ${file} (all black).`;
+    case "target":
+      return l ? `Target guide ${l.name} of the output.` : "No target guide (all black).";
+  }
+}
+var viewing = -1;
+function refreshPaint() {
+  const m = mode();
+  const fill = m === "fill";
+  ui.modeNote.textContent = MODE_NOTES[m];
+  ui.exemplarsHeading.textContent = fill ? "Image to fill (first), exemplars" : "Exemplars";
+  for (const name of [
+    "width",
+    "height",
+    "loss"
+  ]) field(name).disabled = fill;
+  ui.paint.hidden = exemplars.length === 0;
+  ui.palette.hidden = !labelsTool();
+  renderPalette();
+  ui.toolNote.textContent = toolNote();
+  selected = Math.max(0, Math.min(selected, exemplars.length - 1));
+  [
+    ...ui.exemplars.children
+  ].forEach((li, i) => li.classList.toggle("selected", i === selected));
+  const e = exemplars[selected];
+  if (e && viewing !== e.id) {
+    drawImage(ui.exemplarView, e.image);
+    ui.exemplarFrame.style.setProperty("--aspect", String(e.image.width / e.image.height));
+    viewing = e.id;
+  }
+  const ex = slot("exemplar");
+  if (ex) {
+    surfaces.exemplar.show(!ex.blocked && ex.layer ? fitLayer(ex.layer, ex.kind, ex.size).map : null, STYLE[ex.kind]);
+    ui.exemplarFrame.hidden = !!ex.blocked;
+    ui.exemplarLayer.textContent = slotText(ex);
+    ui.exemplarLoad.disabled = !!ex.blocked;
+    ui.exemplarClear.disabled = !!ex.blocked || !ex.layer;
+  }
+  showBackdrop();
+  if (state === "idle") {
+    ui.status.textContent = exemplars.length === 0 ? "Add an exemplar, then press Start." : fill && !exemplars[0].hole ? "Paint the hole over the image, then press Start." : "Press Start.";
+  }
+  const out = slot("output");
+  const paintable = !!out && !out.blocked;
+  ui.outputPaint.hidden = !paintable;
+  ui.outputBar.hidden = !paintable;
+  if (out && paintable) {
+    surfaces.output.show(out.layer ? fitLayer(out.layer, out.kind, out.size).map : null, STYLE[out.kind]);
+    ui.outputLayer.textContent = slotText(out);
+    ui.outputClear.disabled = !out.layer;
+  }
+}
+function renderPalette() {
+  if (ui.palette.childElementCount === palette.length) {
+    for (const b of ui.palette.children) {
+      b.setAttribute("aria-checked", String(b.getAttribute("data-colour") === String(colour)));
+    }
+    return;
+  }
+  ui.palette.replaceChildren(...palette.map((c) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.role = "radio";
+    b.className = "swatch";
+    b.dataset.colour = String(c);
+    b.title = colourName(c) + (c === BACKGROUND ? " (unpainted)" : "");
+    b.setAttribute("aria-label", b.title);
+    b.setAttribute("aria-checked", String(c === colour));
+    b.style.background = colourName(c);
+    b.addEventListener("click", () => {
+      colour = c;
+      checked("brush", "paint");
+      renderPalette();
+    });
+    return b;
+  }));
+}
+function renderFiles(plan) {
+  const downloads = plan?.downloads ?? [];
+  ui.files.hidden = downloads.length === 0;
+  ui.fileButtons.replaceChildren(...downloads.map(({ name, map }) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = `Download ${name}`;
+    b.dataset.file = name;
+    b.addEventListener("click", async () => {
+      const png = await encodePng(mapImage(map));
+      downloadBlob(new Blob([
+        png
+      ], {
+        type: "image/png"
+      }), name);
+    });
+    return b;
+  }));
 }
 async function weightsFor(o) {
   if (o.weights === "random") return "random";
@@ -877,7 +1784,8 @@ function keyOf(o) {
     shape,
     exemplars.map((e) => e.id),
     file?.name,
-    file?.lastModified
+    file?.lastModified,
+    steeringVersion
   ]);
 }
 function lost(message) {
@@ -901,24 +1809,28 @@ async function prepare(o) {
     gpu = await openGpu(o.precision, lost);
     gpuPrecision = o.precision;
   }
+  const plan = steeringPlan(o);
+  if (o.mode === "fill" && !plan.maps.mask) throw new TexSynthError3(NO_HOLE);
+  document.body.dataset.steering = JSON.stringify(describeSteering(o.mode, plan));
   const weights = await weightsFor(o);
   ui.status.textContent = "Preparing the network and the exemplars' statistics\u2026";
   synth?.dispose();
   synth = null;
   synthKey = "";
-  const size = outputSize(o, exemplars[0].image);
-  synth = await Synthesizer.create(exemplars.map((e) => e.image), {
+  synth = await Synthesizer.create(plan.exemplars, {
     preset: o.preset,
     weights,
     seed: o.seed,
-    width: size.width,
-    height: size.height,
+    width: plan.width,
+    height: plan.height,
     exemplarSize: o.exemplarSize,
     tile: o.tile,
     scales: o.scales,
-    loss: o.loss,
+    // fill takes no --loss: masked statistics are Gram matrices.
+    loss: o.mode === "fill" ? "gram" : o.loss,
     checkpointing: o.checkpointing === "auto" ? void 0 : o.checkpointing === "on",
-    gpu: gpu.context
+    gpu: gpu.context,
+    ...steeringOptions(plan)
   });
   synthKey = keyOf(o);
   synthOptions = o;
@@ -933,6 +1845,8 @@ async function redraw(s) {
   ui.tiledFigure.hidden = !tiled;
   if (tiled) drawImage(ui.tiled, image, 2);
   shown = image;
+  shownFor = synthOptions?.mode === "fill" ? `fill:${exemplars[0]?.id}` : "texture";
+  ui.outputFrame.classList.add("result");
   ui.curve.innerHTML = lossPlotSvg([
     ...s.history
   ], {
@@ -940,7 +1854,7 @@ async function redraw(s) {
     height: 220
   });
 }
-async function run(mode, body) {
+async function run(mode2, body) {
   if (state === "running") return;
   clearError();
   let o;
@@ -953,31 +1867,31 @@ async function run(mode, body) {
   setState("running");
   abort = new AbortController();
   try {
-    const fresh = mode === "start" || !synth || mode === "variation" && keyOf(o) !== synthKey;
+    const fresh = mode2 === "start" || !synth || mode2 === "variation" && keyOf(o) !== synthKey;
     const s = fresh ? await prepare(o) : synth;
-    const target = {
+    const target2 = {
       from: 0,
       planned: 0
     };
     const clock = new RedrawClock();
-    ui.status.textContent = mode === "continue" ? "Continuing\u2026" : `Synthesizing${variation >= 0 ? " a new variation" : ""}\u2026`;
+    ui.status.textContent = mode2 === "continue" ? "Continuing\u2026" : `Synthesizing${variation >= 0 ? " a new variation" : ""}\u2026`;
     const result = await body(s, {
       signal: abort.signal,
       onProgress: async (r) => {
-        if (target.planned === 0) {
-          target.from = r.iteration;
-          target.planned = mode === "continue" ? o.iterations : o.iterations * s.scales;
+        if (target2.planned === 0) {
+          target2.from = r.iteration;
+          target2.planned = mode2 === "continue" ? o.iterations : o.iterations * s.scales;
         }
         if (clock.due()) {
           const started = performance.now();
           await redraw(s);
           clock.drew(performance.now() - started);
         }
-        showRecord(r, s.history, target.from + target.planned);
+        showRecord(r, s.history, target2.from + target2.planned);
       }
     });
     await redraw(s);
-    iterationsDone = mode === "continue" ? iterationsDone + o.iterations : o.iterations;
+    iterationsDone = mode2 === "continue" ? iterationsDone + o.iterations : o.iterations;
     const last = result.last;
     ui.status.textContent = `${result.stop === "aborted" ? "Stopped" : "Done"} at iteration ${last.iteration}, loss ${last.loss.toExponential(4)} (${STOP_WORDS[result.stop] ?? result.stop}), ${s.width}\xD7${s.height} px.`;
     ui.eta.textContent = "\u2013";
@@ -997,12 +1911,12 @@ var STOP_WORDS = {
   "tolerance-grad": "converged: the gradient vanished",
   "tolerance-change": "converged: the loss no longer changes"
 };
-function showRecord(r, records, target) {
+function showRecord(r, records, target2) {
   document.body.dataset.iteration = String(r.iteration);
   document.body.dataset.loss = String(r.loss);
-  ui.iteration.textContent = `${r.iteration} / ${target}${r.scale > 0 ? ` (1/${2 ** r.scale} size)` : ""}`;
+  ui.iteration.textContent = `${r.iteration} / ${target2}${r.scale > 0 ? ` (1/${2 ** r.scale} size)` : ""}`;
   ui.loss.textContent = r.loss.toExponential(4);
-  const left = eta(records, target);
+  const left = eta(records, target2);
   ui.speed.textContent = left ? `${left.perSecond.toFixed(2)} it/s` : "\u2013";
   ui.eta.textContent = left ? `about ${left.words}` : "\u2013";
 }
@@ -1042,12 +1956,12 @@ function wire() {
       png
     ], {
       type: "image/png"
-    }), outputName(exemplars[0]?.path ?? "exemplar.png", variation));
+    }), outputName(exemplars[0]?.path ?? "exemplar.png", variation, synthOptions?.mode));
   });
   ui.downloadLog.addEventListener("click", () => {
     if (!synth) return;
     const lines = synth.history.map((r) => JSON.stringify(r) + "\n");
-    const name = outputName(exemplars[0]?.path ?? "exemplar.png", variation).replace(/\.png$/, ".jsonl");
+    const name = outputName(exemplars[0]?.path ?? "exemplar.png", variation, synthOptions?.mode).replace(/\.png$/, ".jsonl");
     downloadBlob(new Blob(lines, {
       type: "application/jsonl"
     }), name);
@@ -1065,8 +1979,45 @@ function wire() {
   });
   ui.form.addEventListener("input", () => {
     showWeightsChoice();
+    refreshPaint();
     refreshCommand();
   });
+  for (const input of document.querySelectorAll("input[name=mode]")) {
+    input.addEventListener("change", () => {
+      renderExemplars();
+      setState(state);
+    });
+  }
+  for (const input of document.querySelectorAll("input[name=tool]")) {
+    input.addEventListener("change", refreshPaint);
+  }
+  for (const [view, load, clear] of [
+    [
+      "exemplar",
+      ui.exemplarLoad,
+      ui.exemplarClear
+    ],
+    [
+      "output",
+      ui.outputLoad,
+      ui.outputClear
+    ]
+  ]) {
+    load.addEventListener("change", async () => {
+      const file = load.files?.[0];
+      load.value = "";
+      if (!file) return;
+      try {
+        await loadFile(view, file);
+      } catch (e) {
+        showError(messageOf(e));
+      }
+    });
+    clear.addEventListener("click", () => {
+      slot(view)?.set(null);
+      steeringChanged();
+    });
+  }
   ui.weightsFile.addEventListener("change", refreshCommand);
   ui.pick.addEventListener("change", async () => {
     await addFiles(imageFiles(ui.pick.files));
@@ -1120,6 +2071,7 @@ async function init() {
     options.weights = "random";
   }
   fillForm(options);
+  refreshPaint();
   setState("idle");
   if (!hasWebGpu()) {
     showError(NO_WEBGPU);
@@ -1132,6 +2084,7 @@ async function init() {
   }
   try {
     for (const url of options.exemplars) await addUrl(url);
+    await loadQueryLayers(options);
   } catch (e) {
     showError(messageOf(e));
     return;
