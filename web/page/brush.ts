@@ -11,7 +11,11 @@
  */
 import { BLACK, type PaintMap, type Point, WHITE } from "./paint_map.ts";
 
-/** How a map is shown: the hole (white) tinted, an exemplar mask's left-out part (black), or every label. */
+/**
+ * How a map is shown: the hole (white) in magenta, an exemplar mask's
+ * left-out part (black) in sky blue (colours few textures have), or every
+ * label in its own colour.
+ */
 export type OverlayStyle = "hole" | "mask" | "labels";
 
 /** Overlay opacity of a tinted pixel (of 255): the image stays visible below. */
@@ -72,7 +76,7 @@ export class PaintSurface {
       const [r, g, b] = style === "hole"
         ? [255, 0, 255]
         : style === "mask"
-        ? [200, 0, 40]
+        ? [0, 170, 255]
         : [(c >>> 16) & 255, (c >>> 8) & 255, c & 255];
       rgba.set([r, g, b, ALPHA], 4 * i);
     });

@@ -26,8 +26,6 @@ import {
   type VggWeights,
 } from "@tex/synth/browser";
 import { lossPlotSvg } from "../../src/cli/plot.ts";
-import { colourName } from "../../src/synth/guides.ts";
-import { PaintSurface } from "./brush.ts";
 import { decodeExemplar } from "./decode.ts";
 import { EXAMPLES } from "./examples.ts";
 import { hasWebGpu, NO_WEBGPU, openGpu, type PageGpu } from "./gpu.ts";
@@ -42,34 +40,22 @@ import {
   QUERY_OPTIONS,
   toQuery,
 } from "./options.ts";
-import { BLACK, coloursOf, countColour, mapImage, type Point, stroke, WHITE } from "./paint_map.ts";
+import { mapImage } from "./paint_map.ts";
+import { checkRadio, PaintPanel, type PanelImage, radioValue } from "./paint_panel.ts";
 import { drawImage } from "./render.ts";
 import {
-  BACKGROUND,
-  blankColour,
-  blankLayer,
   describeSteering,
-  fitLayer,
-  type Layer,
-  layerFromImage,
-  type LayerKind,
-  layerName,
   type Mode,
   NO_HOLE,
-  paintBlocked,
   planSteering,
-  type SteeredImage,
   steeringOptions,
   type SteeringPlan,
-  textureSources,
 } from "./steering.ts";
 import { eta, RedrawClock } from "./timing.ts";
 
 type State = "idle" | "running" | "done" | "error";
 
-interface Exemplar extends SteeredImage {
-  /** Distinguishes exemplars with the same name, for telling when a run must start anew. */
-  id: number;
+interface Exemplar extends PanelImage {
   /** The URL it came from, to name it in the address; none for picked files. */
   url?: string;
 }
@@ -104,22 +90,7 @@ const ui = {
   command: $<HTMLPreElement>("command"),
   modeNote: $<HTMLParagraphElement>("mode-note"),
   exemplarsHeading: $<HTMLHeadingElement>("exemplars-heading"),
-  paint: $<HTMLElement>("paint"),
-  palette: $<HTMLDivElement>("palette"),
-  brushSize: $<HTMLInputElement>("brush-size"),
-  toolNote: $<HTMLParagraphElement>("tool-note"),
-  exemplarFrame: $<HTMLDivElement>("exemplar-frame"),
-  exemplarView: $<HTMLCanvasElement>("exemplar-view"),
-  exemplarPaint: $<HTMLCanvasElement>("exemplar-paint"),
-  exemplarLayer: $<HTMLSpanElement>("exemplar-layer"),
-  exemplarLoad: $<HTMLInputElement>("exemplar-load"),
-  exemplarClear: $<HTMLButtonElement>("exemplar-clear"),
   outputFrame: $<HTMLDivElement>("output-frame"),
-  outputPaint: $<HTMLCanvasElement>("output-paint"),
-  outputBar: $<HTMLParagraphElement>("output-bar"),
-  outputLayer: $<HTMLSpanElement>("output-layer"),
-  outputLoad: $<HTMLInputElement>("output-load"),
-  outputClear: $<HTMLButtonElement>("output-clear"),
   files: $<HTMLDivElement>("files"),
   fileButtons: $<HTMLDivElement>("file-buttons"),
 };
@@ -147,20 +118,8 @@ let cachedWeightsAvailable = false;
 let nextExemplarId = 0;
 /** What the output canvas shows: a result of this kind (see {@link shownKind}), or a backdrop. */
 let shownFor = "";
-
-// ---- masks and guides ------------------------------------------------------
-
-/** The output's guide. */
-let target: Layer | null = null;
-/** The exemplar shown for painting, an index into `exemplars`. */
-let selected = 0;
 /** Counts changes to masks and guides, for telling when a run must start anew. */
 let steeringVersion = 0;
-/** The guide colours offered: a few distinct ones, and those of guides loaded from files. */
-const palette: number[] = [BLACK, WHITE, 0xff0000, 0x00c000, 0x0000ff, 0xffff00];
-let colour = WHITE;
-/** At most this many colours in the palette. */
-const MAX_PALETTE = 24;
 
 function setState(next: State): void {
   state = next;
@@ -216,7 +175,7 @@ function readForm(): PageOptions {
   return {
     exemplars: exemplars.flatMap((e) => (e.url ? [e.url] : [])),
     mode: mode(),
-    ...layerUrls(mode()),
+    ...panel.urls(mode()),
     width: optionalInt("width"),
     height: optionalInt("height"),
     tile: (field("tile") as HTMLInputElement).checked,
@@ -234,7 +193,7 @@ function readForm(): PageOptions {
 }
 
 function fillForm(o: PageOptions): void {
-  checked("mode", o.mode);
+  checkRadio("mode", o.mode);
   field("width").value = o.width?.toString() ?? "";
   field("height").value = o.height?.toString() ?? "";
   (field("tile") as HTMLInputElement).checked = o.tile;
@@ -311,13 +270,13 @@ function renderExemplars(): void {
     remove.addEventListener("click", (event) => {
       event.stopPropagation();
       exemplars.splice(i, 1);
-      if (selected >= i && selected > 0) selected--;
+      panel.removed(i);
       steeringVersion++;
       renderExemplars();
     });
     const choose = () => {
-      selected = i;
-      refreshPaint();
+      panel.select(i);
+      refreshSteering();
     };
     item.addEventListener("click", choose);
     item.addEventListener("keydown", (event) => {
@@ -335,7 +294,7 @@ function renderExemplars(): void {
     item.append(remove);
     return item;
   }));
-  refreshPaint();
+  refreshSteering();
   refreshCommand();
 }
 
@@ -388,44 +347,8 @@ function imageFiles(list: DataTransferItemList | FileList | null | undefined): F
 
 // ---- masks and guides ------------------------------------------------------
 
-function radio(name: string): string {
-  return (document.querySelector(`input[name=${name}]:checked`) as HTMLInputElement | null)
-    ?.value ?? "";
-}
-
-function checked(name: string, value: string): void {
-  const input = document.querySelector(`input[name=${name}][value=${value}]`);
-  if (input) (input as HTMLInputElement).checked = true;
-}
-
 function mode(): Mode {
-  return radio("mode") === "fill" ? "fill" : "texture";
-}
-
-function labelsTool(): boolean {
-  return radio("tool") === "labels";
-}
-
-/**
- * The addresses of the masks and guides in use, for the query: those of a
- * kind are written only when every map of that kind came unchanged from an
- * address (a painted one cannot be named in a URL).
- */
-function layerUrls(
-  m: Mode,
-): Pick<PageOptions, "mask" | "exemplarMasks" | "guides" | "targetGuide"> {
-  const sources = textureSources(m, exemplars);
-  const urls = (layers: (Layer | null)[]) =>
-    layers.every((l) => l?.url) ? layers.map((l) => l!.url!) : [];
-  const masked = !(m === "fill" && exemplars.length === 1) && sources.some((s) => s.mask);
-  const guided = target !== null || sources.some((s) => s.guide);
-  const guides = guided ? urls([...sources.map((s) => s.guide), target]) : [];
-  return {
-    mask: m === "fill" ? exemplars[0]?.hole?.url : undefined,
-    exemplarMasks: masked ? urls(sources.map((s) => s.mask)) : [],
-    guides: guides.slice(0, -1),
-    targetGuide: guides.at(-1),
-  };
+  return radioValue("mode") === "fill" ? "fill" : "texture";
 }
 
 /** The output's size as Start would make it, or null. */
@@ -440,200 +363,27 @@ function plannedOutput(): { width: number; height: number } | null {
   }
 }
 
+const panel = new PaintPanel({
+  images: () => exemplars,
+  mode,
+  output: plannedOutput,
+  changed: () => {
+    steeringVersion++;
+    refreshSteering();
+    refreshCommand();
+  },
+}, (e) => showError(messageOf(e)));
+
 /** What a run of `o` makes of the masks and guides; null without exemplars. */
 function steeringPlan(o: PageOptions): SteeringPlan | null {
   if (exemplars.length === 0) return null;
   return planSteering(
     o.mode,
     exemplars,
-    target,
+    panel.target,
     outputSize(o, exemplars[0].image),
     outputName(exemplars[0].path, 0, o.mode),
   );
-}
-
-type View = "exemplar" | "output";
-
-/** The map the brush paints on a view now, and whether it may. */
-interface Slot {
-  kind: LayerKind;
-  layer: Layer | null;
-  /** The size of the image it belongs to. */
-  size: { width: number; height: number };
-  /** The image it belongs to, for its file name. */
-  path: string;
-  /** Why it may not be painted, or null. */
-  blocked: string | null;
-  set(layer: Layer | null): void;
-}
-
-function slot(view: View): Slot | null {
-  if (exemplars.length === 0) return null;
-  const m = mode();
-  if (view === "exemplar") {
-    const e = exemplars[selected];
-    const kind = labelsTool() ? "guide" : "mask";
-    return {
-      kind,
-      layer: e[kind],
-      size: e.image,
-      path: e.path,
-      blocked: paintBlocked(m, exemplars.length, selected, kind),
-      set: (l) => (e[kind] = l),
-    };
-  }
-  if (!labelsTool()) {
-    const e = exemplars[0];
-    return {
-      kind: "hole",
-      layer: e.hole,
-      size: e.image,
-      path: e.path,
-      blocked: m === "fill" ? null : "Holes are painted in Fill a hole mode.",
-      set: (l) => (e.hole = l),
-    };
-  }
-  const size = plannedOutput();
-  if (!size) return null;
-  return {
-    kind: "target",
-    layer: target,
-    size,
-    path: exemplars[0].path,
-    blocked: null,
-    set: (l) => (target = l),
-  };
-}
-
-const STYLE = { hole: "hole", mask: "mask", guide: "labels", target: "labels" } as const;
-
-/** Brush diameter in CSS pixels. */
-function brushSize(): number {
-  return Number(ui.brushSize.value) || 24;
-}
-
-function paintColour(kind: LayerKind): number {
-  if (radio("brush") === "erase") return blankColour(kind);
-  return kind === "hole" ? WHITE : kind === "mask" ? BLACK : colour;
-}
-
-let stroking: { slot: Slot; layer: Layer; created: boolean; changed: boolean } | null = null;
-
-function strokeHandlers(view: View): ConstructorParameters<typeof PaintSurface>[1] {
-  return {
-    begin: () => {
-      const s = slot(view);
-      if (!s || s.blocked) return false;
-      const created = !s.layer;
-      const layer = s.layer
-        ? fitLayer(s.layer, s.kind, s.size)
-        : blankLayer(s.kind, s.size, layerName(s.kind, s.path));
-      s.set(layer);
-      stroking = { slot: s, layer, created, changed: false };
-      surfaces[view].show(layer.map, STYLE[s.kind]);
-      return true;
-    },
-    segment: (from: Point, to: Point, scale: number) => {
-      if (!stroking) return;
-      const { slot: s } = stroking;
-      const changed = stroke(
-        stroking.layer.map,
-        from,
-        to,
-        (brushSize() / 2) * scale,
-        paintColour(s.kind),
-      );
-      if (!changed) return;
-      if (!stroking.changed && (stroking.layer.url || stroking.layer.source)) {
-        // Painted over, a loaded map is no longer its file.
-        stroking.layer = { map: stroking.layer.map, name: layerName(s.kind, s.path) };
-        s.set(stroking.layer);
-      }
-      stroking.changed = true;
-      surfaces[view].show(stroking.layer.map, STYLE[s.kind]);
-    },
-    end: () => {
-      const done = stroking;
-      stroking = null;
-      if (!done) return;
-      if (done.created && !done.changed) done.slot.set(null);
-      if (done.changed) steeringChanged();
-    },
-  };
-}
-
-const surfaces: Record<View, PaintSurface> = {
-  exemplar: new PaintSurface(ui.exemplarPaint, strokeHandlers("exemplar")),
-  output: new PaintSurface(ui.outputPaint, strokeHandlers("output")),
-};
-
-function steeringChanged(): void {
-  steeringVersion++;
-  refreshPaint();
-  refreshCommand();
-}
-
-function addColours(layer: Layer, kind: LayerKind): void {
-  if (kind !== "guide" && kind !== "target") return;
-  for (const c of coloursOf(layer.map)) {
-    if (palette.length >= MAX_PALETTE) break;
-    if (!palette.includes(c)) palette.push(c);
-  }
-}
-
-/** Reads a mask or guide file into the map a view paints now. */
-async function loadFile(view: View, file: File): Promise<void> {
-  const s = slot(view);
-  if (!s || s.blocked) return;
-  const image = await decodeExemplar(file, file.name);
-  const layer = layerFromImage(image, s.kind, s.size, file.name || layerName(s.kind, s.path));
-  s.set(layer);
-  addColours(layer, s.kind);
-  steeringChanged();
-}
-
-/** Loads the masks and guides the address names, onto the images as the command line would. */
-async function loadQueryLayers(o: PageOptions): Promise<void> {
-  const sources = textureSources(o.mode, exemplars);
-  const what = o.mode === "fill" && exemplars.length > 1
-    ? "images after the one to fill"
-    : "exemplars";
-  if (o.mode === "fill" && exemplars.length === 0) {
-    throw new TexSynthError("fill mode needs the image to fill: give it as exemplar=…");
-  }
-  if (o.mode === "fill" && exemplars.length === 1 && o.exemplarMasks.length > 0) {
-    throw new TexSynthError(
-      "exemplar-mask goes with images after the one to fill (its hole is mask): add them as exemplar=…",
-    );
-  }
-  for (const [name, given] of [["exemplar-mask", o.exemplarMasks], ["guide", o.guides]] as const) {
-    if (given.length > 0 && given.length !== sources.length) {
-      throw new TexSynthError(
-        `${given.length} ${name} in the address for ${sources.length} ${what}: give one per ${
-          what.replace(/s( after|$)/, "$1")
-        }, in order`,
-      );
-    }
-  }
-  const load = async (url: string, kind: LayerKind, size: { width: number; height: number }) => {
-    const words = { hole: "mask", mask: "exemplar mask", guide: "guide", target: "target guide" };
-    const layer = layerFromImage(
-      await fetchImage(url, words[kind]),
-      kind,
-      size,
-      exemplarPath(url),
-      url,
-    );
-    addColours(layer, kind);
-    return layer;
-  };
-  if (o.mask) exemplars[0].hole = await load(o.mask, "hole", exemplars[0].image);
-  for (const [i, s] of sources.entries()) {
-    if (o.exemplarMasks[i]) s.mask = await load(o.exemplarMasks[i], "mask", s.image);
-    if (o.guides[i]) s.guide = await load(o.guides[i], "guide", s.image);
-  }
-  if (o.targetGuide) target = await load(o.targetGuide, "target", plannedOutput()!);
-  steeringChanged();
 }
 
 /** The kind of image the output canvas shows a result of, for the current mode. */
@@ -676,67 +426,17 @@ const MODE_NOTES: Record<Mode, string> = {
     "The first image keeps every pixel but its hole, which is synthesized from the rest of it (or from the images after it). Paint the hole over it on the right.",
 };
 
-function toolNote(): string {
-  if (labelsTool()) {
-    return "Paint regions in label colours over an exemplar and over the output: each colour of the output takes the texture of that colour in the exemplars. Unpainted is black.";
-  }
-  return mode() === "fill"
-    ? "Over the output, paint the hole to fill. Over an exemplar after the first, paint what to leave out of its texture."
-    : "Over an exemplar, paint what to leave out of its texture (a logo, a stain).";
-}
-
-function slotText(s: Slot): string {
-  if (s.blocked) return s.blocked;
-  const file = s.path.split(/[\\/]/).pop();
-  const l = s.layer;
-  const pixels = l ? l.map.width * l.map.height : 1;
-  const percent = (n: number) => `${Math.round((100 * n) / pixels)}%`;
-  switch (s.kind) {
-    case "hole":
-      return l ? `Hole ${l.name}: ${percent(countColour(l.map, WHITE))} to fill.` : "No hole yet.";
-    case "mask":
-      return l
-        ? `Mask ${l.name}: ${percent(countColour(l.map, BLACK))} of ${file} left out.`
-        : `No mask: all of ${file} is used.`;
-    case "guide":
-      return l ? `Guide ${l.name} of ${file}.` : `No guide for ${file} (all black).`;
-    case "target":
-      return l ? `Target guide ${l.name} of the output.` : "No target guide (all black).";
-  }
-}
-
-let viewing = -1;
-
-/** Brings the brush's views, notes, palette and the output area up to date. */
-function refreshPaint(): void {
-  const m = mode();
-  const fill = m === "fill";
-  ui.modeNote.textContent = MODE_NOTES[m];
+/** Brings the mode's notes and fields, the brush and the output area up to date. */
+function refreshSteering(): void {
+  const fill = mode() === "fill";
+  ui.modeNote.textContent = MODE_NOTES[mode()];
   ui.exemplarsHeading.textContent = fill ? "Image to fill (first), exemplars" : "Exemplars";
+  // fill takes neither a size (the image's) nor a loss (Gram).
   for (const name of ["width", "height", "loss"]) field(name).disabled = fill;
-  ui.paint.hidden = exemplars.length === 0;
-  ui.palette.hidden = !labelsTool();
-  renderPalette();
-  ui.toolNote.textContent = toolNote();
-  selected = Math.max(0, Math.min(selected, exemplars.length - 1));
-  [...ui.exemplars.children].forEach((li, i) => li.classList.toggle("selected", i === selected));
-  const e = exemplars[selected];
-  if (e && viewing !== e.id) {
-    drawImage(ui.exemplarView, e.image);
-    ui.exemplarFrame.style.setProperty("--aspect", String(e.image.width / e.image.height));
-    viewing = e.id;
-  }
-  const ex = slot("exemplar");
-  if (ex) {
-    surfaces.exemplar.show(
-      !ex.blocked && ex.layer ? fitLayer(ex.layer, ex.kind, ex.size).map : null,
-      STYLE[ex.kind],
-    );
-    ui.exemplarFrame.hidden = !!ex.blocked;
-    ui.exemplarLayer.textContent = slotText(ex);
-    ui.exemplarLoad.disabled = !!ex.blocked;
-    ui.exemplarClear.disabled = !!ex.blocked || !ex.layer;
-  }
+  [...ui.exemplars.children].forEach((li, i) =>
+    li.classList.toggle("selected", i === panel.selected)
+  );
+  panel.refresh();
   showBackdrop();
   if (state === "idle") {
     ui.status.textContent = exemplars.length === 0
@@ -745,44 +445,6 @@ function refreshPaint(): void {
       ? "Paint the hole over the image, then press Start."
       : "Press Start.";
   }
-  const out = slot("output");
-  const paintable = !!out && !out.blocked;
-  ui.outputPaint.hidden = !paintable;
-  ui.outputBar.hidden = !paintable;
-  if (out && paintable) {
-    surfaces.output.show(
-      out.layer ? fitLayer(out.layer, out.kind, out.size).map : null,
-      STYLE[out.kind],
-    );
-    ui.outputLayer.textContent = slotText(out);
-    ui.outputClear.disabled = !out.layer;
-  }
-}
-
-function renderPalette(): void {
-  if (ui.palette.childElementCount === palette.length) {
-    for (const b of ui.palette.children) {
-      b.setAttribute("aria-checked", String(b.getAttribute("data-colour") === String(colour)));
-    }
-    return;
-  }
-  ui.palette.replaceChildren(...palette.map((c) => {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.role = "radio";
-    b.className = "swatch";
-    b.dataset.colour = String(c);
-    b.title = colourName(c) + (c === BACKGROUND ? " (unpainted)" : "");
-    b.setAttribute("aria-label", b.title);
-    b.setAttribute("aria-checked", String(c === colour));
-    b.style.background = colourName(c);
-    b.addEventListener("click", () => {
-      colour = c;
-      checked("brush", "paint");
-      renderPalette();
-    });
-    return b;
-  }));
 }
 
 /** Download buttons for the mask and guide files the command reads. */
@@ -1058,37 +720,13 @@ function wire(): void {
   });
   ui.form.addEventListener("input", () => {
     showWeightsChoice();
-    refreshPaint();
+    refreshSteering();
     refreshCommand();
   });
   for (const input of document.querySelectorAll("input[name=mode]")) {
     input.addEventListener("change", () => {
       renderExemplars();
       setState(state);
-    });
-  }
-  for (const input of document.querySelectorAll("input[name=tool]")) {
-    input.addEventListener("change", refreshPaint);
-  }
-  for (
-    const [view, load, clear] of [
-      ["exemplar", ui.exemplarLoad, ui.exemplarClear],
-      ["output", ui.outputLoad, ui.outputClear],
-    ] as const
-  ) {
-    load.addEventListener("change", async () => {
-      const file = load.files?.[0];
-      load.value = "";
-      if (!file) return;
-      try {
-        await loadFile(view, file);
-      } catch (e) {
-        showError(messageOf(e));
-      }
-    });
-    clear.addEventListener("click", () => {
-      slot(view)?.set(null);
-      steeringChanged();
     });
   }
   ui.weightsFile.addEventListener("change", refreshCommand);
@@ -1150,7 +788,7 @@ async function init(): Promise<void> {
     options.weights = "random";
   }
   fillForm(options);
-  refreshPaint();
+  refreshSteering();
   setState("idle");
   if (!hasWebGpu()) {
     showError(NO_WEBGPU);
@@ -1163,7 +801,7 @@ async function init(): Promise<void> {
   }
   try {
     for (const url of options.exemplars) await addUrl(url);
-    await loadQueryLayers(options);
+    await panel.loadQuery(options, fetchImage);
   } catch (e) {
     showError(messageOf(e));
     return;
