@@ -79,6 +79,7 @@ export {
   type GpuInfo,
   type Precision,
 } from "./src/gpu/context.ts";
+export type { KernelChoice, KernelFamily } from "./src/gpu/kernel_family.ts";
 export { loadWeightsFile } from "./src/weights/load.ts";
 export type { WeightsProgress } from "./src/weights/ensure.ts";
 

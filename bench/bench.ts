@@ -7,10 +7,16 @@
  * /usr/bin/python3) at the same sizes and reports its figure and the ratio.
  *
  *   deno task bench [--sizes 64,128,256] [--evals 3] [--preset seed|liu]
- *     [--precision f32|f16] [--compare PEER] [--threads N] [--device cpu|cuda]
+ *     [--precision f32|f16] [--kernels auto|software|tiled] [--compare PEER]
+ *     [--threads N] [--device cpu|cuda] [--out FILE]
+ *
+ * `--kernels tiled` forces the GPU kernels (workgroup-memory GEMMs, one copy
+ * of the weights) on a software adapter, e.g. to measure their memory;
+ * `--out FILE` also writes the JSON report to FILE.
  */
 import { parseArgs } from "@std/cli/parse-args";
 import { GpuContext, type Precision } from "../src/gpu/context.ts";
+import type { KernelChoice } from "../src/gpu/kernel_family.ts";
 import { TextureObjective } from "../src/synth/objective.ts";
 import { defaultCheckpointing } from "../src/synth/synthesizer.ts";
 import { VggConvs } from "../src/nn/vgg19_convs.ts";
@@ -35,8 +41,9 @@ interface Measurement {
   evaluations: number;
   /** The mode the engine uses at this size by default (checkpointing from 512×512 px). */
   defaultMode: "checkpointing" | "noCheckpointing";
-  /** The default mode's figure, repeated at the top for quick reading. */
+  /** The default mode's figures, repeated at the top for quick reading. */
   msPerEvaluation: number;
+  peakGpuBytes: number;
   checkpointing: ModeFigures;
   noCheckpointing: ModeFigures;
   torch?: TorchFigures;
@@ -153,7 +160,17 @@ function _figures(
 
 if (import.meta.main) {
   const args = parseArgs(Deno.args, {
-    string: ["sizes", "evals", "preset", "precision", "compare", "threads", "device"],
+    string: [
+      "sizes",
+      "evals",
+      "preset",
+      "precision",
+      "kernels",
+      "compare",
+      "threads",
+      "device",
+      "out",
+    ],
   });
   const sizes = (args.sizes ?? "64,128,256").split(",").map(Number);
   const evals = Number(args.evals ?? 3);
@@ -161,7 +178,10 @@ if (import.meta.main) {
   const threads = Number(args.threads ?? navigator.hardwareConcurrency);
   const device = args.device ?? "cpu";
   const taps = presetNamed(presetName).layers;
-  const ctx = await GpuContext.create({ precision: args.precision as Precision | undefined });
+  const ctx = await GpuContext.create({
+    precision: args.precision as Precision | undefined,
+    kernels: args.kernels as KernelChoice | undefined,
+  });
   const results: Measurement[] = [];
   for (const size of sizes) {
     const withCp = await measure(ctx, size, presetName, true, evals);
@@ -172,12 +192,14 @@ if (import.meta.main) {
       evaluations: evals,
       defaultMode: byDefault === withCp ? "checkpointing" : "noCheckpointing",
       msPerEvaluation: Number(byDefault.ms.toFixed(2)),
+      peakGpuBytes: byDefault.peak,
       checkpointing: _figures(size, taps, true, withCp),
       noCheckpointing: _figures(size, taps, false, without),
     };
-    let line = `${size}px: ${withCp.ms.toFixed(1)} ms/eval (${
+    const mb = (b: number) => `${(b / 1e6).toFixed(0)} MB`;
+    let line = `${size}px: ${withCp.ms.toFixed(1)} ms/eval, peak ${mb(withCp.peak)} (${
       without.ms.toFixed(1)
-    } without checkpointing)`;
+    } ms, ${mb(without.peak)} without checkpointing)`;
     if (args.compare) {
       // The peer warms up with one evaluation of its own before it times `evals`.
       const torch = await runTorch(args.compare, size, evals, threads, device);
@@ -199,12 +221,18 @@ if (import.meta.main) {
     results.push(result);
     console.error(line);
   }
-  console.log(
-    JSON.stringify(
-      { adapter: ctx.info.description, preset: presetName, precision: ctx.precision, results },
-      null,
-      2,
-    ),
+  const report = JSON.stringify(
+    {
+      adapter: ctx.info.description,
+      kernels: ctx.kernels,
+      preset: presetName,
+      precision: ctx.precision,
+      results,
+    },
+    null,
+    2,
   );
+  console.log(report);
+  if (args.out) await Deno.writeTextFile(args.out, report + "\n");
   ctx.destroy();
 }

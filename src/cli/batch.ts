@@ -168,7 +168,7 @@ export async function batchCommand(parsed: ParsedCommand): Promise<number> {
             quiet: args.quiet,
             signal: session.signal,
           });
-          gpu ??= await GpuContext.create({ precision: args.precision });
+          gpu ??= await GpuContext.create({ precision: args.precision, kernels: args.kernels });
           const synthesizer = await Synthesizer.create(image, {
             ...synthesizerOptions(args, weights, outputSize(args, image)),
             gpu,

@@ -1,6 +1,8 @@
-// `tex-synth --info`: the adapter, its limits, the cache and the weights.
+// `tex-synth --info`: the adapter, its limits and kernels, peak GPU memory
+// per output size, the cache and the weights.
 import denoJson from "../../deno.json" with { type: "json" };
 import { GpuContext } from "../gpu/context.ts";
+import { measurePeakBytes } from "../synth/peak_memory.ts";
 import { cacheDir } from "../weights/cache.ts";
 import { weightsPath } from "../weights/ensure.ts";
 import { EXIT } from "./run.ts";
@@ -15,6 +17,13 @@ export async function info(json: boolean): Promise<number> {
     // The cache file is simply absent.
   }
   const ctx = await GpuContext.create();
+  const sizes = [256, 512, 1024];
+  let peaks: number[];
+  try {
+    peaks = await measurePeakBytes(ctx, sizes);
+  } finally {
+    ctx.destroy();
+  }
   const report = {
     version: denoJson.version,
     adapter: ctx.info.description,
@@ -24,11 +33,14 @@ export async function info(json: boolean): Promise<number> {
       maxComputeWorkgroupStorageSize: ctx.info.maxComputeWorkgroupStorageSize,
     },
     shaderF16: ctx.info.shaderF16,
+    kernels: ctx.kernels,
+    precision: ctx.precision,
+    /** GPU bytes one evaluation of preset liu needs at most, by output side in pixels. */
+    peakGpuBytes: Object.fromEntries(sizes.map((s, i) => [s, peaks[i]])),
     cache: cacheDir(),
     weightsPath: path,
     weights,
   };
-  ctx.destroy();
   if (json) {
     console.log(JSON.stringify(report));
     return EXIT.ok;
@@ -42,6 +54,14 @@ export async function info(json: boolean): Promise<number> {
     }, workgroup memory ${report.limits.maxComputeWorkgroupStorageSize / 1024} KiB, shader-f16 ${
       report.shaderF16 ? "yes" : "no"
     }`,
+    `kernels:  ${report.kernels} (${
+      report.kernels === "tiled"
+        ? "workgroup-memory GEMMs, one copy of the weights"
+        : "register-block GEMMs, a weight copy per pass direction"
+    }), weights stored as ${report.precision}`,
+    `memory:   ${
+      sizes.map((s, i) => `${s} px ${(peaks[i] / 1e6).toFixed(0)} MB`).join(", ")
+    } (peak GPU memory of one evaluation, preset liu)`,
     `cache:    ${report.cache}`,
     `weights:  ${report.weightsPath} (${report.weights})`,
   ].join("\n"));

@@ -3,6 +3,7 @@
 import { basename } from "@std/path";
 import denoJson from "../../deno.json" with { type: "json" };
 import type { Precision } from "../gpu/context.ts";
+import type { KernelChoice } from "../gpu/kernel_family.ts";
 import type { PlanarImage } from "../io/image.ts";
 import { readImageFile } from "../io/image_file.ts";
 import { writeImageFile } from "../io/image_write.ts";
@@ -136,9 +137,17 @@ export const GENERATION_OPTIONS: readonly OptionSpec[] = [
     name: "precision",
     kind: "choice",
     value: "P",
-    choices: ["f32", "f16"],
-    help: "convolution weight storage: f32, or f16 for half the memory (needs shader-f16)",
-    default: "f32",
+    choices: ["auto", "f32", "f16"],
+    help: "convolution weight storage: auto, f32, or f16 for half the memory (needs shader-f16)",
+    default: "auto: f16 where tiled kernels meet shader-f16",
+  },
+  {
+    name: "kernels",
+    kind: "choice",
+    value: "K",
+    choices: ["auto", "software", "tiled"],
+    help: "GPU kernels: auto, software (for CPU adapters) or tiled (workgroup memory, for GPUs)",
+    default: "auto: by adapter",
   },
 ];
 
@@ -179,6 +188,37 @@ export const EXIT_CODES_NOTE = [
   "143 SIGTERM, 129 SIGHUP): the image so far is saved once the first iteration has finished.",
 ].join("\n");
 
+/** `--variations`: several outputs from one load, as every image-making command offers. */
+export const VARIATIONS_OPTION: OptionSpec = {
+  name: "variations",
+  kind: "int",
+  value: "N",
+  min: 1,
+  max: 1_000_000,
+  help: "N different outputs from one load: <output>-1.png …",
+  default: "1",
+};
+
+/** What a run writes besides its image: the live log, the loss curve, snapshots. */
+export const SIDE_OUTPUT_OPTIONS: readonly OptionSpec[] = [
+  { name: "log", kind: "text", value: "FILE", help: "write the loss history as JSON lines" },
+  { name: "plot", kind: "text", value: "FILE", help: "write the loss curve as SVG" },
+  {
+    name: "snapshot-every",
+    kind: "int",
+    value: "N",
+    min: 1,
+    max: 1_000_000,
+    help: "save the image every N iterations into --snapshot-dir",
+  },
+  {
+    name: "snapshot-dir",
+    kind: "text",
+    value: "DIR",
+    help: "folder for snapshots (default: <output>-snapshots)",
+  },
+];
+
 /** `tex-synth [synth]`: its grammar. */
 export const SYNTH_SPEC: CommandSpec = {
   name: "synth",
@@ -202,32 +242,9 @@ export const SYNTH_SPEC: CommandSpec = {
     },
     ...GENERATION_OPTIONS,
     ...STEERING_OPTIONS,
-    {
-      name: "variations",
-      kind: "int",
-      value: "N",
-      min: 1,
-      max: 1_000_000,
-      help: "N different outputs from one load: <output>-1.png …",
-      default: "1",
-    },
+    VARIATIONS_OPTION,
     { name: "init", kind: "text", value: "FILE", help: "start from this image instead of noise" },
-    { name: "log", kind: "text", value: "FILE", help: "write the loss history as JSON lines" },
-    { name: "plot", kind: "text", value: "FILE", help: "write the loss curve as SVG" },
-    {
-      name: "snapshot-every",
-      kind: "int",
-      value: "N",
-      min: 1,
-      max: 1_000_000,
-      help: "save the image every N iterations into --snapshot-dir",
-    },
-    {
-      name: "snapshot-dir",
-      kind: "text",
-      value: "DIR",
-      help: "folder for snapshots (default: <output>-snapshots)",
-    },
+    ...SIDE_OUTPUT_OPTIONS,
     {
       name: "results",
       kind: "text",
@@ -239,7 +256,7 @@ export const SYNTH_SPEC: CommandSpec = {
     {
       name: "info",
       kind: "flag",
-      help: "show the GPU adapter, its limits, the cache path and the weights status",
+      help: "show the GPU adapter, its kernels, peak GPU memory per size, cache and weights",
     },
     REPORT_OPTIONS[2],
     { name: "version", short: "V", kind: "flag", help: "show the version" },
@@ -263,7 +280,9 @@ export interface GenerationArgs {
   weights?: string;
   /** undefined: automatic. */
   checkpointing?: boolean;
-  precision: Precision;
+  /** undefined: the engine's default for the adapter. */
+  precision?: Precision;
+  kernels: KernelChoice;
   quiet: boolean;
   json: boolean;
 }
@@ -329,7 +348,10 @@ export function generationArgs(parsed: ParsedCommand): GenerationArgs {
     preset: (v.preset ?? "liu") as PresetName,
     weights: v.weights as string | undefined,
     checkpointing: checkpointing === "auto" ? undefined : checkpointing === "on",
-    precision: (v.precision ?? "f32") as Precision,
+    precision: v.precision === "auto" || v.precision === undefined
+      ? undefined
+      : v.precision as Precision,
+    kernels: (v.kernels ?? "auto") as KernelChoice,
     quiet: v.quiet === true,
     json: v.json === true,
   };
@@ -451,6 +473,7 @@ export function synthesizerOptions(
     exemplarSize: args.exemplarSize,
     checkpointing: args.checkpointing,
     precision: args.precision,
+    kernels: args.kernels,
   };
 }
 

@@ -1,4 +1,5 @@
 import { TexSynthError } from "../errors.ts";
+import { type KernelChoice, type KernelFamily, kernelFamilyFor } from "./kernel_family.ts";
 
 const STORAGE = 0x80; // GPUBufferUsage.STORAGE, spelled out so the module loads without WebGPU
 const COPY_SRC = 0x04;
@@ -14,20 +15,31 @@ const UNIFORM = 0x40;
 export type Precision = "f32" | "f16";
 
 /**
- * The storage precision a context uses unless told otherwise. f32: on
- * llvmpipe f16 weights made no evaluation faster, and they move each
- * convolution's output by about 2e-3 of its rms (README, "Precision").
+ * The storage precision a context uses unless told otherwise: f16 where the
+ * tiled kernels run on an adapter with `shader-f16` (half the weights'
+ * memory and bandwidth), f32 elsewhere. On llvmpipe f16 weights made no
+ * evaluation faster, and they move each convolution's output by about 2e-3
+ * of its rms (README, "Precision"), so the software path keeps f32 and with
+ * it preset `seed`'s parity with PyTorch.
  */
-export const DEFAULT_PRECISION: Precision = "f32";
+export function defaultPrecision(kernels: KernelFamily, shaderF16: boolean): Precision {
+  return kernels === "tiled" && shaderF16 ? "f16" : "f32";
+}
 
 /** Options for {@link GpuContext.create}. */
 export interface GpuContextOptions {
   /**
    * Storage precision of the convolutions' transformed weights;
-   * {@link DEFAULT_PRECISION} by default. "f16" falls back to "f32" on an
+   * {@link defaultPrecision} by default. "f16" falls back to "f32" on an
    * adapter without `shader-f16`.
    */
   precision?: Precision;
+  /**
+   * The kernel family: "auto" (default) picks "software" kernels on CPU
+   * rasterizers and "tiled" ones (workgroup memory, one weight copy) on
+   * GPUs; either can be forced, e.g. to test both on one adapter.
+   */
+  kernels?: KernelChoice;
 }
 
 /** What the engine needs to know about the adapter it runs on. */
@@ -69,6 +81,8 @@ export class GpuContext {
   readonly info: GpuInfo;
   /** The storage precision used: the one asked for, or "f32" without `shader-f16`. */
   readonly precision: Precision;
+  /** The kernel family the engine's GEMMs and Gram matrices use on this device. */
+  readonly kernels: KernelFamily;
   #live = new Map<GPUBuffer, number>();
   #liveBytes = 0;
   #peakBytes = 0;
@@ -76,10 +90,16 @@ export class GpuContext {
   #modules = new Map<string, GPUShaderModule>();
   #lost: string | null = null;
 
-  private constructor(device: GPUDevice, info: GpuInfo, precision: Precision) {
+  private constructor(
+    device: GPUDevice,
+    info: GpuInfo,
+    precision: Precision | undefined,
+    kernels: KernelFamily,
+  ) {
     this.device = device;
     this.info = info;
-    this.precision = info.shaderF16 ? precision : "f32";
+    this.kernels = kernels;
+    this.precision = info.shaderF16 ? precision ?? defaultPrecision(kernels, true) : "f32";
     device.lost.then((reason) => {
       this.#lost = reason.message || String(reason.reason);
     });
@@ -91,9 +111,15 @@ export class GpuContext {
    * the runtime has no WebGPU or no adapter.
    */
   static async create(options: GpuContextOptions = {}): Promise<GpuContext> {
-    const precision = options.precision ?? DEFAULT_PRECISION;
-    if (precision !== "f32" && precision !== "f16") {
+    const precision = options.precision;
+    if (precision !== undefined && precision !== "f32" && precision !== "f16") {
       throw new TexSynthError(`precision must be "f32" or "f16", got ${JSON.stringify(precision)}`);
+    }
+    const choice = options.kernels ?? "auto";
+    if (!["auto", "software", "tiled"].includes(choice)) {
+      throw new TexSynthError(
+        `kernels must be "auto", "software" or "tiled", got ${JSON.stringify(choice)}`,
+      );
     }
     const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
     if (!gpu) {
@@ -126,14 +152,19 @@ export class GpuContext {
     });
     const a = adapter.info;
     const description = [a.description, a.vendor && `vendor ${a.vendor}`, a.architecture]
-      .filter((s) => s).join(", ");
-    return new GpuContext(device, {
-      description: description || "unknown adapter",
-      maxBufferSize: l.maxBufferSize,
-      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
-      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-      shaderF16,
-    }, precision);
+      .filter((s) => s).join(", ") || "unknown adapter";
+    return new GpuContext(
+      device,
+      {
+        description,
+        maxBufferSize: l.maxBufferSize,
+        maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+        maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+        shaderF16,
+      },
+      precision,
+      kernelFamilyFor(choice, description),
+    );
   }
 
   /** Bytes held now by buffers this context made and has not destroyed. */

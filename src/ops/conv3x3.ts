@@ -1,16 +1,22 @@
 import source from "../../kernels/conv3x3.wgsl" with { type: "text" };
 import type { GpuContext, Precision } from "../gpu/context.ts";
+import type { KernelFamily } from "../gpu/kernel_family.ts";
 import { grid, pack } from "../gpu/params.ts";
-import type { Program } from "../gpu/program.ts";
+import { type Binding, Program } from "../gpu/program.ts";
 import { TexSynthError } from "../errors.ts";
 import {
   planWinograd,
   recordWinograd,
   type WeightLayout,
   type WinogradPlan,
-  winogradWeights,
   winogradWork,
 } from "./winograd.ts";
+import {
+  convWeightBytes,
+  type DirectLayout,
+  directWeights,
+  recordConvWeights,
+} from "./conv_weights.ts";
 
 /** How a convolution reads past the image edge: torch's zeros, or wrapped around for seamless tiles. */
 export type Padding = "zero" | "circular";
@@ -35,11 +41,13 @@ export interface Conv3x3Options {
   /** Forces one algorithm (tests, benchmarks); "auto" by default. */
   algorithm?: ConvAlgorithm;
   /**
-   * Which GEMM blocks the Winograd passes use: large ones for a software
-   * adapter, small ones for a GPU. Detected from the adapter by default;
-   * tests set it to run both on one adapter.
+   * The kernel family ({@link GpuContext.kernels} by default; tests set it to
+   * run both on one adapter). "software": register-block GEMMs and weights
+   * kept in each layout a pass reads. "tiled": the workgroup-memory GEMM, and
+   * only the 3×3 weights kept, expanded into a program scratch buffer right
+   * before each pass.
    */
-  blocks?: "software" | "gpu";
+  kernels?: KernelFamily;
   /**
    * Storage precision of the Winograd weights: the context's
    * ({@link GpuContext.precision}) by default. "f16" needs `shader-f16` and
@@ -55,8 +63,11 @@ export interface Conv3x3Options {
  * Both run as Winograd F(4×4, 3×3) (src/ops/winograd.ts: 36 products per
  * 4×4 output tile and channel pair instead of 144) unless the image is too
  * small for its tiles to pay, where the direct implicit GEMM of
- * kernels/conv3x3.wgsl runs. Each weight layout is made on the GPU the first
- * time a recorded pass needs it, from the `weight` array given here.
+ * kernels/conv3x3.wgsl runs. With software kernels each weight layout is
+ * made the first time a recorded pass needs it, from the `weight` array
+ * given here, and kept; with tiled kernels only `weight` itself is kept on
+ * the GPU, and each pass expands it into the layout it reads
+ * (src/ops/conv_weights.ts).
  */
 export class Conv3x3 {
   /** Input channels. */
@@ -67,7 +78,7 @@ export class Conv3x3 {
   #label: string;
   #weight: Float32Array;
   #algorithm: ConvAlgorithm;
-  #cpu: boolean;
+  #kernels: KernelFamily;
   #precision: Precision;
   #layouts = new Map<string, GPUBuffer>();
   #bias: GPUBuffer;
@@ -99,9 +110,7 @@ export class Conv3x3 {
     this.#label = label;
     this.#weight = weight;
     this.#algorithm = options.algorithm ?? "auto";
-    this.#cpu = options.blocks
-      ? options.blocks === "software"
-      : isSoftwareAdapter(ctx.info.description);
+    this.#kernels = options.kernels ?? ctx.kernels;
     this.#precision = ctx.info.shaderF16 ? options.precision ?? ctx.precision : "f32";
     this.#bias = ctx.upload(`${label} bias`, bias);
     this.#zeroBias = ctx.createBuffer(`${label} zero bias`, cin * 4);
@@ -148,7 +157,7 @@ export class Conv3x3 {
     });
   }
 
-  /** GPU bytes its weights take now, in the layouts made so far, and its bias. */
+  /** GPU bytes its weights take now (in the layouts made so far, with software kernels) and its bias. */
   get bytes(): number {
     let total = this.#bias.size + this.#zeroBias.size;
     for (const b of this.#layouts.values()) total += b.size;
@@ -164,20 +173,48 @@ export class Conv3x3 {
   }
 
   /**
-   * The weights in one of the kernels' layouts, uploaded on first use: a
-   * Winograd layout, or the direct kernel's (transposed for the input
-   * gradient).
+   * The weights in `layout`. Software kernels: uploaded on first use and
+   * kept. Tiled kernels: the torch layout is uploaded once, and expanded
+   * into the program's scratch buffer here, once per recorded pass.
    */
-  #layout(winograd: WeightLayout | null, transposed: boolean): GPUBuffer {
-    const key = winograd
-      ? `winograd ${winograd} ${this.#precision}`
-      : `direct${transposed ? " transposed" : ""}`;
+  #weights(prog: Program, layout: WeightLayout | DirectLayout): Binding {
+    const precision = layout.startsWith("direct") ? "f32" : this.#precision;
+    if (this.#kernels === "tiled") {
+      let raw = this.#layouts.get("torch");
+      if (!raw) {
+        raw = this.#ctx.upload(`${this.#label} weights`, this.#weight);
+        this.#layouts.set("torch", raw);
+      }
+      const out = prog.scratch(
+        "conv weights",
+        convWeightBytes(this.cin, this.cout, layout, precision),
+      );
+      recordConvWeights(prog, raw, out, this.cin, this.cout, layout, precision);
+      return out;
+    }
+    const key = `${layout} ${precision}`;
     let buffer = this.#layouts.get(key);
     if (!buffer) {
-      const data = winograd
-        ? winogradWeights(this.#weight, this.cin, this.cout, winograd, this.#precision)
-        : _gemmWeights(this.#weight, this.cin, this.cout, transposed);
-      buffer = this.#ctx.upload(`${this.#label} ${key} weights`, data);
+      const label = `${this.#label} ${key} weights`;
+      if (layout === "direct" || layout === "direct transposed") {
+        buffer = this.#ctx.upload(label, directWeights(this.#weight, this.cin, this.cout, layout));
+      } else {
+        // Expanded on the GPU once (a JavaScript loop over VGG19's 20 M
+        // weights takes seconds).
+        buffer = this.#ctx.createBuffer(
+          label,
+          convWeightBytes(this.cin, this.cout, layout, precision),
+        );
+        const raw = this.#ctx.upload(`${this.#label} weights`, this.#weight);
+        const once = new Program(this.#ctx);
+        recordConvWeights(once, raw, buffer, this.cin, this.cout, layout, precision);
+        once.run();
+        // The temporary buffers go once the queue has run the expansion.
+        this.#ctx.device.queue.onSubmittedWorkDone().then(() => {
+          once.destroy();
+          this.#ctx.destroyBuffer(raw);
+        });
+      }
       this.#layouts.set(key, buffer);
     }
     return buffer;
@@ -193,7 +230,7 @@ export class Conv3x3 {
       this.cout,
       transposed,
       this.#ctx.info.maxStorageBufferBindingSize,
-      this.#cpu,
+      this.#kernels,
       this.#precision,
     );
     if (!plan || this.#algorithm === "winograd") return plan;
@@ -232,7 +269,7 @@ export class Conv3x3 {
     }
     const plan = this.#plan(height, width, transposed);
     if (plan) {
-      recordWinograd(prog, plan, input, this.#layout(plan.weights, transposed), k.bias, output, {
+      recordWinograd(prog, plan, input, this.#weights(prog, plan.weights), k.bias, output, {
         circular: k.padding === "circular",
         relu: k.relu,
         accumulate: k.accumulate,
@@ -244,7 +281,7 @@ export class Conv3x3 {
     const tiles = mTiles * Math.ceil(pixels / (TILE / tm));
     prog.dispatch(
       prog.ctx.pipeline(source, "main", { TM: tm }),
-      [input, this.#layout(null, transposed), k.bias, output],
+      [input, this.#weights(prog, transposed ? "direct transposed" : "direct"), k.bias, output],
       grid(tiles),
       pack(
         height,
@@ -263,15 +300,6 @@ export class Conv3x3 {
 }
 
 /**
- * Whether `description` names a software (CPU) adapter such as llvmpipe,
- * lavapipe, SwiftShader or WARP: they run each invocation as one SIMD lane,
- * so kernels pick blocks that favour arithmetic per load over occupancy.
- */
-export function isSoftwareAdapter(description: string): boolean {
-  return /llvmpipe|lavapipe|swiftshader|softpipe|warp|software|cpu/i.test(description);
-}
-
-/**
  * The tile height that computes the fewest padded outputs for a cout × pixels
  * GEMM; ties go to the squarer tiles, which stage fewer values per output.
  */
@@ -287,34 +315,4 @@ function _tileHeight(cout: number, pixels: number): number {
     }
   }
   return best;
-}
-
-/**
- * Weights as the GEMM's [9][rows][cols4·4] matrix, cols zero-padded to a
- * multiple of 4 so the kernel reads whole vec4s. Forward: rows = cin,
- * cols = cout. Transposed (the input gradient): rows = cout, cols = cin and
- * tap (ky, kx) takes the torch weight at (2 − ky, 2 − kx), because
- * gradIn[ci, y, x] = Σ w[co, ci, ky, kx] · gradOut[co, y − ky + 1, x − kx + 1].
- */
-function _gemmWeights(
-  weight: Float32Array,
-  cin: number,
-  cout: number,
-  transposed: boolean,
-): Float32Array {
-  const rows = transposed ? cout : cin;
-  const cols = transposed ? cin : cout;
-  const stride = Math.ceil(cols / 4) * 4;
-  const out = new Float32Array(9 * rows * stride);
-  for (let co = 0; co < cout; co++) {
-    for (let ci = 0; ci < cin; ci++) {
-      const row = transposed ? co : ci;
-      const col = transposed ? ci : co;
-      for (let tap = 0; tap < 9; tap++) {
-        const from = (co * cin + ci) * 9 + (transposed ? 8 - tap : tap);
-        out[(tap * rows + row) * stride + col] = weight[from];
-      }
-    }
-  }
-  return out;
 }

@@ -2,10 +2,18 @@ import gramSource from "../../kernels/gram.wgsl" with { type: "text" };
 import finishSource from "../../kernels/gram_finish.wgsl" with { type: "text" };
 import lossSource from "../../kernels/gram_loss.wgsl" with { type: "text" };
 import type { GpuContext } from "../gpu/context.ts";
+import type { KernelFamily } from "../gpu/kernel_family.ts";
 import { f32, grid, pack } from "../gpu/params.ts";
 import type { Program } from "../gpu/program.ts";
 import { reduceDot, type ReduceTarget } from "./reduce.ts";
 import { matmul } from "./matmul.ts";
+import {
+  GRAM_BACKWARD_PIXELS,
+  GRAM_BACKWARD_ROWS,
+  GRAM_BLOCK,
+  gramBackwardSoftwareSource,
+  gramSoftwareSource,
+} from "./gram_software_source.ts";
 
 /** Output tile edge of the Gram and backward kernels (must match the WGSL). */
 const TILE = 64;
@@ -18,6 +26,20 @@ const TARGET_GROUPS = 256;
 /** Most K-chunks, and most bytes of per-chunk partial Gram matrices. */
 const MAX_CHUNKS = 256;
 const MAX_SCRATCH_BYTES = 16 << 20;
+
+const SOFTWARE = gramSoftwareSource();
+const SOFTWARE_BACKWARD = gramBackwardSoftwareSource();
+
+/**
+ * Invocations per workgroup of the software kernels: 64 unless that leaves
+ * fewer than 32 workgroups (a software adapter runs a workgroup on one
+ * thread), never under 8.
+ */
+function _workgroup(lanes: number): number {
+  let wg = 64;
+  while (wg > 8 && lanes / wg < 32) wg /= 2;
+  return wg;
+}
 
 /**
  * Gram matrices of one layer's feature map and the Gatys et al. (2015) Gram
@@ -33,6 +55,11 @@ const MAX_SCRATCH_BYTES = 16 << 20;
  * sums land in a preallocated scratch buffer (at most 16 MiB),
  * then adds the chunks in a fixed order and mirrors. Results are therefore
  * deterministic: the same input gives bit-identical outputs.
+ *
+ * Two kernel families: "tiled" (kernels/gram.wgsl and matmul.wgsl, 64×64
+ * tiles staged in workgroup memory), and "software" (register blocks,
+ * src/ops/gram_software_source.ts) where M is a multiple of 4 (and, for the
+ * gradient, N of 16), the tiled kernels otherwise.
  */
 export class Gram {
   /** Number of channels N. */
@@ -42,13 +69,17 @@ export class Gram {
   /** K-chunks the forward pass splits the pixels into (fixed for this N, M). */
   readonly chunks: number;
   readonly #ctx: GpuContext;
+  readonly #kernels: KernelFamily;
   readonly #chunk: number;
   readonly #tiles: number;
   readonly #partials: GPUBuffer;
   readonly #delta: GPUBuffer;
 
-  /** Preallocates every scratch buffer it needs for this (N, M). */
-  constructor(ctx: GpuContext, channels: number, pixels: number) {
+  /**
+   * Preallocates every scratch buffer it needs for this (N, M). `kernels`
+   * defaults to the context's family.
+   */
+  constructor(ctx: GpuContext, channels: number, pixels: number, kernels?: KernelFamily) {
     if (!Number.isInteger(channels) || channels < 1) {
       throw new RangeError(`Gram channels must be a positive integer, got ${channels}`);
     }
@@ -59,6 +90,7 @@ export class Gram {
       throw new RangeError(`Gram input of ${channels}×${pixels} floats exceeds u32 indexing`);
     }
     this.#ctx = ctx;
+    this.#kernels = kernels ?? ctx.kernels;
     this.channels = channels;
     this.pixels = pixels;
     this.#tiles = Math.ceil(channels / TILE);
@@ -94,13 +126,25 @@ export class Gram {
     const { chunk, chunks } = m === this.pixels
       ? { chunk: this.#chunk, chunks: this.chunks }
       : this.#plan(m);
-    const pairs = (this.#tiles * (this.#tiles + 1)) / 2;
-    prog.dispatch(
-      this.#ctx.pipeline(gramSource),
-      [features, this.#partials],
-      grid(pairs * chunks),
-      pack(n, m, this.#tiles, pairs, chunks, chunk),
-    );
+    if (this.#kernels === "software" && m % 4 === 0) {
+      const blocks = Math.ceil(n / GRAM_BLOCK);
+      const pairs = (blocks * (blocks + 1)) / 2;
+      const wg = _workgroup(pairs * chunks);
+      prog.dispatch(
+        this.#ctx.pipeline(SOFTWARE, "main", { WG: wg }),
+        [features, this.#partials],
+        grid(Math.ceil((pairs * chunks) / wg)),
+        pack(n, m / 4, blocks, pairs, chunks, chunk / 4),
+      );
+    } else {
+      const pairs = (this.#tiles * (this.#tiles + 1)) / 2;
+      prog.dispatch(
+        this.#ctx.pipeline(gramSource),
+        [features, this.#partials],
+        grid(pairs * chunks),
+        pack(n, m, this.#tiles, pairs, chunks, chunk),
+      );
+    }
     prog.dispatch(
       this.#ctx.pipeline(finishSource),
       [this.#partials, out],
@@ -143,6 +187,8 @@ export class Gram {
   /**
    * Records grad[N,M] += diff[N,N]·F[N,M] (accumulate: true) or grad = diff·F
    * (false); `pixels` (default M) as in {@link Gram.forward} for a part of the map.
+   * `diff` must be symmetric, as {@link Gram.loss} makes it: the software
+   * kernel reads its rows as its columns.
    */
   backward(
     prog: Program,
@@ -157,6 +203,19 @@ export class Gram {
     this.#check(diff, n * n, "gram diff");
     this.#check(features, n * m, "features");
     this.#check(grad, n * m, "feature gradient");
+    if (this.#kernels === "software" && n % GRAM_BACKWARD_ROWS === 0 && m % 4 === 0) {
+      // diff is symmetric: its row k is the column k that diff·F needs.
+      const rowBlocks = n / GRAM_BACKWARD_ROWS;
+      const colBlocks = Math.ceil(m / GRAM_BACKWARD_PIXELS);
+      const wg = _workgroup(rowBlocks * colBlocks);
+      prog.dispatch(
+        this.#ctx.pipeline(SOFTWARE_BACKWARD, "main", { WG: wg }),
+        [diff, features, grad],
+        grid(Math.ceil((rowBlocks * colBlocks) / wg)),
+        pack(n / 4, m / 4, rowBlocks, colBlocks, accumulate ? 1 : 0),
+      );
+      return;
+    }
     matmul(prog, diff, features, grad, { rows: n, inner: n, m, aRow: n, aCol: 1 }, accumulate);
   }
 

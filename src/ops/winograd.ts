@@ -2,8 +2,10 @@ import inputSource from "../../kernels/winograd_input.wgsl" with { type: "text" 
 import outputSource from "../../kernels/winograd_output.wgsl" with { type: "text" };
 import { grid, pack } from "../gpu/params.ts";
 import type { Precision } from "../gpu/context.ts";
+import type { KernelFamily } from "../gpu/kernel_family.ts";
 import type { Binding, Program } from "../gpu/program.ts";
 import { winogradGemmSource } from "./winograd_gemm_source.ts";
+import tiledGemmSource from "../../kernels/winograd_gemm_tiled.wgsl" with { type: "text" };
 
 /**
  * G of Winograd F(4×4, 3×3) for interpolation points 0, 1, −1, 1/2, −1/2, ∞
@@ -32,10 +34,11 @@ const TILE = 4;
 const POINTS = 36;
 
 /**
- * A GEMM block shape: rows (channels) × tiles per invocation, the entry
- * point of its generated kernel (winograd_gemm_source.ts), and its time per
- * product relative to the wide block's, as measured on llvmpipe (few tiles
- * or rows leave little reuse per loaded value).
+ * A GEMM block shape: rows (channels) × tiles per invocation (software
+ * kernels) or per workgroup (the tiled kernel), the entry point of its
+ * kernel, and its time per product relative to the wide block's, as
+ * measured on llvmpipe (few tiles or rows leave little reuse per loaded
+ * value).
  */
 export interface GemmBlock {
   entry: string;
@@ -49,26 +52,24 @@ const BLOCKS = {
   deep: { entry: "gemm32x16", rows: 32, tiles: 16, cost: 1 },
   narrow: { entry: "gemm32x4", rows: 32, tiles: 4, cost: 2.5 },
   thin: { entry: "gemm4x32", rows: 4, tiles: 32, cost: 2.5 },
-  gpu: { entry: "gemm8x8", rows: 8, tiles: 8, cost: 1 },
+  tiled: { entry: "main", rows: 32, tiles: 32, cost: 1 },
 } as const satisfies Record<string, GemmBlock>;
 
 /**
- * How the GEMM reads transformed weights. "blocks": one copy for both
- * passes, [36][cip / 4][cop / 4][4][4], element [r][c] of a block being
- * input channel 4·(block row) + r and output channel 4·(block col) + c.
- * "slabs": the forward pass's own copy, [36][cop / 32][ci (padded to 4)][32];
- * "slabs transposed": the input gradient's, the same with the channels'
- * roles swapped. cip and cop are the channel counts padded with zeros to
- * {@link WINOGRAD_ROW_ALIGN}. Slabs stream faster on a software adapter;
- * blocks take half the memory.
+ * How the GEMM reads transformed weights: the forward pass's layout
+ * ("slabs", [36][cop / 32][ci (padded to 4)][32]) or the input gradient's
+ * ("slabs transposed": the same with the channels' roles swapped), so that
+ * the weights of 32 GEMM rows are one sequential stream along k. cip and cop
+ * are the channel counts padded with zeros to {@link WINOGRAD_ROW_ALIGN}.
  */
-export type WeightLayout = "blocks" | "slabs" | "slabs transposed";
+export type WeightLayout = "slabs" | "slabs transposed";
 
 /**
  * Transformed weights U[ξ] = G·g·Gᵀ of every (input, output) channel pair,
  * computed in f64 and rounded once, to f32 or (`precision` "f16") to f16,
  * in `layout`. `weight` is torch's [cout, cin, 3, 3]; the input gradient
- * flips the image, not the window.
+ * flips the image, not the window. (The tiled kernels compute the same on
+ * the GPU at every pass: kernels/winograd_weights.wgsl.)
  */
 export function winogradWeights(
   weight: Float32Array,
@@ -89,16 +90,14 @@ export function winogradWeights(
   weight: Float32Array,
   cin: number,
   cout: number,
-  layout: WeightLayout = "blocks",
+  layout: WeightLayout = "slabs",
   precision: Precision = "f32",
 ): Float32Array | Float16Array {
-  const cip = _align(cin);
-  const cop = _align(cout);
   const transposed = layout === "slabs transposed";
   // Slabs: rows m (padded to 32) by k (padded to 4).
-  const rows = transposed ? cip : cop;
+  const rows = _align(transposed ? cin : cout);
   const depth = Math.ceil((transposed ? cout : cin) / 4) * 4;
-  const perPoint = layout === "blocks" ? cip * cop : rows * depth;
+  const perPoint = rows * depth;
   const out = precision === "f16"
     ? new Float16Array(POINTS * perPoint)
     : new Float32Array(POINTS * perPoint);
@@ -114,14 +113,9 @@ export function winogradWeights(
           t[i * 3 + kx] = s;
         }
       }
-      let at: number;
-      if (layout === "blocks") {
-        at = (((ci >> 2) * (cop >> 2) + (co >> 2)) * 4 + (ci & 3)) * 4 + (co & 3);
-      } else {
-        const k = transposed ? co : ci;
-        const m = transposed ? ci : co;
-        at = ((m >> 5) * depth + k) * 32 + (m & 31);
-      }
+      const k = transposed ? co : ci;
+      const m = transposed ? ci : co;
+      const at = ((m >> 5) * depth + k) * 32 + (m & 31);
       for (let xi = 0; xi < POINTS; xi++) {
         const i = Math.floor(xi / 6);
         const j = xi % 6;
@@ -132,6 +126,12 @@ export function winogradWeights(
     }
   }
   return out;
+}
+
+/** Elements of the transformed weights in `layout`: 36 slabs of rows × depth. */
+export function winogradWeightCount(cin: number, cout: number, layout: WeightLayout): number {
+  const transposed = layout === "slabs transposed";
+  return POINTS * _align(transposed ? cin : cout) * Math.ceil((transposed ? cout : cin) / 4) * 4;
 }
 
 function _align(channels: number): number {
@@ -157,11 +157,11 @@ export interface WinogradPlan {
   chunkTiles: number;
   /** Quads (4 tiles) per channel of the scratch operands: a chunk padded to whole GEMM blocks. */
   quads: number;
-  /** The GEMM's invocation block. */
+  /** The GEMM's block. */
   block: GemmBlock;
-  /** Whether the plan is for a software adapter (large GEMM blocks, small workgroups). */
-  software: boolean;
-  /** The weight layout the GEMM reads: slabs on a software adapter, blocks on a GPU. */
+  /** The kernel family: software (register blocks, small workgroups) or tiled (workgroup memory). */
+  kernels: KernelFamily;
+  /** The weight layout the GEMM reads. */
   weights: WeightLayout;
   /** How the transformed weights are stored; the GEMM accumulates in f32 either way. */
   weightPrecision: Precision;
@@ -173,8 +173,9 @@ export interface WinogradPlan {
 /**
  * Plans the forward pass (or, `transposed`, the input gradient) of a
  * cin → cout convolution over height × width; null when even one GEMM block
- * of tiles would pass `maxBinding` bytes. `cpu` picks the large GEMM blocks
- * that suit a software adapter; `weightPrecision` "f16" needs a device with
+ * of tiles would pass `maxBinding` bytes. `kernels` "software" picks among
+ * the large register blocks that suit a software adapter, "tiled" takes the
+ * workgroup-memory kernel; `weightPrecision` "f16" needs a device with
  * `shader-f16`.
  */
 export function planWinograd(
@@ -184,7 +185,7 @@ export function planWinograd(
   cout: number,
   transposed: boolean,
   maxBinding: number,
-  cpu: boolean,
+  kernels: KernelFamily,
   weightPrecision: Precision = "f32",
 ): WinogradPlan | null {
   const k = transposed ? cout : cin;
@@ -192,7 +193,7 @@ export function planWinograd(
   const tilesPerRow = Math.ceil(width / TILE);
   const tiles = Math.ceil(height / TILE) * tilesPerRow;
   const blockFor = (n: number): GemmBlock => {
-    if (!cpu) return BLOCKS.gpu;
+    if (kernels === "tiled") return BLOCKS.tiled;
     if (m <= 4) return BLOCKS.thin;
     if (n >= 32) return BLOCKS.wide;
     return n <= 4 ? BLOCKS.narrow : BLOCKS.deep;
@@ -227,8 +228,8 @@ export function planWinograd(
     chunkTiles,
     quads: s.quads,
     block: s.block,
-    software: cpu,
-    weights: cpu ? (transposed ? "slabs transposed" : "slabs") : "blocks",
+    kernels,
+    weights: transposed ? "slabs transposed" : "slabs",
     weightPrecision,
     vBytes: s.vBytes,
     mBytes: s.mBytes,
@@ -301,7 +302,10 @@ function _gemmSource(block: GemmBlock, precision: Precision): string {
   const key = `${block.entry} ${precision}`;
   let source = _gemmSources.get(key);
   if (source === undefined) {
-    source = winogradGemmSource(block, { f16Weights: precision === "f16" });
+    source = block === BLOCKS.tiled
+      ? (precision === "f16" ? "enable f16;\nalias W4 = vec4<f16>;\n" : "alias W4 = vec4f;\n") +
+        tiledGemmSource
+      : winogradGemmSource(block, { f16Weights: precision === "f16" });
     _gemmSources.set(key, source);
   }
   return source;
@@ -315,34 +319,32 @@ function _gemmSource(block: GemmBlock, precision: Precision): string {
 export function recordGemm(
   prog: Program,
   plan: WinogradPlan,
-  u: GPUBuffer,
+  u: Binding,
   v: Binding,
   m: Binding,
 ): void {
   const { block, quads } = plan;
   const mBlocks = Math.ceil(plan.m / block.rows);
   const nBlocks = (quads * 4) / block.tiles;
+  const params = pack(operandRows(plan), quads, productRows(plan) / 4, mBlocks, nBlocks);
+  const source = _gemmSource(block, plan.weightPrecision);
+  if (plan.kernels === "tiled") {
+    // One workgroup per 32 rows × 32 tiles of one point ξ.
+    prog.dispatch(
+      prog.ctx.pipeline(source),
+      [u, v, m],
+      grid(POINTS * mBlocks * nBlocks),
+      params,
+    );
+    return;
+  }
   const lanes = POINTS * mBlocks * nBlocks;
-  const wg = plan.software ? _gemmWorkgroup(lanes) : 64;
-  const slabs = plan.weights !== "blocks";
+  const wg = _gemmWorkgroup(lanes);
   prog.dispatch(
-    prog.ctx.pipeline(_gemmSource(block, plan.weightPrecision), block.entry, {
-      WG: wg,
-      TRANSPOSED: plan.transposed && !slabs ? 1 : 0,
-      SLABS: slabs ? 1 : 0,
-    }),
+    prog.ctx.pipeline(source, block.entry, { WG: wg }),
     [u, v, m],
     grid(Math.ceil(lanes / wg)),
-    pack(
-      operandRows(plan) / 4,
-      _align(plan.cin) / 4,
-      _align(plan.cout) / 4,
-      quads,
-      productRows(plan) / 4,
-      mBlocks,
-      nBlocks,
-      4,
-    ),
+    params,
   );
 }
 
@@ -397,7 +399,7 @@ export function recordWinograd(
   prog: Program,
   plan: WinogradPlan,
   input: GPUBuffer,
-  u: GPUBuffer,
+  u: Binding,
   bias: GPUBuffer,
   output: GPUBuffer,
   opts: { circular: boolean; relu: boolean; accumulate: boolean },

@@ -1,4 +1,5 @@
 import { GpuContext, type Precision } from "../gpu/context.ts";
+import type { KernelChoice } from "../gpu/kernel_family.ts";
 import { Program } from "../gpu/program.ts";
 import {
   checkFits,
@@ -86,9 +87,16 @@ export interface SynthesizerOptions {
   /**
    * Storage of the convolutions' transformed weights when this synthesizer
    * opens its own GPU context ("f16" needs `shader-f16`, else it stays f32).
-   * Default "f32". A shared `gpu` keeps its own precision.
+   * Default: f16 where the tiled kernels run on an adapter with `shader-f16`,
+   * f32 elsewhere. A shared `gpu` keeps its own precision.
    */
   precision?: Precision;
+  /**
+   * The kernel family when this synthesizer opens its own GPU context:
+   * "auto" (default: "software" on CPU rasterizers, "tiled" on GPUs),
+   * "software" or "tiled". A shared `gpu` keeps its own.
+   */
+  kernels?: KernelChoice;
   /** A GPU context to share; one is opened (and later closed) otherwise. */
   gpu?: GpuContext;
   /**
@@ -275,7 +283,8 @@ export class Synthesizer {
     const weights = options.weights === "random"
       ? randomVggWeights(options.seed ?? 0, Math.max(...spec.layers))
       : options.weights;
-    const ctx = options.gpu ?? await GpuContext.create({ precision: options.precision });
+    const ctx = options.gpu ??
+      await GpuContext.create({ precision: options.precision, kernels: options.kernels });
     const made: { destroy(): void }[] = [];
     try {
       // The network runs tile by tile when it must; the whole-image tensors

@@ -40,7 +40,8 @@ Deno.test("argument errors: one line, a usage hint, exit code 2", async () => {
       [["a.png", "--loss", "l2"], /--loss must be gram or sw/],
       [["a.png", "--scales", "0"], /--scales must be a whole number from 1 to 10/],
       [["a.png", "--checkpointing", "maybe"], /--checkpointing must be auto, on or off/],
-      [["a.png", "--precision", "f8"], /--precision must be f32 or f16/],
+      [["a.png", "--precision", "f8"], /--precision must be auto, f32 or f16/],
+      [["a.png", "--kernels", "fast"], /--kernels must be auto, software or tiled/],
       [["weights", "download"], /weights needs fetch, path or verify/],
     ] as [string[], RegExp][]
   ) {
@@ -214,6 +215,10 @@ Deno.test("--info and weights path report the adapter and the cache", async () =
     const report = JSON.parse(info.stdout);
     assert(report.adapter.length > 0);
     assert(report.limits.maxStorageBufferBindingSize > 0);
+    assert(["software", "tiled"].includes(report.kernels), report.kernels);
+    // Measured per size: larger outputs need more.
+    const peaks = [256, 512, 1024].map((s) => report.peakGpuBytes[s]);
+    assert(peaks[0] > 1e7 && peaks[0] < peaks[1] && peaks[1] < peaks[2], JSON.stringify(peaks));
     assertEquals(report.cache, `${dir}/c`);
     assertMatch(report.weights, /not downloaded/);
     const path = await tex(["weights", "path"], { env });

@@ -12,7 +12,7 @@ if (!F16) {
 }
 
 // [cin, cout, height, width] and the GEMM block each picks with software
-// blocks, forward / transposed; GPU blocks always take gemm8x8.
+// kernels, forward / transposed; the tiled kernel has one block.
 const SHAPES: [number, number, number, number][] = [
   [6, 20, 40, 16], // gemm16x32 / gemm16x32
   [36, 40, 16, 16], // gemm32x16 / gemm32x16
@@ -70,13 +70,13 @@ Deno.test({
     `f16 Winograd weights match the f32 path, every GEMM block, forward and input gradient (error rms ≤ ${RMS_TOL}·rms, max ≤ ${MAX_TOL}·rms)`,
   ignore: !F16,
   fn: async () => {
-    for (const blocks of ["software", "gpu"] as const) {
+    for (const kernels of ["software", "tiled"] as const) {
       for (const shape of SHAPES) {
-        const want = await outputs({ blocks, precision: "f32" }, shape);
-        const got = await outputs({ blocks, precision: "f16" }, shape);
+        const want = await outputs({ kernels, precision: "f32" }, shape);
+        const got = await outputs({ kernels, precision: "f16" }, shape);
         for (const [i, pass] of ["forward", "input gradient"].entries()) {
           assert(got[i].some((v, j) => v !== want[i][j]), `${pass}: the f16 path runs`);
-          const what = `${blocks} ${shape} ${pass}`;
+          const what = `${kernels} ${shape} ${pass}`;
           const scale = rms(want[i]);
           const error = rms(got[i].map((v, j) => v - want[i][j]));
           assert(error <= RMS_TOL * scale, `${what}: error rms ${error / scale} × rms`);

@@ -1,10 +1,6 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
-import {
-  Conv3x3,
-  type Conv3x3Options,
-  isSoftwareAdapter,
-  type Padding,
-} from "../../src/ops/conv3x3.ts";
+import { Conv3x3, type Conv3x3Options, type Padding } from "../../src/ops/conv3x3.ts";
+import { isSoftwareAdapter, kernelFamilyFor } from "../../src/gpu/kernel_family.ts";
 import { conv3x3BackwardRef, conv3x3Ref } from "../reference/conv.ts";
 import { rms } from "../reference/winograd.ts";
 import { assertClose, gpu, program, randomArray, runAndRead } from "../_helpers.ts";
@@ -52,14 +48,20 @@ const ATOL = 1e-4;
 const VARIANTS: { name: string; options: Conv3x3Options; tol: (want: Float32Array) => number }[] = [
   { name: "direct", options: { algorithm: "direct" }, tol: () => ATOL },
   {
-    name: "winograd, software blocks",
-    options: { algorithm: "winograd", blocks: "software" },
+    name: "winograd, software kernels",
+    options: { algorithm: "winograd", kernels: "software" },
     tol: (want) => ATOL * rms(want),
   },
   {
-    name: "winograd, GPU blocks",
-    options: { algorithm: "winograd", blocks: "gpu" },
+    name: "winograd, tiled kernels",
+    options: { algorithm: "winograd", kernels: "tiled" },
     tol: (want) => ATOL * rms(want),
+  },
+  // The tiled kernels expand the weights on the GPU for the direct kernel too.
+  {
+    name: "direct, tiled kernels",
+    options: { algorithm: "direct", kernels: "tiled" },
+    tol: () => ATOL,
   },
 ];
 
@@ -172,24 +174,31 @@ Deno.test("forward and backwardInput are adjoint: <g, conv(x)> = <convᵀ(g), x>
   }
 });
 
-Deno.test("auto runs Winograd unless the image is smaller than about one tile; weight layouts are made once, per pass on a software adapter, shared on a GPU", async () => {
+Deno.test("auto runs Winograd unless the image is smaller than about one tile; software kernels keep each layout made, tiled ones only the 3×3 weights", async () => {
   const ctx = await gpu();
   const [cin, cout] = [8, 8];
   const weight = randomArray(cout * cin * 9, 5);
-  // Winograd weights: one block layout [36][32][32], or two slab layouts [36][32][8].
-  const winograd = { software: 2 * 36 * 32 * 8, gpu: 36 * 32 * 32 };
-  for (const blocks of ["software", "gpu"] as const) {
+  // Software: the direct layout, then two slab layouts [36][32][8]. Tiled:
+  // the torch layout, whatever the passes.
+  const kept = {
+    software: [9 * cin * cout, 9 * cin * cout + 2 * 36 * 32 * 8],
+    tiled: [9 * cin * cout, 9 * cin * cout],
+  };
+  for (const kernels of ["software", "tiled"] as const) {
     const conv = new Conv3x3(ctx, cin, cout, weight, new Float32Array(cout), "auto conv", {
-      blocks,
+      kernels,
     });
     const layouts = () => conv.bytes / 4 - (cout + cin);
     const buffer = ctx.createBuffer("buffer", 8 * 16 * 16 * 4);
     const prog = await program();
+    const before = prog.dispatches;
     conv.forward(prog, buffer, ctx.createBuffer("out", 8 * 16 * 16 * 4), 2, 2, {
       relu: false,
       padding: "zero",
     });
-    assertEquals(layouts(), 9 * cin * cout, `${blocks}, 2×2: the direct layout only`);
+    // The direct kernel: one dispatch, after the weights' expansion when tiled.
+    assertEquals(prog.dispatches - before, kernels === "tiled" ? 2 : 1, `${kernels}, 2×2`);
+    assertEquals(layouts(), kept[kernels][0], `${kernels}, 2×2`);
     for (let twice = 0; twice < 2; twice++) {
       conv.forward(prog, buffer, ctx.createBuffer("out", 8 * 16 * 16 * 4), 16, 16, {
         relu: false,
@@ -199,13 +208,13 @@ Deno.test("auto runs Winograd unless the image is smaller than about one tile; w
         padding: "zero",
       });
     }
-    assertEquals(layouts(), 9 * cin * cout + winograd[blocks], `${blocks}, 16×16`);
+    assertEquals(layouts(), kept[kernels][1], `${kernels}, 16×16`);
     conv.destroy();
     prog.destroy();
   }
 });
 
-Deno.test("isSoftwareAdapter knows llvmpipe, lavapipe, SwiftShader and WARP, not GPUs", () => {
+Deno.test("isSoftwareAdapter knows llvmpipe, lavapipe, SwiftShader and WARP, not GPUs; auto kernels follow it", () => {
   for (
     const d of [
       "llvmpipe (LLVM 15.0.6, 256 bits)",
@@ -217,7 +226,11 @@ Deno.test("isSoftwareAdapter knows llvmpipe, lavapipe, SwiftShader and WARP, not
   }
   for (const d of ["NVIDIA GeForce RTX 4090", "AMD Radeon RX 7900 XTX (RADV NAVI31)", "Apple M2"]) {
     assert(!isSoftwareAdapter(d), d);
+    assertEquals(kernelFamilyFor("auto", d), "tiled", d);
+    assertEquals(kernelFamilyFor("software", d), "software", d);
   }
+  assertEquals(kernelFamilyFor("auto", "SwiftShader Device (Subzero)"), "software");
+  assertEquals(kernelFamilyFor("tiled", "llvmpipe (LLVM 15.0.6, 256 bits)"), "tiled");
 });
 
 Deno.test("Conv3x3 rejects mis-sized weights and buffers", async () => {

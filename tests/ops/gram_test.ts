@@ -9,59 +9,70 @@ function maxAbs(x: ArrayLike<number>): number {
   return m;
 }
 
+const FAMILIES = ["software", "tiled"] as const;
+
 // Every |G_ij| and every partial sum is bounded by max_i G_ii (Cauchy–Schwarz),
 // so f32 accumulation error is measured against that: rtol 1e-4, atol 1e-5·max|G|.
-Deno.test("Gram forward matches float64 F·Fᵀ/(4NM), exactly symmetric (rtol 1e-4, atol 1e-5·max|G|)", async () => {
+// Pixel counts that are multiples of 4 take the software kernel with software
+// kernels (8×8 channel blocks: N = 3, 70 and 130 leave partial blocks), the
+// others the tiled one.
+Deno.test("Gram forward matches float64 F·Fᵀ/(4NM), exactly symmetric, both kernel families (rtol 1e-4, atol 1e-5·max|G|)", async () => {
   const ctx = await gpu();
-  const cases: [number, number, number][] = [
-    [3, 1, -1],
-    [3, 4099, -1],
-    [8, 17, 0],
-    [64, 64, -1],
-    [64, 1000, 0],
-    [70, 17, -1],
-    [70, 4099, 0],
-    [130, 300, -1],
-    [512, 64, 0],
-  ];
-  for (const [n, m, lo] of cases) {
-    const f = randomArray(n * m, n * 7919 + m, lo, 1);
-    const op = new Gram(ctx, n, m);
-    const prog = await program();
-    const fb = ctx.upload("f", f);
-    const out = ctx.createBuffer("g", n * n * 4);
-    op.forward(prog, fb, out);
-    const g = await runAndRead(prog, out, n * n);
-    const ref = gram(f, n, m);
-    assertClose(g, ref, 1e-4, 1e-5 * maxAbs(ref), `gram n=${n} m=${m}`);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < i; j++) {
-        if (g[i * n + j] !== g[j * n + i]) throw new Error(`gram n=${n} m=${m} not symmetric`);
+  for (const kernels of FAMILIES) {
+    const cases: [number, number, number][] = [
+      [3, 1, -1],
+      [3, 4099, -1],
+      [8, 17, 0],
+      [64, 64, -1],
+      [64, 1000, 0],
+      [70, 17, -1],
+      [70, 4099, 0],
+      [130, 300, -1],
+      [512, 64, 0],
+      [16, 36, -1],
+    ];
+    for (const [n, m, lo] of cases) {
+      const f = randomArray(n * m, n * 7919 + m, lo, 1);
+      const op = new Gram(ctx, n, m, kernels);
+      const prog = await program();
+      const fb = ctx.upload("f", f);
+      const out = ctx.createBuffer("g", n * n * 4);
+      op.forward(prog, fb, out);
+      const g = await runAndRead(prog, out, n * n);
+      const ref = gram(f, n, m);
+      assertClose(g, ref, 1e-4, 1e-5 * maxAbs(ref), `${kernels} gram n=${n} m=${m}`);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < i; j++) {
+          if (g[i * n + j] !== g[j * n + i]) throw new Error(`gram n=${n} m=${m} not symmetric`);
+        }
       }
+      if (m === 4099 || m === 1000) assert(op.chunks > 1, `m=${m} should split into K-chunks`);
+      op.destroy();
+      ctx.destroyBuffer(fb);
+      ctx.destroyBuffer(out);
     }
-    if (m === 4099) assert(op.chunks > 1, `m=${m} should split into K-chunks`);
-    op.destroy();
-    ctx.destroyBuffer(fb);
-    ctx.destroyBuffer(out);
   }
 });
 
-Deno.test("Gram forward is deterministic: bit-identical G on repeated runs", async () => {
+Deno.test("Gram forward is deterministic: bit-identical G on repeated runs, both kernel families", async () => {
   const ctx = await gpu();
-  const n = 70, m = 4099;
-  const op = new Gram(ctx, n, m);
-  assert(op.chunks > 1);
-  const fb = ctx.upload("f", randomArray(n * m, 11));
-  const runs: Float32Array[] = [];
-  for (let k = 0; k < 3; k++) {
-    const prog = await program();
-    const out = ctx.createBuffer("g", n * n * 4);
-    op.forward(prog, fb, out);
-    runs.push(await runAndRead(prog, out, n * n));
+  for (const kernels of FAMILIES) {
+    for (const [n, m] of [[70, 4099], [70, 4100]]) {
+      const op = new Gram(ctx, n, m, kernels);
+      assert(op.chunks > 1);
+      const fb = ctx.upload("f", randomArray(n * m, 11));
+      const runs: Float32Array[] = [];
+      for (let k = 0; k < 3; k++) {
+        const prog = await program();
+        const out = ctx.createBuffer("g", n * n * 4);
+        op.forward(prog, fb, out);
+        runs.push(await runAndRead(prog, out, n * n));
+      }
+      assertEquals(runs[1], runs[0]);
+      assertEquals(runs[2], runs[0]);
+      op.destroy();
+    }
   }
-  assertEquals(runs[1], runs[0]);
-  assertEquals(runs[2], runs[0]);
-  op.destroy();
 });
 
 Deno.test("Gram scratch stays bounded: ≤ 256 K-chunks and ≤ 16 MiB of partials", async () => {
@@ -112,29 +123,42 @@ Deno.test("Gram loss: w·Σ(G−Ĝ)² into the target slot, diff = w/(NM)·(G−
 });
 
 // A GEMM with K = N: each output sums N products of magnitude ≤ 1, so
-// rtol 1e-4 and atol 1e-6·N.
-Deno.test("Gram backward: grad = diff·F and grad += diff·F (rtol 1e-4, atol 1e-6·N)", async () => {
+// rtol 1e-4 and atol 2e-6·N (diff's entries reach 2). diff is symmetric, as Gram.loss makes it (the
+// software kernel reads its rows as columns). N = 16 and 64 with M a
+// multiple of 4 take the software kernel with software kernels (M = 36:
+// a partial block of 32 pixels), the rest the tiled one.
+Deno.test("Gram backward: grad = diff·F and grad += diff·F, both kernel families (rtol 1e-4, atol 2e-6·N)", async () => {
   const ctx = await gpu();
-  for (const [n, m] of [[3, 17], [3, 1000], [70, 17], [70, 1000], [130, 65]]) {
-    const diff = randomArray(n * n, n + 100 * m);
-    const f = randomArray(n * m, n + 100 * m + 1);
-    const grad0 = randomArray(n * m, n + 100 * m + 2);
-    const op = new Gram(ctx, n, m);
-    const db = ctx.upload("diff", diff);
-    const fb = ctx.upload("f", f);
-    const expected = matmul(diff, f, n, m);
-    for (const accumulate of [false, true]) {
-      const prog = await program();
-      const gb = ctx.upload("grad", grad0);
-      op.backward(prog, db, fb, gb, accumulate);
-      const out = await runAndRead(prog, gb, n * m);
-      const ref = accumulate ? expected.map((v, i) => v + grad0[i]) : expected;
-      assertClose(out, ref, 1e-4, 1e-6 * n, `backward n=${n} m=${m} accumulate=${accumulate}`);
-      ctx.destroyBuffer(gb);
+  const shapes = [[3, 17], [3, 1000], [70, 17], [70, 1000], [130, 65], [16, 36], [64, 1000]];
+  for (const kernels of FAMILIES) {
+    for (const [n, m] of shapes) {
+      const d = randomArray(n * n, n + 100 * m);
+      const diff = d.map((_, i) => d[i] + d[(i % n) * n + Math.floor(i / n)]);
+      const f = randomArray(n * m, n + 100 * m + 1);
+      const grad0 = randomArray(n * m, n + 100 * m + 2);
+      const op = new Gram(ctx, n, m, kernels);
+      const db = ctx.upload("diff", diff);
+      const fb = ctx.upload("f", f);
+      const expected = matmul(diff, f, n, m);
+      for (const accumulate of [false, true]) {
+        const prog = await program();
+        const gb = ctx.upload("grad", grad0);
+        op.backward(prog, db, fb, gb, accumulate);
+        const out = await runAndRead(prog, gb, n * m);
+        const ref = accumulate ? expected.map((v, i) => v + grad0[i]) : expected;
+        assertClose(
+          out,
+          ref,
+          1e-4,
+          2e-6 * n,
+          `${kernels} backward n=${n} m=${m} accumulate=${accumulate}`,
+        );
+        ctx.destroyBuffer(gb);
+      }
+      op.destroy();
+      ctx.destroyBuffer(db);
+      ctx.destroyBuffer(fb);
     }
-    op.destroy();
-    ctx.destroyBuffer(db);
-    ctx.destroyBuffer(fb);
   }
 });
 

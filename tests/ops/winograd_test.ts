@@ -25,6 +25,7 @@ import {
 } from "../reference/winograd.ts";
 import { conv3x3BackwardRef, conv3x3Ref } from "../reference/conv.ts";
 import { assertClose, gpu, program, randomArray, runAndRead } from "../_helpers.ts";
+import type { KernelFamily } from "../../src/gpu/kernel_family.ts";
 
 const LIMIT = 1 << 27;
 
@@ -34,9 +35,9 @@ function plan(
   cin: number,
   cout: number,
   transposed: boolean,
-  cpu = true,
+  kernels: KernelFamily = "software",
 ): WinogradPlan {
-  const p = planWinograd(h, w, cin, cout, transposed, LIMIT, cpu);
+  const p = planWinograd(h, w, cin, cout, transposed, LIMIT, kernels);
   if (!p) throw new Error("no plan");
   return p;
 }
@@ -61,8 +62,8 @@ Deno.test("Bᵀ, G and Aᵀ compute the 3×3 correlation of a 6×6 window exactl
 Deno.test("winogradWeights stores G·g·Gᵀ in each layout, zero-padded (1e-6)", () => {
   const [cin, cout] = [5, 38];
   const weight = randomArray(cout * cin * 9, 3);
-  const sizes = { blocks: 36 * 32 * 64, slabs: 36 * 64 * 8, "slabs transposed": 36 * 32 * 40 };
-  for (const layout of ["blocks", "slabs", "slabs transposed"] as const) {
+  const sizes = { slabs: 36 * 64 * 8, "slabs transposed": 36 * 32 * 40 };
+  for (const layout of ["slabs", "slabs transposed"] as const) {
     const u = winogradWeights(weight, cin, cout, layout);
     assertEquals(u.length, sizes[layout], layout);
     for (const [ci, co] of [[0, 0], [4, 37], [2, 33]]) {
@@ -140,21 +141,24 @@ Deno.test("winograd_input matches the reference: both paddings, flipped or not, 
   }
 });
 
-// [cin, cout, height, width]: every entry point of winograd_gemm.wgsl.
+// [cin, cout, height, width]: every entry point of the software GEMM, and
+// for the tiled one several row and tile blocks, a depth that is not a
+// multiple of its 16-step stage, and a single stage.
 const GEMM_SHAPES: [number, number, number, number][] = [
   [6, 20, 40, 16], // gemm16x32 (many tiles)
   [36, 40, 16, 16], // gemm32x16 (16 tiles)
   [20, 33, 8, 8], // gemm32x4 (4 tiles)
   [3, 9, 20, 20], // transposed: 3 rows, gemm4x32
+  [70, 40, 28, 20], // tiled: 2 × 2 blocks of 32 × 32 forward, 3 × 2 transposed
 ];
 
-Deno.test("winograd_gemm matches the reference for every block, forward and transposed (rtol 1e-4, atol 1e-4)", async () => {
+Deno.test("winograd_gemm matches the reference for every block, forward and transposed, software and tiled kernels (rtol 1e-4, atol 1e-4)", async () => {
   const ctx = await gpu();
   for (const [cin, cout, h, w] of GEMM_SHAPES) {
     const weight = randomArray(cout * cin * 9, cin + cout);
     for (const transposed of [false, true]) {
-      for (const cpu of [true, false]) {
-        const p = plan(h, w, cin, cout, transposed, cpu);
+      for (const kernels of ["software", "tiled"] as const) {
+        const p = plan(h, w, cin, cout, transposed, kernels);
         const uData = winogradWeights(weight, cin, cout, p.weights);
         const u = ctx.upload("u", uData);
         const vRows = operandRows(p);
@@ -238,13 +242,14 @@ Deno.test("planWinograd picks blocks by shape and splits tiles into chunks that 
   assertEquals(plan(16, 16, 512, 512, false).block.entry, "gemm32x16");
   assertEquals(plan(8, 8, 512, 512, true).block.entry, "gemm32x4");
   assertEquals(plan(128, 128, 3, 64, true).block.entry, "gemm4x32");
-  assertEquals(plan(128, 128, 64, 64, false, false).block.entry, "gemm8x8");
+  const tiled = plan(128, 128, 64, 64, true, "tiled");
+  assertEquals([tiled.block.rows, tiled.block.tiles, tiled.weights], [32, 32, "slabs transposed"]);
   const whole = plan(100, 60, 64, 64, false);
   assertEquals([whole.tiles, whole.chunkTiles, whole.quads], [25 * 15, 25 * 15, 96]);
   // 36 points × 64 channels × 4 bytes per tile: 64 tiles fit.
-  const chunked = planWinograd(100, 60, 64, 64, false, 36 * 64 * 4 * 64, true);
+  const chunked = planWinograd(100, 60, 64, 64, false, 36 * 64 * 4 * 64, "software");
   assert(chunked && chunked.chunkTiles === 64 && chunked.quads === 16, JSON.stringify(chunked));
-  assertEquals(planWinograd(100, 60, 64, 64, false, 1000, true), null);
+  assertEquals(planWinograd(100, 60, 64, 64, false, 1000, "software"), null);
 });
 
 Deno.test("chunked Winograd passes match the float64 convolution, forward and input gradient (rtol 1e-4, atol 1e-4·rms)", async () => {
@@ -257,8 +262,8 @@ Deno.test("chunked Winograd passes match the float64 convolution, forward and in
   for (const padding of ["zero", "circular"] as const) {
     const circular = padding === "circular";
     // 36 points × 32 padded rows × 4 bytes per tile: chunks of 32 of the 40 tiles.
-    const fwd = planWinograd(h, w, cin, cout, false, 36 * 32 * 4 * 32, true)!;
-    const bwd = planWinograd(h, w, cin, cout, true, 36 * 32 * 4 * 32, true)!;
+    const fwd = planWinograd(h, w, cin, cout, false, 36 * 32 * 4 * 32, "software")!;
+    const bwd = planWinograd(h, w, cin, cout, true, 36 * 32 * 4 * 32, "software")!;
     assert(fwd.chunkTiles < fwd.tiles && bwd.chunkTiles < bwd.tiles, "the plans chunk");
     const prog = await program();
     const out = ctx.createBuffer("out", cout * h * w * 4);

@@ -111,11 +111,11 @@ export function inputTransformRef(
 }
 
 /**
- * U(ξ, ci, co) from `winogradWeights` output in `layout` ("blocks", "slabs"
- * or "slabs transposed"), channel counts padded to `align` (32).
+ * U(ξ, ci, co) from `winogradWeights` output in `layout` ("slabs" or "slabs
+ * transposed"), channel counts padded to 32.
  */
 export function weightAt(
-  u: Float32Array,
+  u: ArrayLike<number>,
   cin: number,
   cout: number,
   layout: string,
@@ -125,10 +125,6 @@ export function weightAt(
 ): number {
   const cip = Math.ceil(cin / 32) * 32;
   const cop = Math.ceil(cout / 32) * 32;
-  if (layout === "blocks") {
-    const inBlock = (((ci >> 2) * (cop >> 2) + (co >> 2)) * 4 + (ci & 3)) * 4 + (co & 3);
-    return u[xi * cip * cop + inBlock];
-  }
   // Slabs: [36][rows / 32][depth][32], rows the GEMM's (padded to 32), depth its k (padded to 4).
   const transposed = layout === "slabs transposed";
   const [k, m] = transposed ? [co, ci] : [ci, co];
