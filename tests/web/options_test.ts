@@ -70,6 +70,7 @@ Deno.test("options: every option round-trips through the query", () => {
     weights: "weights/my.safetensors",
     checkpointing: "on",
     precision: "f16",
+    kernels: "software",
     autostart: true,
   };
   const query = toQuery(all);
@@ -180,17 +181,19 @@ Deno.test("options: the page's command parses with the command line's parser int
     weights: "random",
     checkpointing: "off",
     precision: "f16",
+    kernels: "tiled",
   };
   const args = run(cliCommand(o, { exemplars: ["examples/dots.png", "my texture.png"] }));
   assertEquals(args.exemplars, ["examples/dots.png", "my texture.png"]);
   assertEquals(args.output, "dots_synth.png");
   assertEquals([args.width, args.height, args.tile, args.scales], [96, 48, true, 2]);
   assertEquals([args.loss, args.exemplarSize, args.iterations, args.seed], ["sw", 128, 7, 11]);
-  assertEquals([args.preset, args.weights, args.checkpointing, args.precision], [
+  assertEquals([args.preset, args.weights, args.checkpointing, args.precision, args.kernels], [
     "seed",
     "random",
     false,
     "f16",
+    "tiled",
   ]);
   assertEquals(args.variations, 1);
 

@@ -225,12 +225,10 @@ var NO_ADAPTER = "WebGPU is present but offers no GPU adapter: hardware accelera
 function hasWebGpu() {
   return typeof navigator !== "undefined" && "gpu" in navigator && !!navigator.gpu;
 }
-async function openGpu(precision, onLost) {
+async function openGpu(options, onLost) {
   if (!hasWebGpu()) throw new TexSynthError2(NO_WEBGPU);
   if (!await navigator.gpu.requestAdapter()) throw new TexSynthError2(NO_ADAPTER);
-  const context = await GpuContext.create({
-    precision
-  });
+  const context = await GpuContext.create(options);
   let closing = false;
   context.device.lost.then((info) => {
     if (!closing) {
@@ -259,7 +257,8 @@ var DEFAULTS = Object.freeze({
   preset: "liu",
   weights: "cached",
   checkpointing: "auto",
-  precision: "f32",
+  precision: "auto",
+  kernels: "auto",
   autostart: false
 });
 var MAX_SIDE = 16384;
@@ -369,8 +368,18 @@ var QUERY_OPTIONS = [
     name: "precision",
     kind: "choice",
     choices: [
+      "auto",
       "f32",
       "f16"
+    ]
+  },
+  {
+    name: "kernels",
+    kind: "choice",
+    choices: [
+      "auto",
+      "software",
+      "tiled"
     ]
   },
   {
@@ -533,6 +542,7 @@ function toQuery(o) {
   if (o.weights !== DEFAULTS.weights && o.weights !== "file") q.set("weights", o.weights);
   if (o.checkpointing !== DEFAULTS.checkpointing) q.set("checkpointing", o.checkpointing);
   if (o.precision !== DEFAULTS.precision) q.set("precision", o.precision);
+  if (o.kernels !== DEFAULTS.kernels) q.set("kernels", o.kernels);
   if (o.autostart) q.set("autostart", "1");
   return q.toString();
 }
@@ -609,6 +619,7 @@ function cliCommand(o, files) {
   }
   if (o.checkpointing !== DEFAULTS.checkpointing) words.push("--checkpointing", o.checkpointing);
   if (o.precision !== DEFAULTS.precision) words.push("--precision", o.precision);
+  if (o.kernels !== DEFAULTS.kernels) words.push("--kernels", o.kernels);
   for (const m of steering.exemplarMasks) words.push("--exemplar-mask", m);
   for (const g of steering.guides) words.push("--guide", g);
   if (steering.targetGuide) words.push("--target-guide", steering.targetGuide);
@@ -1513,7 +1524,7 @@ var WEIGHTS_STATUS = "weights.json";
 var state = "idle";
 var exemplars = [];
 var gpu = null;
-var gpuPrecision = "";
+var gpuSettings = "";
 var synth = null;
 var synthKey = "";
 var synthOptions = null;
@@ -1585,6 +1596,7 @@ function readForm() {
     weights: weights === "url" ? field("weights").dataset.url ?? DEFAULTS.weights : weights,
     checkpointing: field("checkpointing").value,
     precision: field("precision").value,
+    kernels: field("kernels").value,
     autostart: false
   };
 }
@@ -1601,6 +1613,7 @@ function fillForm(o) {
   field("preset").value = o.preset;
   field("checkpointing").value = o.checkpointing;
   field("precision").value = o.precision;
+  field("kernels").value = o.kernels;
   const select = field("weights");
   if (o.weights === "cached" || o.weights === "random") select.value = o.weights;
   else {
@@ -1887,7 +1900,8 @@ async function prepare(o) {
   if (exemplars.length === 0) {
     throw new TexSynthError4("no exemplar yet: drop, paste or pick an image, or take one of the examples");
   }
-  if (gpu && gpuPrecision !== o.precision) {
+  const settings = `${o.precision} ${o.kernels}`;
+  if (gpu && gpuSettings !== settings) {
     synth?.dispose();
     synth = null;
     gpu.close();
@@ -1895,8 +1909,11 @@ async function prepare(o) {
   }
   if (!gpu) {
     ui.status.textContent = "Opening the GPU\u2026";
-    gpu = await openGpu(o.precision, lost);
-    gpuPrecision = o.precision;
+    gpu = await openGpu({
+      precision: o.precision === "auto" ? void 0 : o.precision,
+      kernels: o.kernels
+    }, lost);
+    gpuSettings = settings;
   }
   const plan = steeringPlan(o);
   if (o.mode === "fill" && !plan.maps.mask) throw new TexSynthError4(NO_HOLE);

@@ -84,8 +84,8 @@ function _exifOrientation(app1) {
   if (view.getUint16(2, little) !== 42) return 1;
   const ifd = view.getUint32(4, little);
   if (ifd + 2 > view.byteLength) return 1;
-  const count = view.getUint16(ifd, little);
-  for (let i = 0; i < count; i++) {
+  const count2 = view.getUint16(ifd, little);
+  for (let i = 0; i < count2; i++) {
     const entry = ifd + 2 + 12 * i;
     if (entry + 12 > view.byteLength) return 1;
     if (view.getUint16(entry, little) !== 274) continue;
@@ -758,13 +758,24 @@ async function encodePng(image) {
   });
 }
 
+// src/gpu/kernel_family.ts
+function isSoftwareAdapter(description) {
+  return /llvmpipe|lavapipe|swiftshader|softpipe|warp|software|cpu/i.test(description);
+}
+function kernelFamilyFor(choice, description) {
+  if (choice !== "auto") return choice;
+  return isSoftwareAdapter(description) ? "software" : "tiled";
+}
+
 // src/gpu/context.ts
 var STORAGE = 128;
 var COPY_SRC = 4;
 var COPY_DST = 8;
 var MAP_READ = 1;
 var UNIFORM = 64;
-var DEFAULT_PRECISION = "f32";
+function defaultPrecision(kernels, shaderF16) {
+  return kernels === "tiled" && shaderF16 ? "f16" : "f32";
+}
 var GpuContext = class _GpuContext {
   /** The WebGPU device. */
   device;
@@ -772,16 +783,19 @@ var GpuContext = class _GpuContext {
   info;
   /** The storage precision used: the one asked for, or "f32" without `shader-f16`. */
   precision;
+  /** The kernel family the engine's GEMMs and Gram matrices use on this device. */
+  kernels;
   #live = /* @__PURE__ */ new Map();
   #liveBytes = 0;
   #peakBytes = 0;
   #pipelines = /* @__PURE__ */ new Map();
   #modules = /* @__PURE__ */ new Map();
   #lost = null;
-  constructor(device, info, precision) {
+  constructor(device, info, precision, kernels) {
     this.device = device;
     this.info = info;
-    this.precision = info.shaderF16 ? precision : "f32";
+    this.kernels = kernels;
+    this.precision = info.shaderF16 ? precision ?? defaultPrecision(kernels, true) : "f32";
     device.lost.then((reason) => {
       this.#lost = reason.message || String(reason.reason);
     });
@@ -792,9 +806,17 @@ var GpuContext = class _GpuContext {
    * the runtime has no WebGPU or no adapter.
    */
   static async create(options = {}) {
-    const precision = options.precision ?? DEFAULT_PRECISION;
-    if (precision !== "f32" && precision !== "f16") {
+    const precision = options.precision;
+    if (precision !== void 0 && precision !== "f32" && precision !== "f16") {
       throw new TexSynthError(`precision must be "f32" or "f16", got ${JSON.stringify(precision)}`);
+    }
+    const choice = options.kernels ?? "auto";
+    if (![
+      "auto",
+      "software",
+      "tiled"
+    ].includes(choice)) {
+      throw new TexSynthError(`kernels must be "auto", "software" or "tiled", got ${JSON.stringify(choice)}`);
     }
     const gpu = globalThis.navigator?.gpu;
     if (!gpu) {
@@ -828,14 +850,14 @@ var GpuContext = class _GpuContext {
       a.description,
       a.vendor && `vendor ${a.vendor}`,
       a.architecture
-    ].filter((s) => s).join(", ");
+    ].filter((s) => s).join(", ") || "unknown adapter";
     return new _GpuContext(device, {
-      description: description || "unknown adapter",
+      description,
       maxBufferSize: l.maxBufferSize,
       maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
       maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
       shaderF16
-    }, precision);
+    }, precision, kernelFamilyFor(choice, description));
   }
   /** Bytes held now by buffers this context made and has not destroyed. */
   get liveBytes() {
@@ -901,8 +923,8 @@ var GpuContext = class _GpuContext {
     buffer.destroy();
   }
   /** Reads `count` floats from `buffer` starting at float `offset`. */
-  async read(buffer, offset = 0, count) {
-    const n = count ?? buffer.size / 4 - offset;
+  async read(buffer, offset = 0, count2) {
+    const n = count2 ?? buffer.size / 4 - offset;
     const bytes = Math.ceil(n * 4 / 4) * 4;
     const staging = this.device.createBuffer({
       size: bytes,
@@ -1249,15 +1271,15 @@ function pack(...fields) {
   return buffer;
 }
 var MAX_GROUPS_PER_DIM = 65535;
-function grid(count) {
-  if (count <= MAX_GROUPS_PER_DIM) return [
-    Math.max(1, count),
+function grid(count2) {
+  if (count2 <= MAX_GROUPS_PER_DIM) return [
+    Math.max(1, count2),
     1,
     1
   ];
-  const y = Math.ceil(count / MAX_GROUPS_PER_DIM);
+  const y = Math.ceil(count2 / MAX_GROUPS_PER_DIM);
   return [
-    Math.ceil(count / y),
+    Math.ceil(count2 / y),
     y,
     1
   ];
@@ -1786,8 +1808,8 @@ var REDUCE = {
 };
 var MAX_PARTIALS = 1024;
 function reduce(prog, op, a, b, n, target) {
-  const count = Math.max(1, Math.min(MAX_PARTIALS, Math.ceil(n / 4096)));
-  const chunk2 = Math.ceil(n / count);
+  const count2 = Math.max(1, Math.min(MAX_PARTIALS, Math.ceil(n / 4096)));
+  const chunk2 = Math.ceil(n / count2);
   const parts = prog.scratch("reduction partials", MAX_PARTIALS * 4);
   prog.dispatch(prog.ctx.pipeline(reduce_partial_default, "main", {
     OP: op
@@ -1795,7 +1817,7 @@ function reduce(prog, op, a, b, n, target) {
     a,
     b,
     parts
-  ], grid(count), pack(n, chunk2));
+  ], grid(count2), pack(n, chunk2));
   prog.dispatch(prog.ctx.pipeline(reduce_finish_default, "main", {
     MAX: op === REDUCE.maxAbs ? 1 : 0
   }), [
@@ -1803,7 +1825,7 @@ function reduce(prog, op, a, b, n, target) {
     target.scalars
   ], [
     1
-  ], pack(count, target.slot, target.accumulate ? 1 : 0, f32(target.scale ?? 1)));
+  ], pack(count2, target.slot, target.accumulate ? 1 : 0, f32(target.scale ?? 1)));
 }
 function reduceDot(prog, a, b, n, target) {
   reduce(prog, REDUCE.dot, a, b, n, target);
@@ -2486,12 +2508,12 @@ function winogradGemmSource(shape, storage = F32) {
   }
   const width = tiles / 4;
   const groups = rows / 4;
-  const count = (n) => Array.from({
+  const count2 = (n) => Array.from({
     length: n
   }, (_, i) => i);
-  const lanes = count(width);
-  const accs = count(rows);
-  const wGroups = count(groups);
+  const lanes = count2(width);
+  const accs = count2(rows);
+  const wGroups = count2(groups);
   const xyzw = [
     "x",
     "y",
@@ -2500,27 +2522,16 @@ function winogradGemmSource(shape, storage = F32) {
   ];
   const weight = (at) => storage.f16Weights ? `vec4f(u[${at}])` : `u[${at}]`;
   const lines = (items, f, indent) => items.map((i) => " ".repeat(indent) + f(i)).join("\n");
-  const fmas = (indent) => lines(accs, (r) => `t${r} = fmaQ(a${r >> 2}.${xyzw[r & 3]}, x, t${r});`, indent);
-  const resets = (indent) => lines(accs, (r) => `t${r} = Q();`, indent);
-  const adds = (indent) => lines(accs, (r) => `c${r} = addQ(c${r}, t${r});`, indent);
+  const fmas = (indent) => lines(accs, (r) => `c${r} = fmaQ(a${r >> 2}.${xyzw[r & 3]}, x, c${r});`, indent);
   return `${storage.f16Weights ? "enable f16;\n\n" : ""}// Generated by src/ops/winograd_gemm_source.ts: ${rows} rows \xD7 ${tiles} tiles.
-
-// k steps per chunk sum; a multiple of 4.
-const KC = 16u;
-
-override TRANSPOSED: bool = false;
-override SLABS: bool = false;
 
 // Invocations per workgroup: a software adapter runs a workgroup on one
 // thread, so small GEMMs take small workgroups to spread over every core.
 override WG: u32 = 64u;
 
 struct Params {
-  // k groups of 4 to sum over.
-  kGroups: u32,
-  // Input- and output-channel groups of 4 in u (both padded to 32 channels).
-  ciGroups: u32,
-  coGroups: u32,
+  // k steps to sum over (a multiple of 4).
+  kRows: u32,
   // Row length of v and of the output, in vec4s of tiles.
   n4: u32,
   // Rows of the output per point \u03BE, in vec4s (the rows padded to 32, / 4).
@@ -2528,10 +2539,6 @@ struct Params {
   // Blocks along the rows and along t per point \u03BE.
   mBlocks: u32,
   nBlocks: u32,
-  // Always 4: a bound the compiler cannot see, so that it keeps TRANSPOSED's
-  // k-step loop a loop (four copies of its large body outgrow a CPU's
-  // decoded-instruction cache and run slower on a software adapter).
-  stepsPerGroup: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -2557,42 +2564,14 @@ fn block(wid: vec3u, nwg: vec3u, li: u32, rows: u32, tiles: u32) -> Block {
   return Block(lane / perXi, (r / p.nBlocks) * rows / 4u, (r % p.nBlocks) * tiles / 4u, lane < 36u * perXi);
 }
 
-// A 4\xD74 weight block.
-struct W4 {
-  r0: vec4f,
-  r1: vec4f,
-  r2: vec4f,
-  r3: vec4f,
-}
-
-// TRANSPOSED: the 4\xD74 block of row group b.g + i (input channels) and k
-// group kg (output channels).
-fn weights(b: Block, i: u32, kg: u32) -> W4 {
-  let at = ((b.xi * p.ciGroups + b.g + i) * p.coGroups + kg) * 4u;
-  return W4(${weight("at")}, ${weight("at + 1u")}, ${weight("at + 2u")}, ${weight("at + 3u")});
-}
-
-// Column j of a block: the block's four input channels' weights for output
-// channel 4\xB7kg + j.
-fn column(w: W4, j: u32) -> vec4f {
-  return vec4f(w.r0[j], w.r1[j], w.r2[j], w.r3[j]);
-}
-
-// Forward (not TRANSPOSED): where k step k's weights for the block's first
-// four rows start; the next four are rowStep() vec4s on.
+// Where k step k's weights for the block's first four rows start; the next
+// four are one vec4 on.
 fn uRow(b: Block, k: u32) -> u32 {
-  if (SLABS) {
-    return ((b.xi * (p.mRows4 / 8u) + b.g / 8u) * p.kGroups * 4u + k) * 8u + b.g % 8u;
-  }
-  return ((b.xi * p.ciGroups + k / 4u) * p.coGroups + b.g) * 4u + k % 4u;
-}
-
-fn rowStep() -> u32 {
-  return select(4u, 1u, SLABS);
+  return ((b.xi * (p.mRows4 / 8u) + b.g / 8u) * p.kRows + k) * 8u + b.g % 8u;
 }
 
 fn vAt(b: Block, k: u32) -> u32 {
-  return (b.xi * p.kGroups * 4u + k) * p.n4 + b.n4;
+  return (b.xi * p.kRows + k) * p.n4 + b.n4;
 }
 
 fn mAt(b: Block, row: u32) -> u32 {
@@ -2607,10 +2586,6 @@ ${lines(lanes, (q) => `q${q}: vec4f,`, 2)}
 fn fmaQ(a: f32, b: Q, c: Q) -> Q {
   let s = vec4f(a);
   return Q(${lanes.map((q) => `fma(s, b.q${q}, c.q${q})`).join(", ")});
-}
-
-fn addQ(a: Q, b: Q) -> Q {
-  return Q(${lanes.map((q) => `a.q${q} + b.q${q}`).join(", ")});
 }
 
 fn loadQ(at: u32) -> Q {
@@ -2632,41 +2607,22 @@ fn ${shape.entry}(
     return;
   }
 ${lines(accs, (r) => `var c${r}: Q;`, 2)}
-${lines(accs, (r) => `var t${r}: Q;`, 2)}
-  if (TRANSPOSED) {
-    for (var k0 = 0u; k0 < p.kGroups * 4u; k0 += KC) {
-${resets(6)}
-      for (var kg = k0 / 4u; kg < min((k0 + KC) / 4u, p.kGroups); kg++) {
-${lines(wGroups, (i) => `let w${i} = weights(b, ${i}u, kg);`, 8)}
-        var at = vAt(b, kg * 4u);
-        for (var j = 0u; j < p.stepsPerGroup; j++) {
-          let x = loadQ(at);
-${lines(wGroups, (i) => `let a${i} = column(w${i}, j);`, 10)}
-${fmas(10)}
-          at += p.n4;
-        }
-      }
-${adds(6)}
-    }
-  } else {
-    for (var k0 = 0u; k0 < p.kGroups * 4u; k0 += KC) {
-${resets(6)}
-      var at = vAt(b, k0);
-      for (var k = k0; k < min(k0 + KC, p.kGroups * 4u); k++) {
-        let row = uRow(b, k);
-${lines(wGroups, (i) => `let a${i} = ${weight(i ? `row + ${i}u * rowStep()` : "row")};`, 8)}
-        let x = loadQ(at);
-${fmas(8)}
-        at += p.n4;
-      }
-${adds(6)}
-    }
+  var vi = vAt(b, 0u);
+  for (var k = 0u; k < p.kRows; k++) {
+    let row = uRow(b, k);
+${lines(wGroups, (i) => `let a${i} = ${weight(i ? `row + ${i}u` : "row")};`, 4)}
+    let x = loadQ(vi);
+${fmas(4)}
+    vi += p.n4;
   }
   let at = mAt(b, 0u);
 ${lines(accs, (r) => `storeQ(at${r ? ` + ${r}u * p.n4` : ""}, c${r});`, 2)}
 }
 `;
 }
+
+// kernels/winograd_gemm_tiled.wgsl
+var winograd_gemm_tiled_default = "// The batched GEMM between the Winograd transforms, for GPUs: for each of\n// the 36 transform points \u03BE,\n//\n//   m[\u03BE][row][t] = \u03A3_k u[\u03BE][k][row] \xB7 v[\u03BE][k][t],\n//\n// rows the output channels and k the input channels (or, for the input\n// gradient, the other way round), t the tiles. One workgroup of 8\xD78\n// invocations owns 32 rows \xD7 32 tiles of one point \u03BE; each invocation owns\n// 4 rows \xD7 4 tiles (one vec4 of tiles). Per step of KT k values the\n// workgroup stages the 32 rows' weights and the 32 tiles' operands in\n// workgroup memory, two vec4 loads each per invocation, and every staged\n// value then serves 32 multiply-adds (the shape of TensorFlow.js's and ONNX\n// Runtime Web's `matmul_packed`). Software adapters take the register-block\n// kernels of src/ops/winograd_gemm_source.ts instead.\n//\n// u is the slab layout of src/ops/winograd.ts, [36][rows / 32][kRows][32]:\n// a workgroup's weights for one k step are 8 consecutive vec4s. Its element\n// type W4 (vec4f, or vec4<f16> with shader-f16) is declared by the code that\n// loads this module; sums are f32 either way. Sums run per KT step and are\n// then added to the running totals, as the software kernels' chunks do, so\n// both families round alike. (Chunk sums are reset by assignment: not every\n// WGSL compiler re-zeroes a `var` declared in a loop.)\n\nstruct Params {\n  // k steps to sum over (a multiple of 4; slabs and v hold zeros past k).\n  kRows: u32,\n  // Row length of v and of the output, in vec4s of tiles (a multiple of 8).\n  n4: u32,\n  // Rows of the output per point \u03BE, in vec4s (the rows padded to 32, / 4).\n  mRows4: u32,\n  // Workgroup blocks along the rows and along the tiles per point \u03BE.\n  mBlocks: u32,\n  nBlocks: u32,\n}\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> u: array<W4>;\n// [36][kRows][n4] vec4s.\n@group(0) @binding(2) var<storage, read> v: array<vec4f>;\n// [36][rows padded to 32][n4] vec4s.\n@group(0) @binding(3) var<storage, read_write> m: array<vec4f>;\n\nconst KT = 16u;\n// [KT][8] vec4s each: k step kk's 32 rows (ta) and 32 tiles (tb).\nvar<workgroup> ta: array<vec4f, 128>;\nvar<workgroup> tb: array<vec4f, 128>;\n\n@compute @workgroup_size(8, 8)\nfn main(\n  @builtin(workgroup_id) wid: vec3u,\n  @builtin(num_workgroups) nwg: vec3u,\n  @builtin(local_invocation_id) lid: vec3u,\n  @builtin(local_invocation_index) li: u32,\n) {\n  let w = wid.x + wid.y * nwg.x;\n  let perXi = p.mBlocks * p.nBlocks;\n  // Whole workgroups leave together, so the barriers below stay uniform.\n  if (w >= 36u * perXi) {\n    return;\n  }\n  let xi = w / perXi;\n  let mb = (w % perXi) / p.nBlocks;\n  let nb = w % p.nBlocks;\n  let uBase = (xi * (p.mRows4 / 8u) + mb) * p.kRows * 8u;\n  let vBase = xi * p.kRows * p.n4 + nb * 8u;\n\n  var c0 = vec4f(0.0);\n  var c1 = vec4f(0.0);\n  var c2 = vec4f(0.0);\n  var c3 = vec4f(0.0);\n  var t0: vec4f;\n  var t1: vec4f;\n  var t2: vec4f;\n  var t3: vec4f;\n  for (var k0 = 0u; k0 < p.kRows; k0 += KT) {\n    // Staging: element e = li + 64\xB7q is k step e / 8, vec4 e % 8.\n    for (var q = 0u; q < 2u; q++) {\n      let e = li + q * 64u;\n      let k = k0 + e / 8u;\n      var a = vec4f(0.0);\n      var b = vec4f(0.0);\n      if (k < p.kRows) {\n        a = vec4f(u[uBase + k * 8u + e % 8u]);\n        b = v[vBase + k * p.n4 + e % 8u];\n      }\n      ta[e] = a;\n      tb[e] = b;\n    }\n    workgroupBarrier();\n    t0 = vec4f(0.0);\n    t1 = vec4f(0.0);\n    t2 = vec4f(0.0);\n    t3 = vec4f(0.0);\n    for (var kk = 0u; kk < KT; kk++) {\n      let a = ta[kk * 8u + lid.y];\n      let b = tb[kk * 8u + lid.x];\n      t0 = fma(vec4f(a.x), b, t0);\n      t1 = fma(vec4f(a.y), b, t1);\n      t2 = fma(vec4f(a.z), b, t2);\n      t3 = fma(vec4f(a.w), b, t3);\n    }\n    c0 += t0;\n    c1 += t1;\n    c2 += t2;\n    c3 += t3;\n    workgroupBarrier();\n  }\n  let at = (xi * p.mRows4 * 4u + mb * 32u + lid.y * 4u) * p.n4 + nb * 8u + lid.x;\n  m[at] = c0;\n  m[at + p.n4] = c1;\n  m[at + 2u * p.n4] = c2;\n  m[at + 3u * p.n4] = c3;\n}\n";
 
 // src/ops/winograd.ts
 var WINOGRAD_G = [
@@ -2729,61 +2685,27 @@ var BLOCKS = {
     tiles: 32,
     cost: 2.5
   },
-  gpu: {
-    entry: "gemm8x8",
-    rows: 8,
-    tiles: 8,
+  tiled: {
+    entry: "main",
+    rows: 32,
+    tiles: 32,
     cost: 1
   }
 };
-function winogradWeights(weight, cin, cout, layout = "blocks", precision = "f32") {
-  const cip = _align(cin);
-  const cop = _align(cout);
+function winogradWeightCount(cin, cout, layout) {
   const transposed = layout === "slabs transposed";
-  const rows = transposed ? cip : cop;
-  const depth = Math.ceil((transposed ? cout : cin) / 4) * 4;
-  const perPoint = layout === "blocks" ? cip * cop : rows * depth;
-  const out = precision === "f16" ? new Float16Array(POINTS * perPoint) : new Float32Array(POINTS * perPoint);
-  const t = new Float64Array(18);
-  for (let co = 0; co < cout; co++) {
-    for (let ci = 0; ci < cin; ci++) {
-      const g = (co * cin + ci) * 9;
-      for (let i = 0; i < 6; i++) {
-        for (let kx = 0; kx < 3; kx++) {
-          let s = 0;
-          for (let ky = 0; ky < 3; ky++) s += WINOGRAD_G[i][ky] * weight[g + ky * 3 + kx];
-          t[i * 3 + kx] = s;
-        }
-      }
-      let at;
-      if (layout === "blocks") {
-        at = (((ci >> 2) * (cop >> 2) + (co >> 2)) * 4 + (ci & 3)) * 4 + (co & 3);
-      } else {
-        const k = transposed ? co : ci;
-        const m = transposed ? ci : co;
-        at = ((m >> 5) * depth + k) * 32 + (m & 31);
-      }
-      for (let xi = 0; xi < POINTS; xi++) {
-        const i = Math.floor(xi / 6);
-        const j = xi % 6;
-        let s = 0;
-        for (let kx = 0; kx < 3; kx++) s += t[i * 3 + kx] * WINOGRAD_G[j][kx];
-        out[xi * perPoint + at] = s;
-      }
-    }
-  }
-  return out;
+  return POINTS * _align(transposed ? cin : cout) * Math.ceil((transposed ? cout : cin) / 4) * 4;
 }
 function _align(channels) {
   return Math.ceil(channels / WINOGRAD_ROW_ALIGN) * WINOGRAD_ROW_ALIGN;
 }
-function planWinograd(height, width, cin, cout, transposed, maxBinding, cpu, weightPrecision = "f32") {
+function planWinograd(height, width, cin, cout, transposed, maxBinding, kernels, weightPrecision = "f32") {
   const k = transposed ? cout : cin;
   const m = transposed ? cin : cout;
   const tilesPerRow = Math.ceil(width / TILE);
   const tiles = Math.ceil(height / TILE) * tilesPerRow;
   const blockFor = (n) => {
-    if (!cpu) return BLOCKS.gpu;
+    if (kernels === "tiled") return BLOCKS.tiled;
     if (m <= 4) return BLOCKS.thin;
     if (n >= 32) return BLOCKS.wide;
     return n <= 4 ? BLOCKS.narrow : BLOCKS.deep;
@@ -2823,8 +2745,8 @@ function planWinograd(height, width, cin, cout, transposed, maxBinding, cpu, wei
     chunkTiles,
     quads: s.quads,
     block: s.block,
-    software: cpu,
-    weights: cpu ? transposed ? "slabs transposed" : "slabs" : "blocks",
+    kernels,
+    weights: transposed ? "slabs transposed" : "slabs",
     weightPrecision,
     vBytes: s.vBytes,
     mBytes: s.mBytes
@@ -2866,7 +2788,7 @@ function _gemmSource(block, precision) {
   const key = `${block.entry} ${precision}`;
   let source = _gemmSources.get(key);
   if (source === void 0) {
-    source = winogradGemmSource(block, {
+    source = block === BLOCKS.tiled ? (precision === "f16" ? "enable f16;\nalias W4 = vec4<f16>;\n" : "alias W4 = vec4f;\n") + winograd_gemm_tiled_default : winogradGemmSource(block, {
       f16Weights: precision === "f16"
     });
     _gemmSources.set(key, source);
@@ -2877,18 +2799,25 @@ function recordGemm(prog, plan, u, v, m) {
   const { block, quads } = plan;
   const mBlocks = Math.ceil(plan.m / block.rows);
   const nBlocks = quads * 4 / block.tiles;
+  const params = pack(operandRows(plan), quads, productRows(plan) / 4, mBlocks, nBlocks);
+  const source = _gemmSource(block, plan.weightPrecision);
+  if (plan.kernels === "tiled") {
+    prog.dispatch(prog.ctx.pipeline(source), [
+      u,
+      v,
+      m
+    ], grid(POINTS * mBlocks * nBlocks), params);
+    return;
+  }
   const lanes = POINTS * mBlocks * nBlocks;
-  const wg = plan.software ? _gemmWorkgroup(lanes) : 64;
-  const slabs = plan.weights !== "blocks";
-  prog.dispatch(prog.ctx.pipeline(_gemmSource(block, plan.weightPrecision), block.entry, {
-    WG: wg,
-    TRANSPOSED: plan.transposed && !slabs ? 1 : 0,
-    SLABS: slabs ? 1 : 0
+  const wg = _gemmWorkgroup(lanes);
+  prog.dispatch(prog.ctx.pipeline(source, block.entry, {
+    WG: wg
   }), [
     u,
     v,
     m
-  ], grid(Math.ceil(lanes / wg)), pack(operandRows(plan) / 4, _align(plan.cin) / 4, _align(plan.cout) / 4, quads, productRows(plan) / 4, mBlocks, nBlocks, 4));
+  ], grid(Math.ceil(lanes / wg)), params);
 }
 function recordOutputTransform(prog, plan, m, bias, output, first, tiles, opts) {
   const aligned = plan.width % 4 === 0;
@@ -2913,6 +2842,67 @@ function recordWinograd(prog, plan, input, u, bias, output, opts) {
   }
 }
 
+// kernels/conv_weights.wgsl
+var conv_weights_default = "// A convolution's weights, expanded from torch's [cout][cin][3][3] into the\n// layout one pass reads, on the GPU. The tiled kernels keep only that one\n// copy of each layer's weights and expand it right before each pass into a\n// scratch buffer that every layer shares: the transformed weights are 4\xD7\n// the size of the 3\xD73 taps, and a second copy per pass direction would\n// double that again.\n//\n// `main`: Winograd's U[\u03BE] = G\xB7g\xB7G\u1D40 in the slab layout of src/ops/winograd.ts,\n// [36][rows / 32][depth][32] (forward: rows = output, depth = input\n// channels; transposed: the other way round; rows padded to 32 and depth to\n// 4 with zeros, since the scratch may hold another layer's values). The\n// element type W (f32, or f16 with shader-f16) is declared by the code that\n// loads this module; the arithmetic is f32.\n//\n// `direct`: the direct kernel's [9][rows][cols padded to 4] (forward: rows =\n// input, cols = output channels; transposed: the other way round, each\n// window rotated by 180\xB0), f32 only.\n\nstruct Params {\n  cin: u32,\n  cout: u32,\n  // Padded rows and depth of the output (see above).\n  rows: u32,\n  depth: u32,\n  transposed: u32,\n}\n\n@group(0) @binding(0) var<uniform> p: Params;\n@group(0) @binding(1) var<storage, read> weight: array<f32>;\n@group(0) @binding(2) var<storage, read_write> out: array<W>;\n\n// G\xB7g for one column g of three taps, at the interpolation points 0, 1, \u22121,\n// 1/2, \u22121/2 and \u221E (the rows of src/ops/winograd.ts's WINOGRAD_G).\nfn g6(a: f32, b: f32, c: f32) -> array<f32, 6> {\n  return array<f32, 6>(\n    4.0 * a,\n    (2.0 / 3.0) * (a + b + c),\n    (2.0 / 3.0) * (a - b + c),\n    -(8.0 / 3.0) * a - (4.0 / 3.0) * b - (2.0 / 3.0) * c,\n    -(8.0 / 3.0) * a + (4.0 / 3.0) * b - (2.0 / 3.0) * c,\n    c,\n  );\n}\n\n@compute @workgroup_size(64)\nfn main(\n  @builtin(workgroup_id) wid: vec3u,\n  @builtin(num_workgroups) nwg: vec3u,\n  @builtin(local_invocation_index) li: u32,\n) {\n  let i = (wid.x + wid.y * nwg.x) * 64u + li;\n  let per = p.rows * p.depth;\n  if (i >= per) {\n    return;\n  }\n  // Element i of a slab layout: consecutive invocations write consecutive\n  // rows of one slab.\n  let row = (i / (p.depth * 32u)) * 32u + i % 32u;\n  let k = (i / 32u) % p.depth;\n  let ci = select(k, row, p.transposed == 1u);\n  let co = select(row, k, p.transposed == 1u);\n  if (ci >= p.cin || co >= p.cout) {\n    for (var xi = 0u; xi < 36u; xi++) {\n      out[xi * per + i] = W(0.0);\n    }\n    return;\n  }\n  let g = (co * p.cin + ci) * 9u;\n  // t = G\xB7g, one column of taps (kx) at a time; U = t\xB7G\u1D40 row by row.\n  var c0 = g6(weight[g], weight[g + 3u], weight[g + 6u]);\n  var c1 = g6(weight[g + 1u], weight[g + 4u], weight[g + 7u]);\n  var c2 = g6(weight[g + 2u], weight[g + 5u], weight[g + 8u]);\n  for (var r = 0u; r < 6u; r++) {\n    var u = g6(c0[r], c1[r], c2[r]);\n    for (var j = 0u; j < 6u; j++) {\n      out[(r * 6u + j) * per + i] = W(u[j]);\n    }\n  }\n}\n\n@compute @workgroup_size(64)\nfn direct(\n  @builtin(workgroup_id) wid: vec3u,\n  @builtin(num_workgroups) nwg: vec3u,\n  @builtin(local_invocation_index) li: u32,\n) {\n  let i = (wid.x + wid.y * nwg.x) * 64u + li;\n  let per = p.rows * p.depth;\n  if (i >= per) {\n    return;\n  }\n  let row = i / p.depth;\n  let col = i % p.depth;\n  let ci = select(row, col, p.transposed == 1u);\n  let co = select(col, row, p.transposed == 1u);\n  let live = ci < p.cin && co < p.cout;\n  let g = (co * p.cin + ci) * 9u;\n  for (var tap = 0u; tap < 9u; tap++) {\n    var value = 0.0;\n    if (live) {\n      value = weight[g + select(tap, 8u - tap, p.transposed == 1u)];\n    }\n    out[tap * per + i] = W(value);\n  }\n}\n";
+
+// src/ops/conv_weights.ts
+function directWeights(weight, cin, cout, layout) {
+  const transposed = layout === "direct transposed";
+  const { rows, stride } = _directShape(cin, cout, transposed);
+  const out = new Float32Array(9 * rows * stride);
+  for (let co = 0; co < cout; co++) {
+    for (let ci = 0; ci < cin; ci++) {
+      const row = transposed ? co : ci;
+      const col = transposed ? ci : co;
+      for (let tap = 0; tap < 9; tap++) {
+        const from = (co * cin + ci) * 9 + (transposed ? 8 - tap : tap);
+        out[(tap * rows + row) * stride + col] = weight[from];
+      }
+    }
+  }
+  return out;
+}
+function _directShape(cin, cout, transposed) {
+  const rows = transposed ? cout : cin;
+  const stride = Math.ceil((transposed ? cin : cout) / 4) * 4;
+  return {
+    rows,
+    stride
+  };
+}
+function convWeightBytes(cin, cout, layout, precision) {
+  if (layout === "direct" || layout === "direct transposed") {
+    const { rows, stride } = _directShape(cin, cout, layout === "direct transposed");
+    return 9 * rows * stride * 4;
+  }
+  return winogradWeightCount(cin, cout, layout) * (precision === "f16" ? 2 : 4);
+}
+var _sources = /* @__PURE__ */ new Map();
+function recordConvWeights(prog, weight, out, cin, cout, layout, precision) {
+  const direct = layout === "direct" || layout === "direct transposed";
+  const transposed = layout === "slabs transposed" || layout === "direct transposed";
+  const type = direct ? "f32" : precision;
+  let code = _sources.get(type);
+  if (code === void 0) {
+    code = (type === "f16" ? "enable f16;\nalias W = f16;\n" : "alias W = f32;\n") + conv_weights_default;
+    _sources.set(type, code);
+  }
+  let rows, depth;
+  if (direct) {
+    const shape = _directShape(cin, cout, transposed);
+    rows = shape.rows;
+    depth = shape.stride;
+  } else {
+    const align = (c) => Math.ceil(c / WINOGRAD_ROW_ALIGN) * WINOGRAD_ROW_ALIGN;
+    rows = align(transposed ? cin : cout);
+    depth = Math.ceil((transposed ? cout : cin) / 4) * 4;
+  }
+  prog.dispatch(prog.ctx.pipeline(code, direct ? "direct" : "main"), [
+    weight,
+    out
+  ], grid(Math.ceil(rows * depth / 64)), pack(cin, cout, rows, depth, transposed ? 1 : 0));
+}
+
 // src/ops/conv3x3.ts
 var TILE2 = 8192;
 var DIRECT_COST = 3.5;
@@ -2931,7 +2921,7 @@ var Conv3x3 = class {
   #label;
   #weight;
   #algorithm;
-  #cpu;
+  #kernels;
   #precision;
   #layouts = /* @__PURE__ */ new Map();
   #bias;
@@ -2950,7 +2940,7 @@ var Conv3x3 = class {
     this.#label = label;
     this.#weight = weight;
     this.#algorithm = options.algorithm ?? "auto";
-    this.#cpu = options.blocks ? options.blocks === "software" : isSoftwareAdapter(ctx.info.description);
+    this.#kernels = options.kernels ?? ctx.kernels;
     this.#precision = ctx.info.shaderF16 ? options.precision ?? ctx.precision : "f32";
     this.#bias = ctx.upload(`${label} bias`, bias);
     this.#zeroBias = ctx.createBuffer(`${label} zero bias`, cin * 4);
@@ -2980,7 +2970,7 @@ var Conv3x3 = class {
       accumulate: opts.accumulate ?? false
     });
   }
-  /** GPU bytes its weights take now, in the layouts made so far, and its bias. */
+  /** GPU bytes its weights take now (in the layouts made so far, with software kernels) and its bias. */
   get bytes() {
     let total = this.#bias.size + this.#zeroBias.size;
     for (const b of this.#layouts.values()) total += b.size;
@@ -2998,16 +2988,39 @@ var Conv3x3 = class {
     this.#layouts.clear();
   }
   /**
-   * The weights in one of the kernels' layouts, uploaded on first use: a
-   * Winograd layout, or the direct kernel's (transposed for the input
-   * gradient).
+   * The weights in `layout`. Software kernels: uploaded on first use and
+   * kept. Tiled kernels: the torch layout is uploaded once, and expanded
+   * into the program's scratch buffer here, once per recorded pass.
    */
-  #layout(winograd, transposed) {
-    const key = winograd ? `winograd ${winograd} ${this.#precision}` : `direct${transposed ? " transposed" : ""}`;
+  #weights(prog, layout) {
+    const precision = layout.startsWith("direct") ? "f32" : this.#precision;
+    if (this.#kernels === "tiled") {
+      let raw = this.#layouts.get("torch");
+      if (!raw) {
+        raw = this.#ctx.upload(`${this.#label} weights`, this.#weight);
+        this.#layouts.set("torch", raw);
+      }
+      const out = prog.scratch("conv weights", convWeightBytes(this.cin, this.cout, layout, precision));
+      recordConvWeights(prog, raw, out, this.cin, this.cout, layout, precision);
+      return out;
+    }
+    const key = `${layout} ${precision}`;
     let buffer = this.#layouts.get(key);
     if (!buffer) {
-      const data = winograd ? winogradWeights(this.#weight, this.cin, this.cout, winograd, this.#precision) : _gemmWeights(this.#weight, this.cin, this.cout, transposed);
-      buffer = this.#ctx.upload(`${this.#label} ${key} weights`, data);
+      const label = `${this.#label} ${key} weights`;
+      if (layout === "direct" || layout === "direct transposed") {
+        buffer = this.#ctx.upload(label, directWeights(this.#weight, this.cin, this.cout, layout));
+      } else {
+        buffer = this.#ctx.createBuffer(label, convWeightBytes(this.cin, this.cout, layout, precision));
+        const raw = this.#ctx.upload(`${this.#label} weights`, this.#weight);
+        const once = new Program(this.#ctx);
+        recordConvWeights(once, raw, buffer, this.cin, this.cout, layout, precision);
+        once.run();
+        this.#ctx.device.queue.onSubmittedWorkDone().then(() => {
+          once.destroy();
+          this.#ctx.destroyBuffer(raw);
+        });
+      }
       this.#layouts.set(key, buffer);
     }
     return buffer;
@@ -3015,7 +3028,7 @@ var Conv3x3 = class {
   /** The Winograd plan for this pass, or null when the direct kernel should run. */
   #plan(height, width, transposed) {
     if (this.#algorithm === "direct") return null;
-    const plan = planWinograd(height, width, this.cin, this.cout, transposed, this.#ctx.info.maxStorageBufferBindingSize, this.#cpu, this.#precision);
+    const plan = planWinograd(height, width, this.cin, this.cout, transposed, this.#ctx.info.maxStorageBufferBindingSize, this.#kernels, this.#precision);
     if (!plan || this.#algorithm === "winograd") return plan;
     return winogradWork(plan) < 9 * height * width * DIRECT_COST ? plan : null;
   }
@@ -3034,7 +3047,7 @@ var Conv3x3 = class {
     }
     const plan = this.#plan(height, width, transposed);
     if (plan) {
-      recordWinograd(prog, plan, input, this.#layout(plan.weights, transposed), k.bias, output, {
+      recordWinograd(prog, plan, input, this.#weights(prog, plan.weights), k.bias, output, {
         circular: k.padding === "circular",
         relu: k.relu,
         accumulate: k.accumulate
@@ -3048,15 +3061,12 @@ var Conv3x3 = class {
       TM: tm
     }), [
       input,
-      this.#layout(null, transposed),
+      this.#weights(prog, transposed ? "direct transposed" : "direct"),
       k.bias,
       output
     ], grid(tiles), pack(height, width, cin, cout, Math.ceil(cout / 4), mTiles, tiles, k.padding === "circular" ? 1 : 0, k.relu ? 1 : 0, k.accumulate ? 1 : 0));
   }
 };
-function isSoftwareAdapter(description) {
-  return /llvmpipe|lavapipe|swiftshader|softpipe|warp|software|cpu/i.test(description);
-}
 function _tileHeight(cout, pixels) {
   let best = TILE_HEIGHTS[0];
   let bestWork = Infinity;
@@ -3069,23 +3079,6 @@ function _tileHeight(cout, pixels) {
     }
   }
   return best;
-}
-function _gemmWeights(weight, cin, cout, transposed) {
-  const rows = transposed ? cout : cin;
-  const cols = transposed ? cin : cout;
-  const stride = Math.ceil(cols / 4) * 4;
-  const out = new Float32Array(9 * rows * stride);
-  for (let co = 0; co < cout; co++) {
-    for (let ci = 0; ci < cin; ci++) {
-      const row = transposed ? co : ci;
-      const col = transposed ? ci : co;
-      for (let tap = 0; tap < 9; tap++) {
-        const from = (co * cin + ci) * 9 + (transposed ? 8 - tap : tap);
-        out[(tap * rows + row) * stride + col] = weight[from];
-      }
-    }
-  }
-  return out;
 }
 
 // src/nn/vgg19_convs.ts
@@ -3790,6 +3783,146 @@ function matmul(prog, a, b, c, shape, accumulate) {
   ], grid(tiles), pack(rows, inner, m, aRow, aCol, rowTiles, tiles, accumulate ? 1 : 0));
 }
 
+// src/ops/gram_software_source.ts
+var count = (n) => Array.from({
+  length: n
+}, (_, i) => i);
+var XYZW = [
+  "x",
+  "y",
+  "z",
+  "w"
+];
+var GRAM_BLOCK = 8;
+var GRAM_BACKWARD_ROWS = 16;
+var GRAM_BACKWARD_PIXELS = 32;
+function gramSoftwareSource() {
+  const b = GRAM_BLOCK;
+  const rc = count(b * b);
+  const lines = (items, f, indent) => items.map((i) => " ".repeat(indent) + f(i)).join("\n");
+  return `// Generated by src/ops/gram_software_source.ts: ${b}\xD7${b} channel pairs per invocation.
+struct Params {
+  n: u32,
+  // Pixels / 4 (a row of F in vec4s), blocks of ${b} channels, block pairs bi \u2264 bj.
+  m4: u32,
+  blocks: u32,
+  pairs: u32,
+  chunks: u32,
+  // vec4s of pixels per K-chunk.
+  chunk4: u32,
+}
+
+override WG: u32 = 64u;
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> f: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> partials: array<f32>;
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let lane = (wid.x + wid.y * nwg.x) * WG + li;
+  if (lane >= p.pairs * p.chunks) {
+    return;
+  }
+  let chunk = lane / p.pairs;
+  var rem = lane % p.pairs;
+  var bi = 0u;
+  while (rem >= p.blocks - bi) {
+    rem -= p.blocks - bi;
+    bi += 1u;
+  }
+  let i0 = bi * ${b}u;
+  let j0 = (bi + rem) * ${b}u;
+  // Channels past N read the last one: their sums are never stored.
+${lines(count(b), (r) => `let a${r}Row = min(i0 + ${r}u, p.n - 1u) * p.m4;`, 2)}
+${lines(count(b), (c) => `let b${c}Row = min(j0 + ${c}u, p.n - 1u) * p.m4;`, 2)}
+${lines(rc, (i) => `var s${i} = vec4f(0.0);`, 2)}
+  let k0 = chunk * p.chunk4;
+  for (var k = k0; k < min(k0 + p.chunk4, p.m4); k++) {
+${lines(count(b), (r) => `let a${r} = f[a${r}Row + k];`, 4)}
+${lines(count(b), (c) => `let b${c} = f[b${c}Row + k];`, 4)}
+${lines(rc, (i) => `s${i} = fma(a${Math.floor(i / b)}, b${i % b}, s${i});`, 4)}
+  }
+  let base = chunk * p.n * p.n;
+${lines(rc, (i) => `store(base, i0 + ${Math.floor(i / b)}u, j0 + ${i % b}u, s${i});`, 2)}
+}
+
+fn store(base: u32, i: u32, j: u32, s: vec4f) {
+  if (i < p.n && j < p.n) {
+    partials[base + i * p.n + j] = (s.x + s.y) + (s.z + s.w);
+  }
+}
+`;
+}
+function gramBackwardSoftwareSource() {
+  const groups = count(GRAM_BACKWARD_ROWS / 4);
+  const width = GRAM_BACKWARD_PIXELS / 4;
+  const qs = count(width);
+  const lines = (items, f, indent) => items.map((i) => " ".repeat(indent) + f(i)).join("\n");
+  const pairs = count(GRAM_BACKWARD_ROWS * width);
+  const acc = (i) => `c${i}`;
+  return `// Generated by src/ops/gram_software_source.ts: ${GRAM_BACKWARD_ROWS} rows \xD7 ${GRAM_BACKWARD_PIXELS} pixels per invocation.
+struct Params {
+  // N / 4 (a row of D in vec4s), M / 4 (a row of F), blocks along the rows and the pixels.
+  n4: u32,
+  m4: u32,
+  rowBlocks: u32,
+  colBlocks: u32,
+  accumulate: u32,
+}
+
+override WG: u32 = 64u;
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> d: array<vec4f>;
+@group(0) @binding(2) var<storage, read> f: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> grad: array<vec4f>;
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let lane = (wid.x + wid.y * nwg.x) * WG + li;
+  if (lane >= p.rowBlocks * p.colBlocks) {
+    return;
+  }
+  let r0 = (lane / p.colBlocks) * ${GRAM_BACKWARD_ROWS}u;
+  let q0 = (lane % p.colBlocks) * ${width}u;
+  // Pixel vec4s past M read the last one: they are never stored.
+${lines(qs, (q) => `let x${q}At = min(q0 + ${q}u, p.m4 - 1u);`, 2)}
+${lines(pairs, (i) => `var ${acc(i)} = vec4f(0.0);`, 2)}
+  for (var k = 0u; k < p.n4 * 4u; k++) {
+    let dRow = k * p.n4 + r0 / 4u;
+    let fRow = k * p.m4;
+${lines(groups, (g) => `let a${g} = d[dRow + ${g}u];`, 4)}
+${lines(qs, (q) => `let x${q} = f[fRow + x${q}At];`, 4)}
+${lines(pairs, (i) => {
+    const r = Math.floor(i / width);
+    return `${acc(i)} = fma(vec4f(a${r >> 2}.${XYZW[r & 3]}), x${i % width}, ${acc(i)});`;
+  }, 4)}
+  }
+${lines(pairs, (i) => `put(r0 + ${Math.floor(i / width)}u, q0 + ${i % width}u, ${acc(i)});`, 2)}
+}
+
+fn put(row: u32, q: u32, s: vec4f) {
+  if (q < p.m4) {
+    let at = row * p.m4 + q;
+    if (p.accumulate != 0u) {
+      grad[at] += s;
+    } else {
+      grad[at] = s;
+    }
+  }
+}
+`;
+}
+
 // src/ops/gram.ts
 var TILE4 = 64;
 var KT = 16;
@@ -3797,6 +3930,13 @@ var MIN_CHUNK = 256;
 var TARGET_GROUPS = 256;
 var MAX_CHUNKS = 256;
 var MAX_SCRATCH_BYTES = 16 << 20;
+var SOFTWARE = gramSoftwareSource();
+var SOFTWARE_BACKWARD = gramBackwardSoftwareSource();
+function _workgroup(lanes) {
+  let wg = 64;
+  while (wg > 8 && lanes / wg < 32) wg /= 2;
+  return wg;
+}
 var Gram = class {
   /** Number of channels N. */
   channels;
@@ -3805,12 +3945,16 @@ var Gram = class {
   /** K-chunks the forward pass splits the pixels into (fixed for this N, M). */
   chunks;
   #ctx;
+  #kernels;
   #chunk;
   #tiles;
   #partials;
   #delta;
-  /** Preallocates every scratch buffer it needs for this (N, M). */
-  constructor(ctx, channels, pixels) {
+  /**
+   * Preallocates every scratch buffer it needs for this (N, M). `kernels`
+   * defaults to the context's family.
+   */
+  constructor(ctx, channels, pixels, kernels) {
     if (!Number.isInteger(channels) || channels < 1) {
       throw new RangeError(`Gram channels must be a positive integer, got ${channels}`);
     }
@@ -3821,6 +3965,7 @@ var Gram = class {
       throw new RangeError(`Gram input of ${channels}\xD7${pixels} floats exceeds u32 indexing`);
     }
     this.#ctx = ctx;
+    this.#kernels = kernels ?? ctx.kernels;
     this.channels = channels;
     this.pixels = pixels;
     this.#tiles = Math.ceil(channels / TILE4);
@@ -3850,11 +3995,23 @@ var Gram = class {
       chunk: this.#chunk,
       chunks: this.chunks
     } : this.#plan(m);
-    const pairs = this.#tiles * (this.#tiles + 1) / 2;
-    prog.dispatch(this.#ctx.pipeline(gram_default), [
-      features,
-      this.#partials
-    ], grid(pairs * chunks), pack(n, m, this.#tiles, pairs, chunks, chunk2));
+    if (this.#kernels === "software" && m % 4 === 0) {
+      const blocks = Math.ceil(n / GRAM_BLOCK);
+      const pairs = blocks * (blocks + 1) / 2;
+      const wg = _workgroup(pairs * chunks);
+      prog.dispatch(this.#ctx.pipeline(SOFTWARE, "main", {
+        WG: wg
+      }), [
+        features,
+        this.#partials
+      ], grid(Math.ceil(pairs * chunks / wg)), pack(n, m / 4, blocks, pairs, chunks, chunk2 / 4));
+    } else {
+      const pairs = this.#tiles * (this.#tiles + 1) / 2;
+      prog.dispatch(this.#ctx.pipeline(gram_default), [
+        features,
+        this.#partials
+      ], grid(pairs * chunks), pack(n, m, this.#tiles, pairs, chunks, chunk2));
+    }
     prog.dispatch(this.#ctx.pipeline(gram_finish_default), [
       this.#partials,
       out
@@ -3868,17 +4025,17 @@ var Gram = class {
    */
   loss(prog, g, target, diff, weight, lossTarget) {
     const n = this.channels;
-    const count = n * n;
-    this.#check(g, count, "gram");
-    this.#check(target, count, "gram target");
-    this.#check(diff, count, "gram diff");
+    const count2 = n * n;
+    this.#check(g, count2, "gram");
+    this.#check(target, count2, "gram target");
+    this.#check(diff, count2, "gram diff");
     prog.dispatch(this.#ctx.pipeline(gram_loss_default), [
       g,
       target,
       this.#delta,
       diff
-    ], grid(Math.ceil(count / 256)), pack(count, f32(weight / (n * this.pixels))));
-    reduceDot(prog, this.#delta, this.#delta, count, {
+    ], grid(Math.ceil(count2 / 256)), pack(count2, f32(weight / (n * this.pixels))));
+    reduceDot(prog, this.#delta, this.#delta, count2, {
       ...lossTarget,
       scale: weight * (lossTarget.scale ?? 1)
     });
@@ -3886,6 +4043,8 @@ var Gram = class {
   /**
    * Records grad[N,M] += diff[N,N]·F[N,M] (accumulate: true) or grad = diff·F
    * (false); `pixels` (default M) as in {@link Gram.forward} for a part of the map.
+   * `diff` must be symmetric, as {@link Gram.loss} makes it: the software
+   * kernel reads its rows as its columns.
    */
   backward(prog, diff, features, grad, accumulate, pixels = this.pixels) {
     const n = this.channels;
@@ -3893,6 +4052,19 @@ var Gram = class {
     this.#check(diff, n * n, "gram diff");
     this.#check(features, n * m, "features");
     this.#check(grad, n * m, "feature gradient");
+    if (this.#kernels === "software" && n % GRAM_BACKWARD_ROWS === 0 && m % 4 === 0) {
+      const rowBlocks = n / GRAM_BACKWARD_ROWS;
+      const colBlocks = Math.ceil(m / GRAM_BACKWARD_PIXELS);
+      const wg = _workgroup(rowBlocks * colBlocks);
+      prog.dispatch(this.#ctx.pipeline(SOFTWARE_BACKWARD, "main", {
+        WG: wg
+      }), [
+        diff,
+        features,
+        grad
+      ], grid(Math.ceil(rowBlocks * colBlocks / wg)), pack(n / 4, m / 4, rowBlocks, colBlocks, accumulate ? 1 : 0));
+      return;
+    }
     matmul(prog, diff, features, grad, {
       rows: n,
       inner: n,
@@ -4369,11 +4541,11 @@ var GramTerms = class {
   /** Records each target's mean square Σ Ĝ² / N² into `scalars[slot + tap]`. */
   recordMeanSquares(prog, scalars, slot) {
     this.targets.forEach((target, tap) => {
-      const count = this.taps[tap].channels ** 2;
-      reduceDot(prog, target, target, count, {
+      const count2 = this.taps[tap].channels ** 2;
+      reduceDot(prog, target, target, count2, {
         scalars,
         slot: slot + tap,
-        scale: 1 / count
+        scale: 1 / count2
       });
     });
   }
@@ -4476,8 +4648,8 @@ var RowSort = class {
    */
   record(prog, values, indices, fillIndices = false) {
     const n = this.length;
-    const count = this.rows * n;
-    this.#check(values, count, "values");
+    const count2 = this.rows * n;
+    this.#check(values, count2, "values");
     if (this.withIndices !== (indices !== void 0)) {
       throw new Error(`RowSort was made ${this.withIndices ? "with" : "without"} indices; record got ${indices ? "an" : "no"} index buffer`);
     }
@@ -4488,7 +4660,7 @@ var RowSort = class {
     ] : [
       values
     ];
-    if (indices) this.#check(indices, count, "indices");
+    if (indices) this.#check(indices, count2, "indices");
     const localPipeline = this.#ctx.pipeline(sort_local_default, entry);
     const globalPipeline = this.#ctx.pipeline(sort_global_default, entry);
     const tileGroups = this.rows * this.#tiles;
@@ -4603,12 +4775,12 @@ var SlicedWasserstein = class {
       aCol: 1
     }, false);
     this.#targetSort.record(prog, this.#proj);
-    const count = k * m;
+    const count2 = k * m;
     prog.dispatch(this.#ctx.pipeline(sw_quantile_default), [
       this.#proj,
       this.#ranks,
       this.#target
-    ], grid(Math.ceil(count / WG3)), pack(count, m, mt));
+    ], grid(Math.ceil(count2 / WG3)), pack(count2, m, mt));
   }
   /**
    * Records the loss and its gradient for `features` ([N, M]) on the same
@@ -4622,7 +4794,7 @@ var SlicedWasserstein = class {
     this.#check(features, n * m, "features");
     this.#check(directionsBuffer, k * n, "directions");
     this.#check(grad, n * m, "feature gradient");
-    const count = k * m;
+    const count2 = k * m;
     matmul(prog, directionsBuffer, features, this.#proj, {
       rows: k,
       inner: n,
@@ -4636,10 +4808,10 @@ var SlicedWasserstein = class {
       this.#target,
       this.#indices,
       this.#dproj
-    ], grid(Math.ceil(count / WG3)), pack(count, m, f32(2 * weight / count)));
-    reduceDot(prog, this.#proj, this.#proj, count, {
+    ], grid(Math.ceil(count2 / WG3)), pack(count2, m, f32(2 * weight / count2)));
+    reduceDot(prog, this.#proj, this.#proj, count2, {
       ...lossTarget,
-      scale: weight / count * (lossTarget.scale ?? 1)
+      scale: weight / count2 * (lossTarget.scale ?? 1)
     });
     matmul(prog, directionsBuffer, this.#dproj, grad, {
       rows: n,
@@ -4670,11 +4842,11 @@ var SlicedWasserstein = class {
     }
   }
 };
-function recordRandomDirections(prog, dirs, count, channels, seed, scalars, counterSlot) {
+function recordRandomDirections(prog, dirs, count2, channels, seed, scalars, counterSlot) {
   prog.dispatch(prog.ctx.pipeline(sw_directions_default), [
     scalars,
     dirs
-  ], grid(count), pack(count, channels, seed >>> 0, counterSlot));
+  ], grid(count2), pack(count2, channels, seed >>> 0, counterSlot));
 }
 
 // src/synth/sw_terms.ts
@@ -4709,11 +4881,11 @@ var SlicedWassersteinTerms = class {
   /** Records each target's mean square into `scalars[slot + tap]`. */
   recordMeanSquares(prog, scalars, slot) {
     this.targets.forEach((target, tap) => {
-      const count = this.taps[tap].channels * this.#pooled[tap];
-      reduceDot(prog, target, target, count, {
+      const count2 = this.taps[tap].channels * this.#pooled[tap];
+      reduceDot(prog, target, target, count2, {
         scalars,
         slot: slot + tap,
-        scale: 1 / count
+        scale: 1 / count2
       });
     });
   }
@@ -5003,7 +5175,7 @@ function convolveMask(mask, wrap) {
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       let sum = 0;
-      let count = 0;
+      let count2 = 0;
       for (let dy = -1; dy <= 1; dy++) {
         for (let dx = -1; dx <= 1; dx++) {
           let yy = y + dy;
@@ -5015,10 +5187,10 @@ function convolveMask(mask, wrap) {
             continue;
           }
           sum += mask.data[yy * width + xx];
-          count++;
+          count2++;
         }
       }
-      data[y * width + x] = sum / count;
+      data[y * width + x] = sum / count2;
     }
   }
   return {
@@ -5404,8 +5576,8 @@ var TextureObjective = class _TextureObjective {
     if (regionLoss) owned.push(regionLoss);
     const layerWeights = taps.map((t, tap) => {
       if (loss === "gram" && preset2.gramScaling === "fixed") return preset2.gramWeight;
-      const count = loss === "gram" ? t.channels * t.channels : 1;
-      return preset2.gramWeight / (taps.length * count * Math.max(meanSquares[tap], 1e-30));
+      const count2 = loss === "gram" ? t.channels * t.channels : 1;
+      return preset2.gramWeight / (taps.length * count2 * Math.max(meanSquares[tap], 1e-30));
     });
     const freePixels = options.free ? options.free.reduce((a, b) => a + b, 0) : pixels;
     const spectrumWeight = preset2.spectrumWeight * pixels / Math.max(freePixels, 1) / (preset2.spectrumPerPixel ? size : 1);
@@ -5848,7 +6020,8 @@ var Synthesizer = class _Synthesizer {
     if (steering && options.loss === "sw") throw steeringNeedsGram();
     const weights = options.weights === "random" ? randomVggWeights(options.seed ?? 0, Math.max(...spec.layers)) : options.weights;
     const ctx = options.gpu ?? await GpuContext.create({
-      precision: options.precision
+      precision: options.precision,
+      kernels: options.kernels
     });
     const made = [];
     try {
@@ -6219,29 +6392,29 @@ function elementCount(shape, what) {
 var _littleEndian = new Uint8Array(new Uint16Array([
   1
 ]).buffer)[0] === 1;
-function decodeFloats(dtype, bytes, count) {
-  const out = new Float32Array(count);
+function decodeFloats(dtype, bytes, count2) {
+  const out = new Float32Array(count2);
   if (dtype === "F32") {
     if (_littleEndian) {
-      new Uint8Array(out.buffer).set(bytes.subarray(0, count * 4));
+      new Uint8Array(out.buffer).set(bytes.subarray(0, count2 * 4));
     } else {
-      const view2 = new DataView(bytes.buffer, bytes.byteOffset, count * 4);
-      for (let i = 0; i < count; i++) out[i] = view2.getFloat32(i * 4, true);
+      const view2 = new DataView(bytes.buffer, bytes.byteOffset, count2 * 4);
+      for (let i = 0; i < count2; i++) out[i] = view2.getFloat32(i * 4, true);
     }
     return out;
   }
   if (dtype === "F64") {
-    const view2 = new DataView(bytes.buffer, bytes.byteOffset, count * 8);
-    for (let i = 0; i < count; i++) out[i] = view2.getFloat64(i * 8, true);
+    const view2 = new DataView(bytes.buffer, bytes.byteOffset, count2 * 8);
+    for (let i = 0; i < count2; i++) out[i] = view2.getFloat64(i * 8, true);
     return out;
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, count * 2);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, count2 * 2);
   if (dtype === "BF16") {
     const bits = new Uint32Array(out.buffer);
-    for (let i = 0; i < count; i++) bits[i] = view.getUint16(i * 2, true) << 16;
+    for (let i = 0; i < count2; i++) bits[i] = view.getUint16(i * 2, true) << 16;
     return out;
   }
-  for (let i = 0; i < count; i++) out[i] = _halfToFloat(view.getUint16(i * 2, true));
+  for (let i = 0; i < count2; i++) out[i] = _halfToFloat(view.getUint16(i * 2, true));
   return out;
 }
 function _halfToFloat(h) {
@@ -6369,8 +6542,8 @@ async function readTensor(ref, readStorage, name, what) {
     throw new TexSynthError(`${what}: ${label} views past the end of storage ${printable(s.key)} (corrupt file: re-download it)`);
   }
   const shape = ref.shape;
-  const count = shape.reduce((a, b) => a * b, 1);
-  if (count === 0) return {
+  const count2 = shape.reduce((a, b) => a * b, 1);
+  if (count2 === 0) return {
     shape: [
       ...shape
     ],
@@ -6383,20 +6556,20 @@ async function readTensor(ref, readStorage, name, what) {
   }
   const first = base + ref.offset;
   const span = last - ref.offset + 1;
-  if (count > span) {
+  if (count2 > span) {
     throw new TexSynthError(`${what}: ${label} [${printable(shape.join(", "))}] has overlapping strides, which weights never have (corrupt file: re-download it)`);
   }
   const bytes = await readStorage(s.key, first * s.elementBytes, span * s.elementBytes);
   const values = decodeFloats(s.dtype, bytes, span);
-  if (span === count && _rowMajor(shape, ref.stride)) return {
+  if (span === count2 && _rowMajor(shape, ref.stride)) return {
     shape: [
       ...shape
     ],
     data: values
   };
-  const out = new Float32Array(count);
+  const out = new Float32Array(count2);
   const index = new Array(shape.length).fill(0);
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < count2; i++) {
     let at = 0;
     for (let d = 0; d < shape.length; d++) at += index[d] * ref.stride[d];
     out[i] = values[at];
@@ -6947,12 +7120,12 @@ async function _storageOffsets(source, start, keys, roots, what) {
     }
     const head = await source.read(at, 8);
     const hv = new DataView(head.buffer, head.byteOffset, 8);
-    const count = hv.getUint32(0, true) + hv.getUint32(4, true) * 2 ** 32;
-    if (count !== root.numel) {
-      throw new TexSynthError(`${what}: storage ${label} holds ${count} elements, its pickle says ${root.numel} (corrupt file: re-download it)`);
+    const count2 = hv.getUint32(0, true) + hv.getUint32(4, true) * 2 ** 32;
+    if (count2 !== root.numel) {
+      throw new TexSynthError(`${what}: storage ${label} holds ${count2} elements, its pickle says ${root.numel} (corrupt file: re-download it)`);
     }
     offsets.set(key, at + 8);
-    at += 8 + count * root.elementBytes;
+    at += 8 + count2 * root.elementBytes;
   }
   if (at > source.size) {
     throw new TexSynthError(`${what} is truncated (${at - source.size} bytes missing); re-download it`);
@@ -6986,10 +7159,10 @@ async function readZipDirectory(source, what) {
     }
   }
   if (eocd < 0) throw bad("no end-of-central-directory record (truncated?)");
-  let count = tv.getUint16(eocd + 10, true);
+  let count2 = tv.getUint16(eocd + 10, true);
   let cdSize = tv.getUint32(eocd + 12, true);
   let cdOffset = tv.getUint32(eocd + 16, true);
-  if (count === 65535 || cdSize === 4294967295 || cdOffset === 4294967295) {
+  if (count2 === 65535 || cdSize === 4294967295 || cdOffset === 4294967295) {
     if (eocd < 20 || tv.getUint32(eocd - 20, true) !== EOCD64_LOCATOR) {
       throw bad("zip64 locator missing");
     }
@@ -6998,7 +7171,7 @@ async function readZipDirectory(source, what) {
     const rec = await source.read(at, 56);
     const rv = new DataView(rec.buffer, rec.byteOffset, 56);
     if (rv.getUint32(0, true) !== EOCD64) throw bad("zip64 end record missing");
-    count = _u64(rv, 32);
+    count2 = _u64(rv, 32);
     cdSize = _u64(rv, 40);
     cdOffset = _u64(rv, 48);
   }
@@ -7010,7 +7183,7 @@ async function readZipDirectory(source, what) {
   const v = new DataView(cd.buffer, cd.byteOffset, cd.byteLength);
   const entries = [];
   let p = 0;
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < count2; i++) {
     if (p + 46 > cd.length || v.getUint32(p, true) !== CENTRAL) {
       throw bad("corrupt central directory");
     }
@@ -7210,11 +7383,11 @@ async function readSafetensors(source, keep = () => true, what = "safetensors fi
   const out = /* @__PURE__ */ new Map();
   for (const entry of entries) {
     if (!keep(entry.name)) continue;
-    const count = elementCount(entry.shape, entry.name);
+    const count2 = elementCount(entry.shape, entry.name);
     const bytes = await source.read(entry.begin, entry.end - entry.begin);
     out.set(entry.name, {
       shape: entry.shape,
-      data: decodeFloats(entry.dtype, bytes, count)
+      data: decodeFloats(entry.dtype, bytes, count2)
     });
   }
   return out;
@@ -7293,7 +7466,7 @@ function _parseHeader(headerBytes, fileSize, bad) {
     }
     if (!Array.isArray(info.shape)) throw bad(`${label} has no shape`);
     const shape = info.shape;
-    const count = _count(shape, label, bad);
+    const count2 = _count(shape, label, bad);
     const offsets = info.data_offsets;
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
       throw bad(`${label} has bad data_offsets ${brief(offsets)}`);
@@ -7302,7 +7475,7 @@ function _parseHeader(headerBytes, fileSize, bad) {
     if (b > e || e > dataLength) {
       throw bad(`${label} data_offsets [${b}, ${e}] fall outside the ${dataLength} data bytes`);
     }
-    const want = count * DTYPE_BYTES[dtype];
+    const want = count2 * DTYPE_BYTES[dtype];
     if (e - b !== want) {
       throw bad(`${label} is ${e - b} bytes but shape [${shape.join(", ")}] \xD7 ${dtype} needs ${want}`);
     }

@@ -103,7 +103,8 @@ const WEIGHTS_STATUS = "weights.json";
 let state: State = "idle";
 const exemplars: Exemplar[] = [];
 let gpu: PageGpu | null = null;
-let gpuPrecision = "";
+/** The precision and kernels `gpu` was opened with; others need a new one. */
+let gpuSettings = "";
 let synth: Synthesizer | null = null;
 /** The options (and inputs) `synth` was made with; another key needs a new one. */
 let synthKey = "";
@@ -188,6 +189,7 @@ function readForm(): PageOptions {
     weights: weights === "url" ? (field("weights").dataset.url ?? DEFAULTS.weights) : weights,
     checkpointing: field("checkpointing").value as PageOptions["checkpointing"],
     precision: field("precision").value as PageOptions["precision"],
+    kernels: field("kernels").value as PageOptions["kernels"],
     autostart: false,
   };
 }
@@ -205,6 +207,7 @@ function fillForm(o: PageOptions): void {
   field("preset").value = o.preset;
   field("checkpointing").value = o.checkpointing;
   field("precision").value = o.precision;
+  field("kernels").value = o.kernels;
   const select = field("weights") as HTMLSelectElement;
   if (o.weights === "cached" || o.weights === "random") select.value = o.weights;
   else {
@@ -526,7 +529,8 @@ async function prepare(o: PageOptions): Promise<Synthesizer> {
       "no exemplar yet: drop, paste or pick an image, or take one of the examples",
     );
   }
-  if (gpu && gpuPrecision !== o.precision) {
+  const settings = `${o.precision} ${o.kernels}`;
+  if (gpu && gpuSettings !== settings) {
     synth?.dispose();
     synth = null;
     gpu.close();
@@ -534,8 +538,11 @@ async function prepare(o: PageOptions): Promise<Synthesizer> {
   }
   if (!gpu) {
     ui.status.textContent = "Opening the GPU…";
-    gpu = await openGpu(o.precision, lost);
-    gpuPrecision = o.precision;
+    gpu = await openGpu({
+      precision: o.precision === "auto" ? undefined : o.precision,
+      kernels: o.kernels,
+    }, lost);
+    gpuSettings = settings;
   }
   const plan = steeringPlan(o)!;
   if (o.mode === "fill" && !plan.maps.mask) throw new TexSynthError(NO_HOLE);

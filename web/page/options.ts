@@ -41,7 +41,9 @@ export interface PageOptions {
   /** "cached", "random", or the URL of a weights file; "file" is a picked file. */
   weights: string;
   checkpointing: "auto" | "on" | "off";
-  precision: "f32" | "f16";
+  /** "auto": f16 where the tiled kernels meet `shader-f16`, else f32. */
+  precision: "auto" | "f32" | "f16";
+  kernels: "auto" | "software" | "tiled";
   /** Start as soon as the page has loaded. */
   autostart: boolean;
 }
@@ -59,7 +61,8 @@ export const DEFAULTS: Readonly<PageOptions> = Object.freeze({
   preset: "liu",
   weights: "cached",
   checkpointing: "auto",
-  precision: "f32",
+  precision: "auto",
+  kernels: "auto",
   autostart: false,
 });
 
@@ -103,7 +106,8 @@ export const QUERY_OPTIONS: readonly QuerySpec[] = [
   { name: "preset", kind: "choice", choices: ["liu", "seed"] },
   { name: "weights", kind: "text" },
   { name: "checkpointing", kind: "choice", choices: ["auto", "on", "off"] },
-  { name: "precision", kind: "choice", choices: ["f32", "f16"] },
+  { name: "precision", kind: "choice", choices: ["auto", "f32", "f16"] },
+  { name: "kernels", kind: "choice", choices: ["auto", "software", "tiled"] },
   { name: "autostart", kind: "flag" },
 ];
 
@@ -285,6 +289,7 @@ export function toQuery(o: PageOptions): string {
   if (o.weights !== DEFAULTS.weights && o.weights !== "file") q.set("weights", o.weights);
   if (o.checkpointing !== DEFAULTS.checkpointing) q.set("checkpointing", o.checkpointing);
   if (o.precision !== DEFAULTS.precision) q.set("precision", o.precision);
+  if (o.kernels !== DEFAULTS.kernels) q.set("kernels", o.kernels);
   if (o.autostart) q.set("autostart", "1");
   return q.toString();
 }
@@ -384,6 +389,7 @@ export function cliCommand(o: PageOptions, files: CommandFiles): string {
   }
   if (o.checkpointing !== DEFAULTS.checkpointing) words.push("--checkpointing", o.checkpointing);
   if (o.precision !== DEFAULTS.precision) words.push("--precision", o.precision);
+  if (o.kernels !== DEFAULTS.kernels) words.push("--kernels", o.kernels);
   for (const m of steering.exemplarMasks) words.push("--exemplar-mask", m);
   for (const g of steering.guides) words.push("--guide", g);
   if (steering.targetGuide) words.push("--target-guide", steering.targetGuide);
