@@ -55,5 +55,7 @@ export {
   type GpuInfo,
   type Precision,
 } from "./src/gpu/context.ts";
+export type { KernelChoice, KernelFamily } from "./src/gpu/kernel_family.ts";
+export type { Guides } from "./src/synth/steering.ts";
 export { blobSource, loadWeightsBlob } from "./src/weights/blob.ts";
 export type { ByteSource } from "./src/weights/byte_source.ts";

@@ -23,6 +23,8 @@ import {
   outputSize,
   parseSize,
   REPORT_OPTIONS,
+  SIDE_OUTPUT_OPTIONS,
+  VARIATIONS_OPTION,
 } from "./synth.ts";
 import { loadRunWeights, weightsLabel } from "./weights.ts";
 
@@ -121,31 +123,8 @@ export const STYLE_SPEC: CommandSpec = {
       help: "output height; alone, the width follows the content's aspect ratio",
     },
     ..._shared("loss", "iterations", "seed", "weights", "checkpointing", "precision"),
-    {
-      name: "variations",
-      kind: "int",
-      value: "N",
-      min: 1,
-      max: 1_000_000,
-      help: "N outputs from one load: <output>-1.png …",
-      default: "1",
-    },
-    { name: "log", kind: "text", value: "FILE", help: "write the loss history as JSON lines" },
-    { name: "plot", kind: "text", value: "FILE", help: "write the loss curve as SVG" },
-    {
-      name: "snapshot-every",
-      kind: "int",
-      value: "N",
-      min: 1,
-      max: 1_000_000,
-      help: "save the image every N iterations into --snapshot-dir",
-    },
-    {
-      name: "snapshot-dir",
-      kind: "text",
-      value: "DIR",
-      help: "folder for snapshots (default: <output>-snapshots)",
-    },
+    VARIATIONS_OPTION,
+    ...SIDE_OUTPUT_OPTIONS,
     ...REPORT_OPTIONS,
   ],
   positionals: { name: "content image", min: 1, max: 1 },

@@ -188,6 +188,37 @@ export const EXIT_CODES_NOTE = [
   "143 SIGTERM, 129 SIGHUP): the image so far is saved once the first iteration has finished.",
 ].join("\n");
 
+/** `--variations`: several outputs from one load, as every image-making command offers. */
+export const VARIATIONS_OPTION: OptionSpec = {
+  name: "variations",
+  kind: "int",
+  value: "N",
+  min: 1,
+  max: 1_000_000,
+  help: "N different outputs from one load: <output>-1.png …",
+  default: "1",
+};
+
+/** What a run writes besides its image: the live log, the loss curve, snapshots. */
+export const SIDE_OUTPUT_OPTIONS: readonly OptionSpec[] = [
+  { name: "log", kind: "text", value: "FILE", help: "write the loss history as JSON lines" },
+  { name: "plot", kind: "text", value: "FILE", help: "write the loss curve as SVG" },
+  {
+    name: "snapshot-every",
+    kind: "int",
+    value: "N",
+    min: 1,
+    max: 1_000_000,
+    help: "save the image every N iterations into --snapshot-dir",
+  },
+  {
+    name: "snapshot-dir",
+    kind: "text",
+    value: "DIR",
+    help: "folder for snapshots (default: <output>-snapshots)",
+  },
+];
+
 /** `tex-synth [synth]`: its grammar. */
 export const SYNTH_SPEC: CommandSpec = {
   name: "synth",
@@ -211,32 +242,9 @@ export const SYNTH_SPEC: CommandSpec = {
     },
     ...GENERATION_OPTIONS,
     ...STEERING_OPTIONS,
-    {
-      name: "variations",
-      kind: "int",
-      value: "N",
-      min: 1,
-      max: 1_000_000,
-      help: "N different outputs from one load: <output>-1.png …",
-      default: "1",
-    },
+    VARIATIONS_OPTION,
     { name: "init", kind: "text", value: "FILE", help: "start from this image instead of noise" },
-    { name: "log", kind: "text", value: "FILE", help: "write the loss history as JSON lines" },
-    { name: "plot", kind: "text", value: "FILE", help: "write the loss curve as SVG" },
-    {
-      name: "snapshot-every",
-      kind: "int",
-      value: "N",
-      min: 1,
-      max: 1_000_000,
-      help: "save the image every N iterations into --snapshot-dir",
-    },
-    {
-      name: "snapshot-dir",
-      kind: "text",
-      value: "DIR",
-      help: "folder for snapshots (default: <output>-snapshots)",
-    },
+    ...SIDE_OUTPUT_OPTIONS,
     {
       name: "results",
       kind: "text",

@@ -4,9 +4,12 @@
 // and the ETA arithmetic.
 import { assert, assertEquals } from "@std/assert";
 import { parseOptions } from "../../src/cli/options.ts";
+import { FILL_SPEC } from "../../src/cli/fill.ts";
 import {
   GENERATION_OPTIONS,
   outputSize as cliOutputSize,
+  STEERING_OPTIONS,
+  steeringArgs,
   SYNTH_SPEC,
   type SynthArgs,
   synthArgs,
@@ -23,6 +26,7 @@ import {
   shellQuote,
   toQuery,
 } from "../../web/page/options.ts";
+import type { SteeringFiles } from "../../web/page/steering.ts";
 import { duration, eta, RedrawClock } from "../../web/page/timing.ts";
 import type { LossRecord } from "../../src/synth/synthesizer.ts";
 
@@ -49,6 +53,11 @@ Deno.test("options: the issue's example query", () => {
 Deno.test("options: every option round-trips through the query", () => {
   const all: PageOptions = {
     exemplars: ["examples/dots.png", "examples/noise.png"],
+    mode: "fill",
+    mask: "t/hole.png",
+    exemplarMasks: ["t/m.png"],
+    guides: ["t/g.png"],
+    targetGuide: "t/target.png",
     width: 96,
     height: 48,
     tile: true,
@@ -61,6 +70,7 @@ Deno.test("options: every option round-trips through the query", () => {
     weights: "weights/my.safetensors",
     checkpointing: "on",
     precision: "f16",
+    kernels: "software",
     autostart: true,
   };
   const query = toQuery(all);
@@ -88,7 +98,19 @@ Deno.test("options: the query takes the command line's generation options, names
     assertEquals([mine.min, mine.max, mine.choices], [cli.min, cli.max, cli.choices], cli.name);
   }
   const extra = [...page.keys()].filter((n) => !GENERATION_OPTIONS.some((o) => o.name === n));
-  assertEquals(extra, ["exemplar", "autostart"]);
+  assertEquals(extra, [
+    "exemplar",
+    "mode",
+    "mask",
+    "exemplar-mask",
+    "guide",
+    "target-guide",
+    "autostart",
+  ]);
+  const fill = new Map(FILL_SPEC.options.map((o) => [o.name, o]));
+  for (const name of ["mask", ...STEERING_OPTIONS.map((o) => o.name)]) {
+    assertEquals([page.get(name)?.kind, fill.get(name)?.kind], ["text", "text"], name);
+  }
   for (
     const [asked, exemplar] of [
       [{}, { width: 256, height: 128 }],
@@ -159,17 +181,19 @@ Deno.test("options: the page's command parses with the command line's parser int
     weights: "random",
     checkpointing: "off",
     precision: "f16",
+    kernels: "tiled",
   };
   const args = run(cliCommand(o, { exemplars: ["examples/dots.png", "my texture.png"] }));
   assertEquals(args.exemplars, ["examples/dots.png", "my texture.png"]);
   assertEquals(args.output, "dots_synth.png");
   assertEquals([args.width, args.height, args.tile, args.scales], [96, 48, true, 2]);
   assertEquals([args.loss, args.exemplarSize, args.iterations, args.seed], ["sw", 128, 7, 11]);
-  assertEquals([args.preset, args.weights, args.checkpointing, args.precision], [
+  assertEquals([args.preset, args.weights, args.checkpointing, args.precision, args.kernels], [
     "seed",
     "random",
     false,
     "f16",
+    "tiled",
   ]);
   assertEquals(args.variations, 1);
 
@@ -192,12 +216,98 @@ Deno.test("options: the page's command parses with the command line's parser int
   assertEquals([picked.weights, picked.width], ["vgg19-dcbb9e9d.pth", undefined]);
 });
 
+Deno.test("options: a mask in the address means fill mode; masks and guides repeat in order", () => {
+  const { options, problems } = parseQuery(
+    new URLSearchParams(
+      "exemplar=a.png&exemplar=b.png&mask=h.png&exemplar-mask=m.png&guide=g.png&target-guide=t.png",
+    ),
+  );
+  assertEquals(problems, []);
+  assertEquals(
+    [options.mode, options.mask, options.exemplarMasks, options.guides, options.targetGuide],
+    ["fill", "h.png", ["m.png"], ["g.png"], "t.png"],
+  );
+  const texture = parseQuery(new URLSearchParams("mode=texture&mask=h.png&guide=1&guide=2"));
+  assertEquals(texture.problems, [
+    "mask is the hole to fill: it goes with mode=fill (or leave mode out)",
+  ]);
+  assertEquals([texture.options.mask, texture.options.guides], [undefined, ["1", "2"]]);
+  assertEquals(parseQuery(new URLSearchParams("mode=paint")).problems, [
+    `mode takes texture or fill, got "paint"`,
+  ]);
+});
+
+Deno.test("options: the command with masks and guides parses into the same run, fill's too", () => {
+  const steering: SteeringFiles = {
+    exemplarMasks: ["dots_exemplar-mask.png", "my wall_exemplar-mask.png"],
+    guides: ["dots_guide.png", "g2.png"],
+    targetGuide: "dots_target-guide.png",
+  };
+  const texture = run(cliCommand({ ...DEFAULTS, width: 32, height: 32, weights: "random" }, {
+    exemplars: ["examples/dots.png", "my wall.png"],
+    steering,
+  }));
+  assertEquals(
+    [texture.exemplars, texture.exemplarMasks, texture.guides, texture.targetGuide],
+    [
+      ["examples/dots.png", "my wall.png"],
+      steering.exemplarMasks,
+      steering.guides,
+      "dots_target-guide.png",
+    ],
+  );
+
+  const fill = (o: PageOptions, exemplars: string[], files = steering) => {
+    const words = shellWords(cliCommand(o, { exemplars, steering: files, variation: 2 }));
+    assertEquals(words.slice(0, 2), ["tex-synth", "fill"]);
+    const parsed = parseOptions(FILL_SPEC, words.slice(2));
+    const extra = (parsed.values.exemplar as string[] | undefined) ?? [];
+    return {
+      image: parsed.positionals[0],
+      values: parsed.values,
+      steering: steeringArgs(
+        parsed,
+        extra.length || 1,
+        extra.length ? "--exemplar images" : "images to fill",
+      ),
+    };
+  };
+  const o: PageOptions = {
+    ...DEFAULTS,
+    mode: "fill",
+    width: 99,
+    loss: "sw",
+    tile: true,
+    iterations: 3,
+    seed: 2,
+    weights: "random",
+  };
+  const withExemplars = fill(o, ["wall.png", "examples/dots.png", "my wall.png"], {
+    ...steering,
+    mask: "wall_mask.png",
+  });
+  assertEquals(withExemplars.image, "wall.png");
+  assertEquals(withExemplars.values.mask, "wall_mask.png");
+  assertEquals(withExemplars.values.exemplar, ["examples/dots.png", "my wall.png"]);
+  assertEquals(withExemplars.values.output, "wall_filled.png");
+  assertEquals(withExemplars.steering, steering);
+  assertEquals(
+    [withExemplars.values.tile, withExemplars.values.iterations, withExemplars.values.seed],
+    [true, 3, 2],
+  );
+  assertEquals([withExemplars.values.width, withExemplars.values.loss], [undefined, undefined]);
+  assertEquals(withExemplars.values.variations, undefined, "fill makes one image per seed");
+  const alone = fill(o, ["wall.png"], { mask: "wall_mask.png", exemplarMasks: [], guides: [] });
+  assertEquals([alone.values.mask, alone.values.exemplar], ["wall_mask.png", undefined]);
+});
+
 Deno.test("options: names and quoting", () => {
   assertEquals(exemplarPath("examples/dots.png"), "examples/dots.png");
   assertEquals(exemplarPath("/examples/dots.png?x=1"), "examples/dots.png");
   assertEquals(exemplarPath("https://example.org/img/my%20wall.png"), "my wall.png");
   assertEquals(outputName("examples/dots.png"), "dots_synth.png");
   assertEquals(outputName("wall.jpeg", 1), "wall_synth-2.png");
+  assertEquals(outputName("examples/wall.jpeg", 0, "fill"), "wall_filled.png");
   assertEquals(shellQuote("plain/path.png"), "plain/path.png");
   assertEquals(shellQuote("it's here.png"), `'it'\\''s here.png'`);
   assertEquals(shellWords(shellQuote("it's here.png")), ["it's here.png"]);

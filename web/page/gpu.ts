@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { GpuContext, type Precision, TexSynthError } from "@tex/synth/browser";
+import { GpuContext, type GpuContextOptions, TexSynthError } from "@tex/synth/browser";
 
 /** Where WebGPU is, for the message shown when a browser lacks it. */
 export const NO_WEBGPU =
@@ -28,16 +28,17 @@ export interface PageGpu {
 }
 
 /**
- * Opens the adapter and its device. `onLost` hears of a device lost by the
- * browser or driver (a reset, a timeout, too much memory), with its reason.
+ * Opens the adapter and its device with `options` (precision, kernels).
+ * `onLost` hears of a device lost by the browser or driver (a reset, a
+ * timeout, too much memory), with its reason.
  */
 export async function openGpu(
-  precision: Precision,
+  options: Pick<GpuContextOptions, "precision" | "kernels">,
   onLost: (message: string) => void,
 ): Promise<PageGpu> {
   if (!hasWebGpu()) throw new TexSynthError(NO_WEBGPU);
   if (!(await navigator.gpu.requestAdapter())) throw new TexSynthError(NO_ADAPTER);
-  const context = await GpuContext.create({ precision });
+  const context = await GpuContext.create(options);
   let closing = false;
   context.device.lost.then((info) => {
     if (!closing) {

@@ -5,8 +5,11 @@
 /**
  * The tex-synth page: exemplars in, a texture growing on a canvas out, with
  * the same engine as the command line running on the browser's WebGPU.
+ * A brush paints masks and guides over the exemplars and the output, which
+ * the engine takes as the command line takes their files.
  * `document.body.dataset` exposes `state` (idle | running | done | error),
- * `iteration` and `loss` for automation.
+ * `iteration` and `loss` for automation, and `steering`: a JSON summary of
+ * the masks and guides the last run handed to the engine.
  *
  * @module
  */
@@ -37,19 +40,24 @@ import {
   QUERY_OPTIONS,
   toQuery,
 } from "./options.ts";
+import { mapImage } from "./paint_map.ts";
+import { checkRadio, PaintPanel, type PanelImage, radioValue } from "./paint_panel.ts";
 import { drawImage } from "./render.ts";
+import {
+  describeSteering,
+  type Mode,
+  NO_HOLE,
+  planSteering,
+  steeringOptions,
+  type SteeringPlan,
+} from "./steering.ts";
 import { eta, RedrawClock } from "./timing.ts";
 
 type State = "idle" | "running" | "done" | "error";
 
-interface Exemplar {
-  /** Distinguishes exemplars with the same name, for telling when a run must start anew. */
-  id: number;
-  /** How the command line names it. */
-  path: string;
+interface Exemplar extends PanelImage {
   /** The URL it came from, to name it in the address; none for picked files. */
   url?: string;
-  image: PlanarImage;
 }
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -80,6 +88,11 @@ const ui = {
   downloadLog: $<HTMLButtonElement>("download-log"),
   copy: $<HTMLButtonElement>("copy"),
   command: $<HTMLPreElement>("command"),
+  modeNote: $<HTMLParagraphElement>("mode-note"),
+  exemplarsHeading: $<HTMLHeadingElement>("exemplars-heading"),
+  outputFrame: $<HTMLDivElement>("output-frame"),
+  files: $<HTMLDivElement>("files"),
+  fileButtons: $<HTMLDivElement>("file-buttons"),
 };
 
 /** Path of the cached trained weights on the tex-synth server. */
@@ -90,7 +103,8 @@ const WEIGHTS_STATUS = "weights.json";
 let state: State = "idle";
 const exemplars: Exemplar[] = [];
 let gpu: PageGpu | null = null;
-let gpuPrecision = "";
+/** The precision and kernels `gpu` was opened with; others need a new one. */
+let gpuSettings = "";
 let synth: Synthesizer | null = null;
 /** The options (and inputs) `synth` was made with; another key needs a new one. */
 let synthKey = "";
@@ -103,6 +117,10 @@ let shown: PlanarImage | null = null;
 let weightsMemo: { key: string; weights: VggWeights } | null = null;
 let cachedWeightsAvailable = false;
 let nextExemplarId = 0;
+/** What the output canvas shows: a result of this kind (see {@link shownKind}), or a backdrop. */
+let shownFor = "";
+/** Counts changes to masks and guides, for telling when a run must start anew. */
+let steeringVersion = 0;
 
 function setState(next: State): void {
   state = next;
@@ -111,7 +129,8 @@ function setState(next: State): void {
   ui.start.disabled = running;
   ui.stop.disabled = !running;
   ui.continue.disabled = running || !synth || !shown;
-  ui.variation.disabled = running || !synth;
+  // fill makes one image per seed.
+  ui.variation.disabled = running || !synth || mode() === "fill";
   ui.download.disabled = !shown;
   ui.downloadLog.disabled = !synth || synth.history.length === 0;
 }
@@ -156,6 +175,8 @@ function readForm(): PageOptions {
   const weights = field("weights").value;
   return {
     exemplars: exemplars.flatMap((e) => (e.url ? [e.url] : [])),
+    mode: mode(),
+    ...panel.urls(mode()),
     width: optionalInt("width"),
     height: optionalInt("height"),
     tile: (field("tile") as HTMLInputElement).checked,
@@ -168,11 +189,13 @@ function readForm(): PageOptions {
     weights: weights === "url" ? (field("weights").dataset.url ?? DEFAULTS.weights) : weights,
     checkpointing: field("checkpointing").value as PageOptions["checkpointing"],
     precision: field("precision").value as PageOptions["precision"],
+    kernels: field("kernels").value as PageOptions["kernels"],
     autostart: false,
   };
 }
 
 function fillForm(o: PageOptions): void {
+  checkRadio("mode", o.mode);
   field("width").value = o.width?.toString() ?? "";
   field("height").value = o.height?.toString() ?? "";
   (field("tile") as HTMLInputElement).checked = o.tile;
@@ -184,6 +207,7 @@ function fillForm(o: PageOptions): void {
   field("preset").value = o.preset;
   field("checkpointing").value = o.checkpointing;
   field("precision").value = o.precision;
+  field("kernels").value = o.kernels;
   const select = field("weights") as HTMLSelectElement;
   if (o.weights === "cached" || o.weights === "random") select.value = o.weights;
   else {
@@ -218,12 +242,15 @@ function refreshCommand(): void {
   // The command makes the image shown while the form still describes it;
   // once the form asks for something else, it makes what Start would.
   const current = synth && synthOptions && keyOf(o) === synthKey;
+  const plan = steeringPlan(o);
   ui.command.textContent = cliCommand(current ? synthOptions! : o, {
     exemplars: exemplars.length > 0 ? exemplars.map((e) => e.path) : ["EXEMPLAR.png"],
     weightsFile: ui.weightsFile.files?.[0]?.name,
     variation: current ? variation : 0,
     iterations: current && iterationsDone > synthOptions!.iterations ? iterationsDone : undefined,
+    steering: plan?.files,
   });
+  renderFiles(plan);
   const query = toQuery(o);
   history.replaceState(null, "", query ? `?${query}` : location.pathname);
 }
@@ -233,6 +260,8 @@ function refreshCommand(): void {
 function renderExemplars(): void {
   ui.exemplars.replaceChildren(...exemplars.map((e, i) => {
     const item = document.createElement("li");
+    item.tabIndex = 0;
+    item.title = "Paint its mask or guide";
     const thumb = document.createElement("canvas");
     drawImage(thumb, e.image);
     const label = document.createElement("span");
@@ -241,13 +270,34 @@ function renderExemplars(): void {
     remove.type = "button";
     remove.textContent = "×";
     remove.title = "Remove this exemplar";
-    remove.addEventListener("click", () => {
+    remove.addEventListener("click", (event) => {
+      event.stopPropagation();
       exemplars.splice(i, 1);
+      panel.removed(i);
+      steeringVersion++;
       renderExemplars();
     });
-    item.append(thumb, label, remove);
+    const choose = () => {
+      panel.select(i);
+      refreshSteering();
+    };
+    item.addEventListener("click", choose);
+    item.addEventListener("keydown", (event) => {
+      if (event.target === item && (event.key === "Enter" || event.key === " ")) {
+        event.preventDefault();
+        choose();
+      }
+    });
+    item.append(thumb, label);
+    if (i === 0 && mode() === "fill") {
+      const role = document.createElement("em");
+      role.textContent = "to fill";
+      item.append(role);
+    }
+    item.append(remove);
     return item;
   }));
+  refreshSteering();
   refreshCommand();
 }
 
@@ -255,11 +305,7 @@ async function addFiles(files: Iterable<File>): Promise<void> {
   for (const file of files) {
     try {
       const name = file.name || "pasted.png";
-      exemplars.push({
-        id: nextExemplarId++,
-        path: name,
-        image: await decodeExemplar(file, name),
-      });
+      exemplars.push(newExemplar(name, await decodeExemplar(file, name)));
     } catch (e) {
       showError(messageOf(e));
     }
@@ -267,21 +313,29 @@ async function addFiles(files: Iterable<File>): Promise<void> {
   renderExemplars();
 }
 
-async function addUrl(url: string): Promise<void> {
-  const path = exemplarPath(url);
+function newExemplar(path: string, image: PlanarImage, url?: string): Exemplar {
+  return { id: nextExemplarId++, path, url, image, hole: null, mask: null, guide: null };
+}
+
+/** An image from an address of this page's server; `what` names it in messages. */
+async function fetchImage(url: string, what: string): Promise<PlanarImage> {
   let response: Response;
   try {
     response = await fetch(url);
   } catch (e) {
-    throw new TexSynthError(`cannot load the exemplar ${url}: ${messageOf(e)}`);
+    throw new TexSynthError(`cannot load the ${what} ${url}: ${messageOf(e)}`);
   }
   if (!response.ok) {
     throw new TexSynthError(
-      `cannot load the exemplar ${url}: the server answered ${response.status} ${response.statusText} (check the address)`,
+      `cannot load the ${what} ${url}: the server answered ${response.status} ${response.statusText} (check the address)`,
     );
   }
-  const image = await decodeExemplar(await response.blob(), path);
-  exemplars.push({ id: nextExemplarId++, path, url, image });
+  return await decodeExemplar(await response.blob(), exemplarPath(url));
+}
+
+async function addUrl(url: string): Promise<void> {
+  const image = await fetchImage(url, "exemplar");
+  exemplars.push(newExemplar(exemplarPath(url), image, url));
   renderExemplars();
 }
 
@@ -292,6 +346,125 @@ function imageFiles(list: DataTransferItemList | FileList | null | undefined): F
     const file = item.kind === "file" ? item.getAsFile() : null;
     return file ? [file] : [];
   });
+}
+
+// ---- masks and guides ------------------------------------------------------
+
+function mode(): Mode {
+  return radioValue("mode") === "fill" ? "fill" : "texture";
+}
+
+/** The output's size as Start would make it, or null. */
+function plannedOutput(): { width: number; height: number } | null {
+  if (exemplars.length === 0) return null;
+  const first = exemplars[0].image;
+  if (mode() === "fill") return { width: first.width, height: first.height };
+  try {
+    return outputSize(readForm(), first);
+  } catch {
+    return null;
+  }
+}
+
+const panel = new PaintPanel({
+  images: () => exemplars,
+  mode,
+  output: plannedOutput,
+  changed: () => {
+    steeringVersion++;
+    refreshSteering();
+    refreshCommand();
+  },
+}, (e) => showError(messageOf(e)));
+
+/** What a run of `o` makes of the masks and guides; null without exemplars. */
+function steeringPlan(o: PageOptions): SteeringPlan | null {
+  if (exemplars.length === 0) return null;
+  return planSteering(
+    o.mode,
+    exemplars,
+    panel.target,
+    outputSize(o, exemplars[0].image),
+    outputName(exemplars[0].path, 0, o.mode),
+  );
+}
+
+/** The kind of image the output canvas shows a result of, for the current mode. */
+function shownKind(): string {
+  return mode() === "fill" ? `fill:${exemplars[0]?.id}` : "texture";
+}
+
+/**
+ * Between runs the output area is what Start would make: the result shown
+ * while it still is, otherwise the image to fill, or a blank canvas of the
+ * output's shape to paint a target guide on.
+ */
+function showBackdrop(): void {
+  if (state === "running") return;
+  const size = plannedOutput();
+  if (!size) return;
+  const fits = shown && shownFor === shownKind() && shown.width === size.width &&
+    shown.height === size.height;
+  ui.outputFrame.classList.toggle("result", !!fits);
+  if (fits) return;
+  if (shown) {
+    shown = null;
+    setState(state);
+  }
+  ui.tiledFigure.hidden = true;
+  if (mode() === "fill") {
+    drawImage(ui.output, exemplars[0].image);
+    return;
+  }
+  // Only the shape matters: a blank at most 256 px a side.
+  const f = Math.min(1, 256 / Math.max(size.width, size.height));
+  ui.output.width = Math.max(1, Math.round(size.width * f));
+  ui.output.height = Math.max(1, Math.round(size.height * f));
+  ui.output.classList.remove("pixelated");
+}
+
+const MODE_NOTES: Record<Mode, string> = {
+  texture: "New images of the texture in the exemplars.",
+  fill:
+    "The first image keeps every pixel but its hole, which is synthesized from the rest of it (or from the images after it). Paint the hole over it on the right.",
+};
+
+/** Brings the mode's notes and fields, the brush and the output area up to date. */
+function refreshSteering(): void {
+  const fill = mode() === "fill";
+  ui.modeNote.textContent = MODE_NOTES[mode()];
+  ui.exemplarsHeading.textContent = fill ? "Image to fill (first), exemplars" : "Exemplars";
+  // fill takes neither a size (the image's) nor a loss (Gram).
+  for (const name of ["width", "height", "loss"]) field(name).disabled = fill;
+  [...ui.exemplars.children].forEach((li, i) =>
+    li.classList.toggle("selected", i === panel.selected)
+  );
+  panel.refresh();
+  showBackdrop();
+  if (state === "idle") {
+    ui.status.textContent = exemplars.length === 0
+      ? "Add an exemplar, then press Start."
+      : fill && !exemplars[0].hole
+      ? "Paint the hole over the image, then press Start."
+      : "Press Start.";
+  }
+}
+
+/** Download buttons for the mask and guide files the command reads. */
+function renderFiles(plan: SteeringPlan | null): void {
+  const downloads = plan?.downloads ?? [];
+  ui.files.hidden = downloads.length === 0;
+  ui.fileButtons.replaceChildren(...downloads.map(({ name, map }) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = `Download ${name}`;
+    b.dataset.file = name;
+    b.addEventListener("click", async () => {
+      const png = await encodePng(mapImage(map));
+      downloadBlob(new Blob([png as Uint8Array<ArrayBuffer>], { type: "image/png" }), name);
+    });
+    return b;
+  }));
 }
 
 // ---- weights -------------------------------------------------------------
@@ -334,7 +507,13 @@ async function weightsFor(o: PageOptions): Promise<VggWeights | "random"> {
 function keyOf(o: PageOptions): string {
   const { iterations: _i, autostart: _a, exemplars: _e, ...shape } = o;
   const file = ui.weightsFile.files?.[0];
-  return JSON.stringify([shape, exemplars.map((e) => e.id), file?.name, file?.lastModified]);
+  return JSON.stringify([
+    shape,
+    exemplars.map((e) => e.id),
+    file?.name,
+    file?.lastModified,
+    steeringVersion,
+  ]);
 }
 
 function lost(message: string): void {
@@ -350,7 +529,8 @@ async function prepare(o: PageOptions): Promise<Synthesizer> {
       "no exemplar yet: drop, paste or pick an image, or take one of the examples",
     );
   }
-  if (gpu && gpuPrecision !== o.precision) {
+  const settings = `${o.precision} ${o.kernels}`;
+  if (gpu && gpuSettings !== settings) {
     synth?.dispose();
     synth = null;
     gpu.close();
@@ -358,27 +538,34 @@ async function prepare(o: PageOptions): Promise<Synthesizer> {
   }
   if (!gpu) {
     ui.status.textContent = "Opening the GPU…";
-    gpu = await openGpu(o.precision, lost);
-    gpuPrecision = o.precision;
+    gpu = await openGpu({
+      precision: o.precision === "auto" ? undefined : o.precision,
+      kernels: o.kernels,
+    }, lost);
+    gpuSettings = settings;
   }
+  const plan = steeringPlan(o)!;
+  if (o.mode === "fill" && !plan.maps.mask) throw new TexSynthError(NO_HOLE);
+  document.body.dataset.steering = JSON.stringify(describeSteering(o.mode, plan));
   const weights = await weightsFor(o);
   ui.status.textContent = "Preparing the network and the exemplars' statistics…";
   synth?.dispose();
   synth = null;
   synthKey = "";
-  const size = outputSize(o, exemplars[0].image);
-  synth = await Synthesizer.create(exemplars.map((e) => e.image), {
+  synth = await Synthesizer.create(plan.exemplars, {
     preset: o.preset,
     weights,
     seed: o.seed,
-    width: size.width,
-    height: size.height,
+    width: plan.width,
+    height: plan.height,
     exemplarSize: o.exemplarSize,
     tile: o.tile,
     scales: o.scales,
-    loss: o.loss,
+    // fill takes no --loss: masked statistics are Gram matrices.
+    loss: o.mode === "fill" ? "gram" : o.loss,
     checkpointing: o.checkpointing === "auto" ? undefined : o.checkpointing === "on",
     gpu: gpu.context,
+    ...steeringOptions(plan),
   });
   synthKey = keyOf(o);
   synthOptions = o;
@@ -394,6 +581,8 @@ async function redraw(s: Synthesizer): Promise<void> {
   ui.tiledFigure.hidden = !tiled;
   if (tiled) drawImage(ui.tiled, image, 2);
   shown = image;
+  shownFor = synthOptions?.mode === "fill" ? `fill:${exemplars[0]?.id}` : "texture";
+  ui.outputFrame.classList.add("result");
   ui.curve.innerHTML = lossPlotSvg([...s.history], { width: 480, height: 220 });
 }
 
@@ -515,13 +704,13 @@ function wire(): void {
     const png = await encodePng(shown);
     downloadBlob(
       new Blob([png as Uint8Array<ArrayBuffer>], { type: "image/png" }),
-      outputName(exemplars[0]?.path ?? "exemplar.png", variation),
+      outputName(exemplars[0]?.path ?? "exemplar.png", variation, synthOptions?.mode),
     );
   });
   ui.downloadLog.addEventListener("click", () => {
     if (!synth) return;
     const lines = synth.history.map((r) => JSON.stringify(r) + "\n");
-    const name = outputName(exemplars[0]?.path ?? "exemplar.png", variation)
+    const name = outputName(exemplars[0]?.path ?? "exemplar.png", variation, synthOptions?.mode)
       .replace(/\.png$/, ".jsonl");
     downloadBlob(new Blob(lines, { type: "application/jsonl" }), name);
   });
@@ -538,8 +727,15 @@ function wire(): void {
   });
   ui.form.addEventListener("input", () => {
     showWeightsChoice();
+    refreshSteering();
     refreshCommand();
   });
+  for (const input of document.querySelectorAll("input[name=mode]")) {
+    input.addEventListener("change", () => {
+      renderExemplars();
+      setState(state);
+    });
+  }
   ui.weightsFile.addEventListener("change", refreshCommand);
   ui.pick.addEventListener("change", async () => {
     await addFiles(imageFiles(ui.pick.files));
@@ -599,6 +795,7 @@ async function init(): Promise<void> {
     options.weights = "random";
   }
   fillForm(options);
+  refreshSteering();
   setState("idle");
   if (!hasWebGpu()) {
     showError(NO_WEBGPU);
@@ -611,6 +808,7 @@ async function init(): Promise<void> {
   }
   try {
     for (const url of options.exemplars) await addUrl(url);
+    await panel.loadQuery(options, fetchImage);
   } catch (e) {
     showError(messageOf(e));
     return;

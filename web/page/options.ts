@@ -7,6 +7,8 @@
  * @module
  */
 
+import type { Mode, SteeringFiles } from "./steering.ts";
+
 /** Where the page's VGG19 weights come from. */
 export type WeightsChoice = "cached" | "random" | "file" | "url";
 
@@ -14,6 +16,16 @@ export type WeightsChoice = "cached" | "random" | "file" | "url";
 export interface PageOptions {
   /** Exemplar URLs from the query (picked files cannot be named in a URL). */
   exemplars: string[];
+  /** New texture, or the first image with its hole filled (the command line's `fill`). */
+  mode: Mode;
+  /** URL of the hole's mask (fill mode). */
+  mask?: string;
+  /** URLs of the exemplar masks, one per exemplar (fill: per image after the first). */
+  exemplarMasks: string[];
+  /** URLs of the exemplar guides, one per exemplar (fill: the image, or per image after it). */
+  guides: string[];
+  /** URL of the output's guide. */
+  targetGuide?: string;
   /** Output width; undefined: the first exemplar's. */
   width?: number;
   /** Output height; undefined: the first exemplar's. */
@@ -29,7 +41,9 @@ export interface PageOptions {
   /** "cached", "random", or the URL of a weights file; "file" is a picked file. */
   weights: string;
   checkpointing: "auto" | "on" | "off";
-  precision: "f32" | "f16";
+  /** "auto": f16 where the tiled kernels meet `shader-f16`, else f32. */
+  precision: "auto" | "f32" | "f16";
+  kernels: "auto" | "software" | "tiled";
   /** Start as soon as the page has loaded. */
   autostart: boolean;
 }
@@ -37,6 +51,9 @@ export interface PageOptions {
 /** The defaults, the command line's. */
 export const DEFAULTS: Readonly<PageOptions> = Object.freeze({
   exemplars: [],
+  mode: "texture",
+  exemplarMasks: [],
+  guides: [],
   tile: false,
   loss: "gram",
   iterations: 100,
@@ -44,7 +61,8 @@ export const DEFAULTS: Readonly<PageOptions> = Object.freeze({
   preset: "liu",
   weights: "cached",
   checkpointing: "auto",
-  precision: "f32",
+  precision: "auto",
+  kernels: "auto",
   autostart: false,
 });
 
@@ -62,12 +80,20 @@ export interface QuerySpec {
 export const MAX_SIDE = 16384;
 
 /**
- * The query parameters the page reads: the command line's generation options
- * under their long names and ranges (a test holds them to the CLI's table),
- * plus `exemplar` (the CLI's positional arguments) and `autostart`.
+ * The query parameters the page reads: the command line's generation,
+ * mask and guide options under their long names and ranges (a test holds
+ * them to the CLI's tables), plus `exemplar` (the CLI's positional
+ * arguments), `mode` (`texture`, or `fill` for the CLI's `fill` command;
+ * a `mask` implies it) and `autostart`. Masks and guides are addresses of
+ * images, as exemplars are.
  */
 export const QUERY_OPTIONS: readonly QuerySpec[] = [
   { name: "exemplar", kind: "text" },
+  { name: "mode", kind: "choice", choices: ["texture", "fill"] },
+  { name: "mask", kind: "text" },
+  { name: "exemplar-mask", kind: "text" },
+  { name: "guide", kind: "text" },
+  { name: "target-guide", kind: "text" },
   { name: "size", kind: "text" },
   { name: "width", kind: "int", min: 1, max: MAX_SIDE },
   { name: "height", kind: "int", min: 1, max: MAX_SIDE },
@@ -80,7 +106,8 @@ export const QUERY_OPTIONS: readonly QuerySpec[] = [
   { name: "preset", kind: "choice", choices: ["liu", "seed"] },
   { name: "weights", kind: "text" },
   { name: "checkpointing", kind: "choice", choices: ["auto", "on", "off"] },
-  { name: "precision", kind: "choice", choices: ["f32", "f16"] },
+  { name: "precision", kind: "choice", choices: ["auto", "f32", "f16"] },
+  { name: "kernels", kind: "choice", choices: ["auto", "software", "tiled"] },
   { name: "autostart", kind: "flag" },
 ];
 
@@ -144,7 +171,7 @@ export interface ParsedQuery {
  * ```
  */
 export function parseQuery(query: URLSearchParams): ParsedQuery {
-  const options: PageOptions = { ...DEFAULTS, exemplars: [] };
+  const options: PageOptions = { ...DEFAULTS, exemplars: [], exemplarMasks: [], guides: [] };
   const problems: string[] = [];
   const names = new Set(QUERY_OPTIONS.map((o) => o.name));
   for (const key of new Set(query.keys())) {
@@ -157,8 +184,8 @@ export function parseQuery(query: URLSearchParams): ParsedQuery {
   for (const spec of QUERY_OPTIONS) {
     const values = query.getAll(spec.name);
     if (values.length === 0) continue;
-    if (spec.name === "exemplar") {
-      options.exemplars = values.filter((v) => v !== "");
+    if (spec.name in _REPEATED) {
+      options[_REPEATED[spec.name]] = values.filter((v) => v !== "");
       continue;
     }
     const raw = values[values.length - 1].trim();
@@ -180,8 +207,20 @@ export function parseQuery(query: URLSearchParams): ParsedQuery {
     }
     _assign(options, spec.name, value);
   }
+  if (query.has("mask") && !query.has("mode")) options.mode = "fill";
+  if (options.mask !== undefined && options.mode !== "fill") {
+    problems.push(`mask is the hole to fill: it goes with mode=fill (or leave mode out)`);
+    options.mask = undefined;
+  }
   return { options, problems };
 }
+
+/** The parameters that may repeat, in order, and the option each fills. */
+const _REPEATED: Record<string, "exemplars" | "exemplarMasks" | "guides"> = {
+  "exemplar": "exemplars",
+  "exemplar-mask": "exemplarMasks",
+  "guide": "guides",
+};
 
 function _value(spec: QuerySpec, raw: string): number | boolean | string {
   if (spec.kind === "flag") {
@@ -207,6 +246,12 @@ function _assign(o: PageOptions, name: string, value: number | boolean | string)
     case "weights":
       o.weights = (value as string) || DEFAULTS.weights;
       break;
+    case "mask":
+      o.mask = (value as string) || undefined;
+      break;
+    case "target-guide":
+      o.targetGuide = (value as string) || undefined;
+      break;
     default:
       (o as unknown as Record<string, unknown>)[name] = value;
   }
@@ -227,6 +272,11 @@ function _assign(o: PageOptions, name: string, value: number | boolean | string)
 export function toQuery(o: PageOptions): string {
   const q = new URLSearchParams();
   for (const e of o.exemplars) q.append("exemplar", e);
+  if (o.mode !== DEFAULTS.mode) q.set("mode", o.mode);
+  if (o.mask !== undefined) q.set("mask", o.mask);
+  for (const m of o.exemplarMasks) q.append("exemplar-mask", m);
+  for (const g of o.guides) q.append("guide", g);
+  if (o.targetGuide !== undefined) q.set("target-guide", o.targetGuide);
   const [flag, size] = _sizeWords(o);
   if (flag) q.set(flag.slice(2), size);
   if (o.tile) q.set("tile", "1");
@@ -239,6 +289,7 @@ export function toQuery(o: PageOptions): string {
   if (o.weights !== DEFAULTS.weights && o.weights !== "file") q.set("weights", o.weights);
   if (o.checkpointing !== DEFAULTS.checkpointing) q.set("checkpointing", o.checkpointing);
   if (o.precision !== DEFAULTS.precision) q.set("precision", o.precision);
+  if (o.kernels !== DEFAULTS.kernels) q.set("kernels", o.kernels);
   if (o.autostart) q.set("autostart", "1");
   return q.toString();
 }
@@ -264,6 +315,8 @@ export interface CommandFiles {
   variation?: number;
   /** Iterations run so far when Continue added more than the options ask. */
   iterations?: number;
+  /** The mask and guide files (see steering.ts). */
+  steering?: SteeringFiles;
 }
 
 /** Quotes a word for a POSIX shell when it needs it. */
@@ -282,17 +335,23 @@ export function exemplarPath(url: string): string {
   return decodeURIComponent(path.split("/").pop() || "exemplar.png");
 }
 
-/** The output name the command line picks for the first exemplar: `<stem>_synth.png`. */
-export function outputName(exemplar: string, variation = 0): string {
+/**
+ * The output name the command line picks for the first exemplar:
+ * `<stem>_synth.png` (`<stem>_filled.png` for the image a fill fills).
+ */
+export function outputName(exemplar: string, variation = 0, mode: Mode = "texture"): string {
   const base = exemplar.split(/[\\/]/).pop() || "exemplar.png";
   const stem = base.replace(/\.[^.]+$/, "") || "exemplar";
+  if (mode === "fill") return `${stem}_filled.png`;
   return variation > 0 ? `${stem}_synth-${variation + 1}.png` : `${stem}_synth.png`;
 }
 
 /**
  * The `tex-synth` command that makes the same image as the page: same
  * exemplars, size, options and seed (and, for a later variation, as many
- * variations, the last one being this image).
+ * variations, the last one being this image), with the mask and guide files.
+ * In fill mode it is `tex-synth fill <image> --mask FILE`, the other images
+ * its `--exemplar`s, without the size and loss a fill does not take.
  *
  * @example
  * ```ts
@@ -304,13 +363,19 @@ export function outputName(exemplar: string, variation = 0): string {
  * ```
  */
 export function cliCommand(o: PageOptions, files: CommandFiles): string {
-  const variations = (files.variation ?? 0) + 1;
-  const words = ["tex-synth", ...files.exemplars];
-  words.push("-o", outputName(files.exemplars[0] ?? "exemplar.png"));
-  words.push(..._sizeWords(o));
+  const fill = o.mode === "fill";
+  const variations = fill ? 1 : (files.variation ?? 0) + 1;
+  const first = files.exemplars[0] ?? "exemplar.png";
+  const steering = files.steering ?? { exemplarMasks: [], guides: [] };
+  const words = fill
+    ? ["tex-synth", "fill", first, "--mask", steering.mask ?? "MASK.png"]
+    : ["tex-synth", ...files.exemplars];
+  words.push("-o", outputName(first, 0, o.mode));
+  if (fill) words.push(...files.exemplars.slice(1).flatMap((e) => ["--exemplar", e]));
+  else words.push(..._sizeWords(o));
   if (o.tile) words.push("--tile");
   if (o.scales !== undefined) words.push("--scales", String(o.scales));
-  if (o.loss !== DEFAULTS.loss) words.push("--loss", o.loss);
+  if (o.loss !== DEFAULTS.loss && !fill) words.push("--loss", o.loss);
   if (o.exemplarSize !== undefined) words.push("--exemplar-size", String(o.exemplarSize));
   const iterations = files.iterations ?? o.iterations;
   if (iterations !== DEFAULTS.iterations) words.push("--iterations", String(iterations));
@@ -324,5 +389,9 @@ export function cliCommand(o: PageOptions, files: CommandFiles): string {
   }
   if (o.checkpointing !== DEFAULTS.checkpointing) words.push("--checkpointing", o.checkpointing);
   if (o.precision !== DEFAULTS.precision) words.push("--precision", o.precision);
+  if (o.kernels !== DEFAULTS.kernels) words.push("--kernels", o.kernels);
+  for (const m of steering.exemplarMasks) words.push("--exemplar-mask", m);
+  for (const g of steering.guides) words.push("--guide", g);
+  if (steering.targetGuide) words.push("--target-guide", steering.targetGuide);
   return words.map(shellQuote).join(" ");
 }
