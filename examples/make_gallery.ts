@@ -150,15 +150,11 @@ interface Job {
   alt: string;
 }
 
-interface Made {
-  job: Job;
-  file: string;
-  seconds: number;
-  iterations: number;
-  loss: number;
-  startLoss: number;
-  stop: string;
-  scales: number;
+/** A picture's entry in the README, kept in `captions.json` beside the pictures. */
+interface Caption {
+  alt: string;
+  /** The caption under the picture: what it shows, the settings, the loss, the time. */
+  text: string;
 }
 
 const pngs = async (dir: string): Promise<string[]> => {
@@ -183,7 +179,7 @@ const stem = (path: string) => basename(path, ".png");
 const example = (name: string) => join(ROOT, "examples", `${name}.png`);
 const matched = { exemplarSize: SIZE, scales: SCALES };
 
-const jobs: Job[] = [
+const allJobs: Job[] = [
   ...bundled.map((path): Job => ({
     name: stem(path),
     exemplar: path,
@@ -207,7 +203,17 @@ const jobs: Job[] = [
     alt: `${stem(path)} from the Describable Textures Dataset beside its synthesis`,
   })),
   ...features(),
-].filter((j) => !only || only.has(j.name));
+];
+const unknown = [...only ?? []].filter((name) => !allJobs.some((j) => j.name === name));
+if (unknown.length > 0) {
+  console.error(
+    `--only names no picture: ${unknown.join(", ")}; the pictures are ${
+      allJobs.map((j) => j.name).join(", ")
+    }`,
+  );
+  Deno.exit(2);
+}
+const jobs = allJobs.filter((j) => !only || only.has(j.name));
 
 /** The pictures of single features: tiling, multi-scale, sliced Wasserstein. */
 function features(): Job[] {
@@ -247,7 +253,9 @@ function features(): Job[] {
 
 await Deno.mkdir(out, { recursive: true });
 const gpu = await GpuContext.create();
-const made: Made[] = [];
+const captionsPath = join(out, "captions.json");
+const captions: Record<string, Caption> = writesReadme ? await readCaptions() : {};
+let made = 0;
 for (const [k, job] of jobs.entries()) {
   const started = performance.now();
   const synth = await createSynthesizer(job.exemplar, {
@@ -281,18 +289,20 @@ for (const [k, job] of jobs.entries()) {
     await writePng(file, picture);
     const seconds = (performance.now() - started) / 1000;
     const first = synth.history[0];
-    made.push({
-      job,
-      file,
-      seconds,
-      iterations: run.last.iteration,
-      loss: run.last.loss,
-      startLoss: first.loss,
-      stop: run.stop,
-      scales: synth.scales,
-    });
+    const steps = synth.scales > 1
+      ? `${synth.scales} scales × ${job.iterations} iterations`
+      : `${run.last.iteration} iterations`;
+    captions[job.name] = {
+      alt: job.alt,
+      text: `${job.title}. ${job.size} px, ${steps}, loss ${first.loss.toExponential(2)} → ${
+        run.last.loss.toExponential(2)
+      }${run.stop === "iterations" ? "" : ` (stopped: ${run.stop})`}, ${seconds.toFixed(0)} s; ${
+        args.weights === "random" ? "random weights" : weightsCaption
+      }`,
+    };
+    made++;
     // After every picture, so an interrupted run leaves a true README.
-    if (writesReadme) await writeReadme(made);
+    if (writesReadme) await writeReadme();
     console.error(
       `${label}: loss ${first.loss.toExponential(2)} → ${
         run.last.loss.toExponential(2)
@@ -304,13 +314,25 @@ for (const [k, job] of jobs.entries()) {
 }
 gpu.destroy();
 console.error(
-  `made ${made.length} pictures in ${relative(Deno.cwd(), out) || "."}${
+  `made ${made} pictures in ${relative(Deno.cwd(), out) || "."}${
     writesReadme ? ", captions in README.md's gallery section" : ""
   }`,
 );
 
-/** Rewrites the README's gallery section with the pictures made so far. */
-async function writeReadme(pictures: Made[]): Promise<void> {
+/** The captions of earlier runs, so `--only` keeps the other pictures' entries. */
+async function readCaptions(): Promise<Record<string, Caption>> {
+  try {
+    return JSON.parse(await Deno.readTextFile(captionsPath));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return {};
+    throw e;
+  }
+}
+
+/** Rewrites captions.json and the README's gallery section with every picture made so far. */
+async function writeReadme(): Promise<void> {
+  const encode = (text: string) => new TextEncoder().encode(text);
+  await writeFileAtomic(captionsPath, encode(`${JSON.stringify(captions, null, 2)}\n`));
   const readmePath = join(ROOT, "README.md");
   const readme = await Deno.readTextFile(readmePath);
   const [before, rest] = readme.split(START);
@@ -318,13 +340,10 @@ async function writeReadme(pictures: Made[]): Promise<void> {
   if (after === undefined) {
     throw new Error(`README.md lacks the gallery markers ${START} … ${END}`);
   }
-  await writeFileAtomic(
-    readmePath,
-    new TextEncoder().encode(`${before}${START}\n${section(pictures)}${END}${after}`),
-  );
-  // The README is kept as deno fmt writes it (wrapped at the project's width).
+  await writeFileAtomic(readmePath, encode(`${before}${START}\n${section()}${END}${after}`));
+  // Both are kept as deno fmt writes them (wrapped at the project's width).
   const fmt = await new Deno.Command(Deno.execPath(), {
-    args: ["fmt", readmePath],
+    args: ["fmt", readmePath, captionsPath],
     cwd: ROOT,
     stdout: "null",
     stderr: "null",
@@ -332,7 +351,8 @@ async function writeReadme(pictures: Made[]): Promise<void> {
   if (!fmt.success) throw new Error(`deno fmt ${readmePath} failed`);
 }
 
-function section(pictures: Made[]): string {
+/** The gallery section: the pictures in the order of the job list, whichever run made them. */
+function section(): string {
   const adapter = gpu.info.description;
   const lines = [
     "",
@@ -345,19 +365,13 @@ function section(pictures: Made[]): string {
     `(\`--scales ${SCALES}\`) unless the caption says otherwise; on ${adapter}.`,
     "",
   ];
-  for (const m of pictures) {
-    const src = relative(ROOT, m.file);
-    const steps = m.scales > 1
-      ? `${m.scales} scales × ${m.job.iterations} iterations`
-      : `${m.iterations} iterations`;
+  for (const job of allJobs) {
+    const caption = captions[job.name];
+    if (!caption) continue;
     lines.push(
-      `![${m.job.alt}](${src})`,
+      `![${caption.alt}](${relative(ROOT, join(out, `${job.name}.png`))})`,
       "",
-      `_${m.job.title}. ${m.job.size} px, ${steps}, loss ${m.startLoss.toExponential(2)} → ${
-        m.loss.toExponential(2)
-      }${m.stop === "iterations" ? "" : ` (stopped: ${m.stop})`}, ${m.seconds.toFixed(0)} s; ${
-        args.weights === "random" ? "random weights" : weightsCaption
-      }._`,
+      `_${caption.text}._`,
       "",
     );
   }
