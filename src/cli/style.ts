@@ -6,6 +6,7 @@ import type { Precision } from "../gpu/context.ts";
 import type { PlanarImage } from "../io/image.ts";
 import { readImageFile } from "../io/image_file.ts";
 import type { FeatureLoss } from "../synth/objective.ts";
+import { resizeFilter } from "../synth/resize.ts";
 import { STYLE_LAYERS } from "../synth/style_objective.ts";
 import { type StyleInit, StyleTransfer } from "../synth/style_transfer.ts";
 import { type CommandSpec, type OptionSpec, type ParsedCommand, UsageError } from "./options.ts";
@@ -19,6 +20,7 @@ import { type JobSummary, RunSession, withInterrupts } from "./run.ts";
 import {
   EXIT_CODES_NOTE,
   GENERATION_OPTIONS,
+  initResizedNote,
   MAX_SIDE,
   outputSize,
   parseSize,
@@ -320,6 +322,14 @@ export async function styleCommand(parsed: ParsedCommand): Promise<number> {
         checkpointing: args.checkpointing,
         precision: args.precision,
       });
+      if (initFile && typeof init === "object") {
+        const to = { width: transfer.width, height: transfer.height };
+        if (init.width !== to.width || init.height !== to.height) {
+          const from = { width: init.width, height: init.height };
+          const filter = resizeFilter(from.height, from.width, to.height, to.width);
+          session.say(initResizedNote(initFile, { from, to, filter }));
+        }
+      }
       try {
         const summaries: JobSummary[] = [];
         const name = _name(args.content);

@@ -9,7 +9,7 @@ import { readImageFile } from "../io/image_file.ts";
 import { writeImageFile } from "../io/image_write.ts";
 import type { FeatureLoss } from "../synth/objective.ts";
 import type { PresetName } from "../synth/presets.ts";
-import { Synthesizer, type SynthesizerOptions } from "../synth/synthesizer.ts";
+import { type StartImageFit, Synthesizer, type SynthesizerOptions } from "../synth/synthesizer.ts";
 import type { VggWeights } from "../weights/vgg19_weights.ts";
 import { type CommandSpec, type OptionSpec, type ParsedCommand, UsageError } from "./options.ts";
 import {
@@ -243,7 +243,12 @@ export const SYNTH_SPEC: CommandSpec = {
     ...GENERATION_OPTIONS,
     ...STEERING_OPTIONS,
     VARIATIONS_OPTION,
-    { name: "init", kind: "text", value: "FILE", help: "start from this image instead of noise" },
+    {
+      name: "init",
+      kind: "text",
+      value: "FILE",
+      help: "start from this image instead of noise (one of another size is resized to the output)",
+    },
     ...SIDE_OUTPUT_OPTIONS,
     {
       name: "results",
@@ -561,6 +566,8 @@ export async function synthCommand(parsed: ParsedCommand): Promise<number> {
       try {
         const summaries: JobSummary[] = [];
         const name = _name(args.exemplars[0]);
+        // How setImage fitted --init; the same for every variation, reported once.
+        const start: { fit?: StartImageFit } = {};
         for (let v = 1; v <= args.variations && !session.interrupted; v++) {
           const many = args.variations > 1;
           const output = numberedPath(args.output, v, args.variations);
@@ -573,7 +580,9 @@ export async function synthCommand(parsed: ParsedCommand): Promise<number> {
               snapshotStem: many ? `${name}-${v}` : name,
               run: async (options) => {
                 if (!init) return await synthesizer.synthesize(args.iterations, options);
-                await synthesizer.setImage(init);
+                const fit = await synthesizer.setImage(init);
+                if (!start.fit && fit.filter) session.say(initResizedNote(args.init!, fit));
+                start.fit = fit;
                 return await synthesizer.optimize(args.iterations, options);
               },
               image: () => synthesizer.image(),
@@ -628,6 +637,7 @@ export async function synthCommand(parsed: ParsedCommand): Promise<number> {
           seed: args.seed,
           adapter: synthesizer.gpu.info.description,
           peakGpuBytes: synthesizer.peakGpuBytes,
+          ...(start.fit ? { init: { path: args.init, ...start.fit } } : {}),
           variations: summaries,
         });
       } finally {
@@ -637,4 +647,12 @@ export async function synthCommand(parsed: ParsedCommand): Promise<number> {
       session.close();
     }
   });
+}
+
+/** The line that says how a start image of another size was fitted to the output. */
+export function initResizedNote(path: string, fit: StartImageFit): string {
+  const size = (s: { width: number; height: number }) => `${s.width}×${s.height}`;
+  return `--init ${path} is ${size(fit.from)}: resized to the output's ${
+    size(fit.to)
+  } with ${fit.filter} (as exemplars are)`;
 }

@@ -1,6 +1,6 @@
 // The command line as a user runs it: a subprocess, real files, exit codes,
 // one-line errors without stack traces.
-import { assert, assertEquals, assertMatch } from "@std/assert";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { decodeImage } from "../../src/io/image.ts";
 import { commandHelp, COMMANDS } from "../../src/cli/commands.ts";
 import denoJson from "../../deno.json" with { type: "json" };
@@ -119,11 +119,22 @@ Deno.test("any output size from a non-square exemplar; an --init of another size
       "random",
       "-o",
       `${dir}/i.png`,
-      "-q",
+      "--json",
     ]);
     assertEquals(init.code, 0, init.stderr);
     const started = await decodeImage(await Deno.readFile(`${dir}/i.png`));
     assertEquals([started.width, started.height], [16, 16]);
+    assertStringIncludes(
+      init.stderr,
+      `--init ${dir}/wide.png is 48×24: resized to the output's 16×16 with lanczos3`,
+    );
+    const summary = JSON.parse(init.stdout);
+    assertEquals(summary.init, {
+      path: `${dir}/wide.png`,
+      from: { width: 48, height: 24 },
+      to: { width: 16, height: 16 },
+      filter: "lanczos3",
+    });
   });
 });
 

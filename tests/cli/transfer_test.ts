@@ -1,6 +1,6 @@
 // `tex-synth style`, `synth --maps/--remap-albedo/--uv` and `tex-synth remap`
 // as a user runs them: subprocesses, real files, exit codes, Ctrl-C.
-import { assert, assertEquals, assertMatch } from "@std/assert";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { mosaicImage, shapesImage } from "../../examples/transfer_inputs.ts";
 import { decodeImage, encodePng } from "../../src/io/image.ts";
 import { decodePngSamples, encodePngSamples } from "../../src/io/png.ts";
@@ -57,6 +57,31 @@ Deno.test("style: two styles blended, variations, log and JSON; the output has t
     assertEquals(lines[0].iteration, 0);
     assertEquals(lines[0].content, 0);
     assert(lines.every((l) => "gram" in l && "content" in l && "tv" in l && "variation" in l));
+  });
+});
+
+Deno.test("style --init of another size: resized to the output, and stderr says how", async () => {
+  await withDir(async (dir) => {
+    await writeStyleInputs(dir);
+    const run = await tex([
+      "style",
+      `${dir}/content.png`,
+      "--style",
+      `${dir}/style.png`,
+      "--init",
+      `${dir}/style2.png`,
+      "-n",
+      "1",
+      "-w",
+      "random",
+    ]);
+    assertEquals(run.code, 0, run.stderr);
+    assertStringIncludes(
+      run.stderr,
+      `--init ${dir}/style2.png is 32×32: resized to the output's 40×32 with bicubic`,
+    );
+    const image = await decodeImage(await Deno.readFile(`${dir}/content_styled.png`));
+    assertEquals([image.width, image.height], [40, 32]);
   });
 });
 
