@@ -37,11 +37,13 @@ export {
   type LossRecord,
   type RunOptions,
   type RunResult,
+  type StartImageFit,
   Synthesizer,
   type SynthesizerOptions,
 } from "./src/synth/synthesizer.ts";
 export type { StopReason } from "./src/optim/lbfgs.ts";
 export type { FeatureLoss } from "./src/synth/objective.ts";
+export type { ResampleFilter } from "./src/ops/resample.ts";
 export { type Preset, preset, type PresetName } from "./src/synth/presets.ts";
 export {
   type ConvWeights,

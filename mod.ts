@@ -32,18 +32,11 @@ import {
 import { quietMesa } from "./src/gpu/quiet_mesa.ts";
 import { ensureWeights, loadCachedWeights, type WeightsProgress } from "./src/weights/ensure.ts";
 
-export { TexSynthError } from "./src/errors.ts";
-export { decodeImage, encodePng, type PlanarImage } from "./src/io/image.ts";
+// The engine on web APIs, the same for pages (browser.ts); below, what only
+// Deno code gets: files by path, style transfer, material maps.
+export * from "./browser.ts";
+export { decodeImage } from "./src/io/image.ts";
 export { readImageFile } from "./src/io/image_file.ts";
-export {
-  defaultScales,
-  type LossRecord,
-  type RunOptions,
-  type RunResult,
-  type StartImageFit,
-  Synthesizer,
-  type SynthesizerOptions,
-} from "./src/synth/synthesizer.ts";
 export {
   type StyleInit,
   type StyleRecord,
@@ -64,24 +57,6 @@ export {
 } from "./src/synth/source_field.ts";
 export { decodePngSamples, encodePngSamples, type PngSamples } from "./src/io/png.ts";
 export { decodeImageSamples, planarFromSamples } from "./src/io/samples.ts";
-export type { StopReason } from "./src/optim/lbfgs.ts";
-export type { FeatureLoss } from "./src/synth/objective.ts";
-export type { ResampleFilter } from "./src/ops/resample.ts";
-export type { Guides } from "./src/synth/steering.ts";
-export { type Preset, type PresetName } from "./src/synth/presets.ts";
-export {
-  type ConvWeights,
-  randomVggWeights,
-  type VggLayerSpec,
-  type VggWeights,
-} from "./src/weights/vgg19_weights.ts";
-export {
-  GpuContext,
-  type GpuContextOptions,
-  type GpuInfo,
-  type Precision,
-} from "./src/gpu/context.ts";
-export type { KernelChoice, KernelFamily } from "./src/gpu/kernel_family.ts";
 export { loadWeightsFile } from "./src/weights/load.ts";
 export type { WeightsProgress } from "./src/weights/ensure.ts";
 
