@@ -20,6 +20,7 @@
 import { parseArgs } from "@std/cli/parse-args";
 import { basename, dirname, fromFileUrl, join, resolve } from "@std/path";
 import denoJson from "../deno.json" with { type: "json" };
+import { statOrNull } from "../src/io/file_kind.ts";
 
 const ROOT = fromFileUrl(new URL("../", import.meta.url));
 const EXECUTABLE = Deno.build.os === "windows" ? ".exe" : "";
@@ -129,7 +130,7 @@ async function main(): Promise<void> {
   if (denortBin) await checkDenortBin(denortBin);
 
   const folder = dirname(target);
-  const madeFolder = !(await exists(folder));
+  const madeFolder = (await statOrNull(folder)) === null;
   await Deno.mkdir(folder, { recursive: true });
   const scratch = await Deno.makeTempDir({ dir: folder, prefix: ".compile-" });
   let done = false;
@@ -168,16 +169,6 @@ async function main(): Promise<void> {
   } finally {
     await Deno.remove(scratch, { recursive: true });
     if (madeFolder && !done) await Deno.remove(folder);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
   }
 }
 

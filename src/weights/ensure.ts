@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import manifest from "../../weights/vgg19.json" with { type: "json" };
 import { TexSynthError } from "../errors.ts";
+import { statOrNull } from "../io/file_kind.ts";
 import { cacheDir, cacheDirExists, cacheFilePath, joinPath, prepareCacheDir } from "./cache.ts";
 import { ifLockFree, withCacheLock } from "./cache_lock.ts";
 import {
@@ -200,7 +201,7 @@ async function _build(
     `or download ${source.url} by hand into ${dir}/${name} (it is verified and converted on the next run), or use ${alternatives}`;
   const progress = options.onProgress;
   let digest: string | null = null;
-  if (await _exists(download)) {
+  if ((await statOrNull(download)) !== null) {
     const total = (await Deno.stat(download)).size;
     digest = await hashFile(download, (bytes) => progress?.({ phase: "verify", bytes, total }));
     if (!digest.startsWith(source.sha256)) {
@@ -352,7 +353,7 @@ export async function verifyCachedWeights(
   const dir = options.cacheDir ?? cacheDir();
   const path = weightsPath(dir);
   const redo = `run \`tex-synth weights fetch\` to rebuild it, or use ${CLI_ALTERNATIVES}`;
-  if (!(await cacheDirExists(dir, CLI_ALTERNATIVES)) || !(await _exists(path))) {
+  if (!(await cacheDirExists(dir, CLI_ALTERNATIVES)) || (await statOrNull(path)) === null) {
     throw new TexSynthError(
       `no cached weights at ${path}: run \`tex-synth weights fetch\`, or use ${CLI_ALTERNATIVES}`,
     );
@@ -454,15 +455,5 @@ async function _remove(path: string): Promise<void> {
         `cannot remove ${path}: ${(e as Error).message} (check the cache folder's permissions)`,
       );
     }
-  }
-}
-
-async function _exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
   }
 }
