@@ -144,6 +144,8 @@ export interface Job {
   total: number;
   /** Extra fields of each log line, e.g. `{ variation: 2 }`. */
   logFields?: Record<string, unknown>;
+  /** Extra fields of the start image's log line (iteration 0), asked for when it is written. */
+  startFields?(): Record<string, unknown> | undefined;
   /** File-name stem of its snapshots. */
   snapshotStem: string;
   /** Optimizes; must honour `signal` and report each record to `onProgress`. */
@@ -276,7 +278,12 @@ export class RunSession {
             await this.console.side(
               "log",
               `the log ${o.log}`,
-              () => log.write(job.logFields ? { ...job.logFields, ...r } : r),
+              () =>
+                log.write({
+                  ...job.logFields,
+                  ...r,
+                  ...(r.iteration === 0 ? job.startFields?.() : undefined),
+                }),
             );
           }
           // A lost GPU takes the image with it: keep a copy now and then.

@@ -7,6 +7,7 @@ import type { PlanarImage } from "../io/image.ts";
 import { readImageFile } from "../io/image_file.ts";
 import type { FeatureLoss } from "../synth/objective.ts";
 import { resizeFilter } from "../synth/resize.ts";
+import type { StartImageFit } from "../synth/synthesizer.ts";
 import { STYLE_LAYERS } from "../synth/style_objective.ts";
 import { type StyleInit, StyleTransfer } from "../synth/style_transfer.ts";
 import { type CommandSpec, type OptionSpec, type ParsedCommand, UsageError } from "./options.ts";
@@ -268,6 +269,19 @@ function _name(path: string): string {
   return basename(path).replace(/\.[^.]+$/, "");
 }
 
+/** How StyleTransfer resizes an `--init` image of another size (as exemplars are); null when it fits. */
+function _initFit(
+  from: { width: number; height: number },
+  to: { width: number; height: number },
+): StartImageFit | null {
+  if (from.width === to.width && from.height === to.height) return null;
+  return {
+    from: { width: from.width, height: from.height },
+    to,
+    filter: resizeFilter(from.height, from.width, to.height, to.width),
+  };
+}
+
 /** Runs `tex-synth style …`. */
 export async function styleCommand(parsed: ParsedCommand): Promise<number> {
   const args = styleArgs(parsed);
@@ -322,14 +336,10 @@ export async function styleCommand(parsed: ParsedCommand): Promise<number> {
         checkpointing: args.checkpointing,
         precision: args.precision,
       });
-      if (initFile && typeof init === "object") {
-        const to = { width: transfer.width, height: transfer.height };
-        if (init.width !== to.width || init.height !== to.height) {
-          const from = { width: init.width, height: init.height };
-          const filter = resizeFilter(from.height, from.width, to.height, to.width);
-          session.say(initResizedNote(initFile, { from, to, filter }));
-        }
-      }
+      const initFit = initFile && typeof init === "object"
+        ? _initFit(init, { width: transfer.width, height: transfer.height })
+        : null;
+      if (initFit) session.say(initResizedNote(initFile!, initFit));
       try {
         const summaries: JobSummary[] = [];
         const name = _name(args.content);
@@ -341,6 +351,7 @@ export async function styleCommand(parsed: ParsedCommand): Promise<number> {
               label: many ? `variation ${v}/${args.variations}: ` : "",
               total: args.iterations,
               logFields: many ? { variation: v } : undefined,
+              startFields: () => initFit ? { init: initFit } : undefined,
               snapshotStem: many ? `${name}-${v}` : name,
               run: (options) => transfer.transfer(args.iterations, options),
               image: () => transfer.image(),
@@ -366,6 +377,7 @@ export async function styleCommand(parsed: ParsedCommand): Promise<number> {
           seed: args.seed,
           adapter: transfer.gpu.info.description,
           peakGpuBytes: transfer.peakGpuBytes,
+          ...(initFit ? { init: { path: initFile, ...initFit } } : {}),
           variations: summaries,
         });
       } finally {

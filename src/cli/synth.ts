@@ -577,6 +577,7 @@ export async function synthCommand(parsed: ParsedCommand): Promise<number> {
               label: many ? `variation ${v}/${args.variations}: ` : "",
               total: args.iterations * synthesizer.scales,
               logFields: many ? { variation: v } : undefined,
+              startFields: () => start.fit?.filter ? { init: start.fit } : undefined,
               snapshotStem: many ? `${name}-${v}` : name,
               run: async (options) => {
                 if (!init) return await synthesizer.synthesize(args.iterations, options);

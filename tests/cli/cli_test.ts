@@ -120,6 +120,8 @@ Deno.test("any output size from a non-square exemplar; an --init of another size
       "-o",
       `${dir}/i.png`,
       "--json",
+      "--log",
+      `${dir}/i.jsonl`,
     ]);
     assertEquals(init.code, 0, init.stderr);
     const started = await decodeImage(await Deno.readFile(`${dir}/i.png`));
@@ -128,13 +130,17 @@ Deno.test("any output size from a non-square exemplar; an --init of another size
       init.stderr,
       `--init ${dir}/wide.png is 48×24: resized to the output's 16×16 with lanczos3`,
     );
-    const summary = JSON.parse(init.stdout);
-    assertEquals(summary.init, {
-      path: `${dir}/wide.png`,
+    const fit = {
       from: { width: 48, height: 24 },
       to: { width: 16, height: 16 },
       filter: "lanczos3",
-    });
+    };
+    assertEquals(JSON.parse(init.stdout).init, { path: `${dir}/wide.png`, ...fit });
+    const log = (await Deno.readTextFile(`${dir}/i.jsonl`)).trim().split("\n").map((l) =>
+      JSON.parse(l)
+    );
+    assertEquals([log[0].iteration, log[0].init], [0, fit]);
+    assertEquals(log[1].init, undefined);
   });
 });
 

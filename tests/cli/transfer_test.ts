@@ -60,7 +60,7 @@ Deno.test("style: two styles blended, variations, log and JSON; the output has t
   });
 });
 
-Deno.test("style --init of another size: resized to the output, and stderr says how", async () => {
+Deno.test("style --init of another size: resized to the output; stderr, --json and --log say how", async () => {
   await withDir(async (dir) => {
     await writeStyleInputs(dir);
     const run = await tex([
@@ -74,12 +74,23 @@ Deno.test("style --init of another size: resized to the output, and stderr says 
       "1",
       "-w",
       "random",
+      "--json",
+      "--log",
+      `${dir}/run.jsonl`,
     ]);
     assertEquals(run.code, 0, run.stderr);
     assertStringIncludes(
       run.stderr,
       `--init ${dir}/style2.png is 32×32: resized to the output's 40×32 with bicubic`,
     );
+    const fit = {
+      from: { width: 32, height: 32 },
+      to: { width: 40, height: 32 },
+      filter: "bicubic",
+    };
+    assertEquals(JSON.parse(run.stdout).init, { path: `${dir}/style2.png`, ...fit });
+    const first = JSON.parse((await Deno.readTextFile(`${dir}/run.jsonl`)).split("\n")[0]);
+    assertEquals([first.iteration, first.init], [0, fit]);
     const image = await decodeImage(await Deno.readFile(`${dir}/content_styled.png`));
     assertEquals([image.width, image.height], [40, 32]);
   });
