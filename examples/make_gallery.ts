@@ -9,8 +9,8 @@
  *   never copied: its picture shows exemplar and synthesis as half-size
  *   thumbnails;
  * - a `tile` synthesis laid 2×2 (it repeats without a seam);
- * - a 512 px multi-scale synthesis (the default scales, 3 at 512 px, of half
- *   `--iterations` each);
+ * - a 512 px multi-scale synthesis from the exemplar enlarged to 512 px (the
+ *   default scales, 3 at 512 px, of half `--iterations` each);
  * - a sliced Wasserstein (`loss: "sw"`) synthesis.
  *
  * It runs the engine through the library API with one GPU context, composes
@@ -229,15 +229,19 @@ function features(): Job[] {
   }, {
     name: `multiscale_bricks_${LARGE}`,
     exemplar: example("bricks"),
-    // At the full size the default scales apply (3 at 512 px); the quick
-    // run's 96 px would get one, so it asks for two. Half the iterations a
-    // scale keep the 512 px scale's time (4× a 256 px one's) in bounds.
-    options: { exemplarSize: SIZE, scales: quick ? 2 : undefined },
+    // The exemplar enlarged to the output's size: on another grid than the
+    // output's, preset liu's spectrum target is interpolated between the
+    // exemplar's frequency bins, which spreads the bricks' spectral lines
+    // into streaks (seen at 512 px from the 256 px exemplar, with 2 scales
+    // and 3). The quick run's 96 px would get one scale, so it asks for two.
+    // Half the iterations a scale keep the 512 px scale's time (4× a 256 px
+    // one's) in bounds.
+    options: { exemplarSize: LARGE, scales: quick ? 2 : undefined },
     iterations: Math.ceil(iterations / 2),
     size: LARGE,
     compose: (e, r) => sideBySide([e, r]),
     title:
-      `\`examples/bricks.png\` (${SIZE} px) | ${LARGE} px multi-scale synthesis (default scales, coarse to fine)`,
+      `\`examples/bricks.png\` (enlarged to ${LARGE} px, \`--exemplar-size ${LARGE}\`) | ${LARGE} px multi-scale synthesis (default scales, coarse to fine)`,
     alt: `the bricks exemplar beside a ${LARGE} px multi-scale synthesis`,
   }, {
     name: "sw_cracks",
