@@ -1,5 +1,5 @@
 // The command line as a user runs it: a subprocess, real files, exit codes.
-import { assert, assertEquals, assertMatch } from "@std/assert";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { encodePng } from "../../src/io/image.ts";
 import { stripes } from "../peer/_inputs.ts";
 
@@ -98,4 +98,31 @@ export async function waitForLines(path: string, lines: number, ms = 120_000): P
 /** Names of the files in `dir`, sorted. */
 export function listDir(dir: string): string[] {
   return [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+}
+
+/** Sizes in an `--init` fit: from the image's, to the output's. */
+type Size = { width: number; height: number };
+
+/**
+ * Asserts that a run resized its `--init` image `from` → `to` with `filter`
+ * and said so in all three places: stderr, the `--json` summary and the
+ * start's line of the `--log` file (and only there).
+ */
+export async function assertInitResized(
+  run: Run,
+  init: string,
+  log: string,
+  fit: { from: Size; to: Size; filter: string },
+): Promise<void> {
+  const size = (s: Size) => `${s.width}×${s.height}`;
+  assertStringIncludes(
+    run.stderr,
+    `--init ${init} is ${size(fit.from)}: resized to the output's ${
+      size(fit.to)
+    } with ${fit.filter}`,
+  );
+  assertEquals(JSON.parse(run.stdout).init, { path: init, ...fit });
+  const lines = (await Deno.readTextFile(log)).trim().split("\n").map((l) => JSON.parse(l));
+  assertEquals([lines[0].iteration, lines[0].init], [0, fit]);
+  assert(lines.slice(1).every((l) => !("init" in l)), "init on a line after the start");
 }
