@@ -6,8 +6,6 @@ import type { Precision } from "../gpu/context.ts";
 import type { PlanarImage } from "../io/image.ts";
 import { readImageFile } from "../io/image_file.ts";
 import type { FeatureLoss } from "../synth/objective.ts";
-import { resizeFilter } from "../synth/resize.ts";
-import type { StartImageFit } from "../synth/synthesizer.ts";
 import { STYLE_LAYERS } from "../synth/style_objective.ts";
 import { type StyleInit, StyleTransfer } from "../synth/style_transfer.ts";
 import { type CommandSpec, type OptionSpec, type ParsedCommand, UsageError } from "./options.ts";
@@ -269,19 +267,6 @@ function _name(path: string): string {
   return basename(path).replace(/\.[^.]+$/, "");
 }
 
-/** How StyleTransfer resizes an `--init` image of another size (as exemplars are); null when it fits. */
-function _initFit(
-  from: { width: number; height: number },
-  to: { width: number; height: number },
-): StartImageFit | null {
-  if (from.width === to.width && from.height === to.height) return null;
-  return {
-    from: { width: from.width, height: from.height },
-    to,
-    filter: resizeFilter(from.height, from.width, to.height, to.width),
-  };
-}
-
 /** Runs `tex-synth style …`. */
 export async function styleCommand(parsed: ParsedCommand): Promise<number> {
   const args = styleArgs(parsed);
@@ -336,9 +321,7 @@ export async function styleCommand(parsed: ParsedCommand): Promise<number> {
         checkpointing: args.checkpointing,
         precision: args.precision,
       });
-      const initFit = initFile && typeof init === "object"
-        ? _initFit(init, { width: transfer.width, height: transfer.height })
-        : null;
+      const initFit = transfer.initFit?.filter ? transfer.initFit : null;
       if (initFit) session.say(initResizedNote(initFile!, initFit));
       try {
         const summaries: JobSummary[] = [];

@@ -17,6 +17,33 @@ export function runResample(
   resampler.destroy();
 }
 
+/** How a start image was fitted to the output: {@link startImageFit}. */
+export interface StartImageFit {
+  /** The size the image came in. */
+  from: { width: number; height: number };
+  /** The size it has now: the output's. */
+  to: { width: number; height: number };
+  /**
+   * The filter it was resized with, as exemplars are (Lanczos-3 widened by
+   * the scale when shrinking, bicubic when enlarging), or null when it
+   * already had the output's size.
+   */
+  filter: ResampleFilter | null;
+}
+
+/** How an image of `from`'s size is fitted to an output of `to`'s: the exemplars' filter, or none. */
+export function startImageFit(
+  from: { width: number; height: number },
+  to: { width: number; height: number },
+): StartImageFit {
+  const same = from.width === to.width && from.height === to.height;
+  return {
+    from: { width: from.width, height: from.height },
+    to: { width: to.width, height: to.height },
+    filter: same ? null : resizeFilter(from.height, from.width, to.height, to.width),
+  };
+}
+
 /** The exemplars' filter for a resize: Lanczos-3 (widened) when either side shrinks, else bicubic. */
 export function resizeFilter(
   height: number,

@@ -10,7 +10,7 @@ import { TexSynthError } from "../errors.ts";
 import { randomVggWeights, type VggWeights } from "../weights/vgg19_weights.ts";
 import { checkFits, minimumSide, networkFits, slicedWassersteinTooLarge } from "./fits.ts";
 import type { FeatureLoss } from "./objective.ts";
-import { resampled } from "./resize.ts";
+import { resampled, type StartImageFit, startImageFit } from "./resize.ts";
 import type { GpuImage } from "./spectrum_target.ts";
 import { checkStyleBlend, STYLE_LAYERS, STYLE_SLOT, StyleObjective } from "./style_objective.ts";
 import { defaultCheckpointing, type LossRecord } from "./synthesizer.ts";
@@ -136,6 +136,8 @@ export class StyleTransfer {
   readonly width: number;
   /** Output height in pixels. */
   readonly height: number;
+  /** How an `init` image was fitted to the output (resized when its size differs); null for "content" and "noise". */
+  readonly initFit: StartImageFit | null;
   #ctx: GpuContext;
   #ownsContext: boolean;
   #objective: StyleObjective;
@@ -170,6 +172,7 @@ export class StyleTransfer {
     this.#options = options;
     this.width = parts.content.width;
     this.height = parts.content.height;
+    this.initFit = typeof options.init === "object" ? startImageFit(options.init, this) : null;
   }
 
   /** Prepares a transfer of `style` (one image or several) onto `content`: uploads, resizes, computes targets. */

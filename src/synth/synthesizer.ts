@@ -9,8 +9,10 @@ import {
   type SizedImage,
   slicedWassersteinTooLarge,
 } from "./fits.ts";
-import { type ResampleFilter, Resampler } from "../ops/resample.ts";
-import { resampled, resizeFilter, runResample } from "./resize.ts";
+import { Resampler } from "../ops/resample.ts";
+import { resampled, runResample, type StartImageFit, startImageFit } from "./resize.ts";
+
+export type { StartImageFit } from "./resize.ts";
 import { SLICE_ITERATIONS } from "./sw_terms.ts";
 import { Lbfgs, NonFiniteError, type StopReason } from "../optim/lbfgs.ts";
 import type { PlanarImage } from "../io/image.ts";
@@ -142,20 +144,6 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called with each new loss record (iteration 0 included). */
   onProgress?: (record: LossRecord) => void | Promise<void>;
-}
-
-/** How {@link Synthesizer.setImage} fitted the image it was given to the output. */
-export interface StartImageFit {
-  /** The size the image came in. */
-  from: { width: number; height: number };
-  /** The size it has now: the output's. */
-  to: { width: number; height: number };
-  /**
-   * The filter it was resized with, as exemplars are (Lanczos-3 widened by
-   * the scale when shrinking, bicubic when enlarging), or null when it
-   * already had the output's size.
-   */
-  filter: ResampleFilter | null;
 }
 
 /** What a run did. */
@@ -529,9 +517,8 @@ export class Synthesizer {
         `the start image holds ${image.data.length} values, not 3×${width}×${height}: pass planar RGB`,
       );
     }
-    const filter = width === this.width && height === this.height
-      ? null
-      : resizeFilter(height, width, this.height, this.width);
+    const fit = startImageFit(image, this);
+    const filter = fit.filter;
     if (filter) checkFits(this.#ctx, width, height, 12, "start image", "start image");
     const stage = await this.#fullScale();
     if (filter) {
@@ -554,7 +541,7 @@ export class Synthesizer {
     this.#history = [];
     this.#evaluationOffset = 0;
     this.#started = false;
-    return { from: { width, height }, to: { width: this.width, height: this.height }, filter };
+    return fit;
   }
 
   /** Continues the current variation at full scale for `iterations` more L-BFGS iterations. */

@@ -201,8 +201,9 @@ async function _build(
     `or download ${source.url} by hand into ${dir}/${name} (it is verified and converted on the next run), or use ${alternatives}`;
   const progress = options.onProgress;
   let digest: string | null = null;
-  if ((await statOrNull(download)) !== null) {
-    const total = (await Deno.stat(download)).size;
+  const downloaded = await statOrNull(download);
+  if (downloaded) {
+    const total = downloaded.size;
     digest = await hashFile(download, (bytes) => progress?.({ phase: "verify", bytes, total }));
     if (!digest.startsWith(source.sha256)) {
       await Deno.remove(download);

@@ -1777,6 +1777,20 @@ function runResample(ctx, resampler, input, output) {
   prog.destroy();
   resampler.destroy();
 }
+function startImageFit(from, to) {
+  const same = from.width === to.width && from.height === to.height;
+  return {
+    from: {
+      width: from.width,
+      height: from.height
+    },
+    to: {
+      width: to.width,
+      height: to.height
+    },
+    filter: same ? null : resizeFilter(from.height, from.width, to.height, to.width)
+  };
+}
 function resizeFilter(height, width, toHeight, toWidth) {
   return toHeight < height || toWidth < width ? "lanczos3" : "bicubic";
 }
@@ -6267,7 +6281,8 @@ var Synthesizer = class _Synthesizer {
     if (image.data.length !== 3 * width * height) {
       throw new TexSynthError(`the start image holds ${image.data.length} values, not 3\xD7${width}\xD7${height}: pass planar RGB`);
     }
-    const filter = width === this.width && height === this.height ? null : resizeFilter(height, width, this.height, this.width);
+    const fit = startImageFit(image, this);
+    const filter = fit.filter;
     if (filter) checkFits(this.#ctx, width, height, 12, "start image", "start image");
     const stage = await this.#fullScale();
     if (filter) {
@@ -6285,17 +6300,7 @@ var Synthesizer = class _Synthesizer {
     this.#history = [];
     this.#evaluationOffset = 0;
     this.#started = false;
-    return {
-      from: {
-        width,
-        height
-      },
-      to: {
-        width: this.width,
-        height: this.height
-      },
-      filter
-    };
+    return fit;
   }
   /** Continues the current variation at full scale for `iterations` more L-BFGS iterations. */
   async optimize(iterations, options = {}) {
